@@ -1,0 +1,69 @@
+import type { Tensor } from './tensor.js';
+
+/**
+ * The contracts between packages that never import each other: @backprop/layers
+ * trains with any `Loss` and `Optimizer` found by name in the registry, and
+ * @backprop/losses / @backprop/optimizers implement them.
+ */
+
+export interface LossResult {
+  /** Scalar (shape []) loss value. */
+  loss: Tensor;
+  /** ∂loss/∂input, same shape as the input. The 1/N or 1/M factor is in here (MATH.md §0). */
+  grad: Tensor;
+}
+
+export interface Loss {
+  /** Registry name, e.g. 'categoricalCrossentropy'. */
+  readonly name: string;
+  /** Loss of `predictions` against `targets` (same shape) and its gradient. */
+  compute(predictions: Tensor, targets: Tensor): LossResult;
+  /**
+   * When the model's last activation is `fusedActivation`, the model hands this loss
+   * the pre-activation logits instead (the stable heads of MATH.md §2.7).
+   */
+  readonly fusedActivation?: 'softmax' | 'sigmoid';
+  computeFromLogits?(logits: Tensor, targets: Tensor): LossResult;
+  /** JSON-serialisable options used to rebuild it through the registry. */
+  getConfig(): Record<string, unknown>;
+}
+
+export type LossFactory = (config?: Record<string, unknown>) => Loss;
+
+export interface ParamAndGrad {
+  /** Stable, unique parameter name (e.g. 'conv2d_1/kernel'); optimizer state is keyed by it. */
+  name: string;
+  param: Tensor;
+  grad: Tensor;
+}
+
+export interface OptimizerState {
+  /** Number of steps taken. */
+  iterations: number;
+  /** Slot tensors by '<param name>/<slot>' (e.g. 'dense_1/kernel/m'). */
+  tensors: Record<string, Tensor>;
+}
+
+export interface Optimizer {
+  readonly name: string;
+  /** Number of steps taken so far. */
+  readonly iterations: number;
+  /** One update of every parameter, in place on the backend. */
+  step(params: readonly ParamAndGrad[]): void;
+  /** The learning rate the next step will use (after any schedule). */
+  currentLearningRate(): number;
+  getConfig(): Record<string, unknown>;
+  /** The live state (not copies): save it before the next step mutates it. */
+  getState(): OptimizerState;
+  /** Restores a saved state; the optimizer copies what it needs. */
+  setState(state: OptimizerState): void;
+  dispose(): void;
+}
+
+export type OptimizerFactory = (config?: Record<string, unknown>) => Optimizer;
+
+/** Serialised form of any named component: `{ name, config }`. */
+export interface ComponentJSON {
+  name: string;
+  config: Record<string, unknown>;
+}

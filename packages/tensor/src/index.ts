@@ -1,0 +1,47 @@
+export type { DataType, FloatDataType, TypedArray, FloatArray } from './dtype.js';
+export { allocArray, bytesPerElement, isDataType, toTypedArray } from './dtype.js';
+export { BackpropError, DisposedTensorError, RegistryError, shapeToString } from './errors.js';
+export type { Backend, BackendMemory, KernelArgs, KernelConfig, KernelFunc } from './backend.js';
+export { defineKernel } from './backend.js';
+export type {
+  Conv2DGeometry,
+  DataId,
+  FusedActivation,
+  KernelAttrs,
+  KernelInputs,
+  KernelName,
+  KernelOutput,
+  KernelSpecs,
+  PoolGeometry,
+  TensorInfo,
+  UpdateAttrs,
+} from './kernels.js';
+export { KERNEL_NAMES, SPEC_VERSION } from './kernels.js';
+export { Tensor, sizeOfShape, resolveReshape } from './tensor.js';
+export type { Storage } from './tensor.js';
+export {
+  Registry,
+  NamedRegistry,
+  defaultRegistry,
+  getBackend,
+  getBackendName,
+  keep,
+  memory,
+  scope,
+  setBackend,
+  use,
+} from './registry.js';
+export type { BackendRegistration, MemoryInfo, Plugin, RegisterOptions } from './registry.js';
+export { createRandom } from './random.js';
+export type { Random } from './random.js';
+export * from './ops/index.js';
+export type {
+  ComponentJSON,
+  Loss,
+  LossFactory,
+  LossResult,
+  Optimizer,
+  OptimizerFactory,
+  OptimizerState,
+  ParamAndGrad,
+} from './components.js';

@@ -1,0 +1,41 @@
+import type { Tensor } from '../tensor.js';
+import { assertFloat, assertRank, assertSameDtype, assertSameShape, assertTensor } from './validate.js';
+
+export interface LossAndGradient {
+  /** Scalar (shape []) mean loss. */
+  loss: Tensor;
+  /** ∂loss/∂logits, same shape as the logits. */
+  grad: Tensor;
+}
+
+/**
+ * Softmax + categorical cross-entropy from logits (N, K) and target rows (N, K),
+ * numerically stable (MATH.md §2.7): loss = mean_n[(Σ_k y) LSE(x_n) − Σ_k y x],
+ * grad = (p Σy − y)/N.
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): LossAndGradient {
+  const op = 'softmaxCrossEntropy';
+  assertTensor(op, 'logits', logits);
+  assertTensor(op, 'labels', labels);
+  assertRank(op, 'logits', logits, 2, '(batch, classes)');
+  assertFloat(op, 'logits', logits);
+  assertSameShape(op, logits, labels, 'logits', 'labels');
+  assertSameDtype(op, logits, labels, 'logits', 'labels');
+  const [loss, grad] = logits.registry.runKernel(op, { logits, labels }, {});
+  return { loss, grad };
+}
+
+/**
+ * Sigmoid + binary cross-entropy from logits (MATH.md §2.7):
+ * ℓ = max(x,0) − xy + log1p(e^−|x|), loss = mean, grad = (σ(x) − y)/M.
+ */
+export function sigmoidCrossEntropy(logits: Tensor, labels: Tensor): LossAndGradient {
+  const op = 'sigmoidCrossEntropy';
+  assertTensor(op, 'logits', logits);
+  assertTensor(op, 'labels', labels);
+  assertFloat(op, 'logits', logits);
+  assertSameShape(op, logits, labels, 'logits', 'labels');
+  assertSameDtype(op, logits, labels, 'logits', 'labels');
+  const [loss, grad] = logits.registry.runKernel(op, { logits, labels }, {});
+  return { loss, grad };
+}

@@ -1,0 +1,10 @@
+export * from './creation.js';
+export * from './elementwise.js';
+export * from './activations.js';
+export * from './linalg.js';
+export * from './reduce.js';
+export * from './conv.js';
+export * from './pool.js';
+export * from './heads.js';
+export * from './updates.js';
+export { describe as describeValue } from './validate.js';

@@ -1,0 +1,72 @@
+import { BackpropError, shapeToString } from '../errors.js';
+import type { FusedActivation } from '../kernels.js';
+import type { Tensor } from '../tensor.js';
+import { assertFloat, assertRank, assertSameDtype, assertTensor, describe } from './validate.js';
+
+export interface MatMulOptions {
+  transposeA?: boolean;
+  transposeB?: boolean;
+  /** Added to every row of the product (length = its column count). */
+  bias?: Tensor;
+  /** Applied after the bias, fused into the same kernel. */
+  activation?: FusedActivation;
+  /** Slope for `leakyRelu`. */
+  alpha?: number;
+}
+
+const ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'leakyRelu'];
+
+export function assertActivation(op: string, activation: unknown): asserts activation is FusedActivation {
+  if (!ACTIVATIONS.includes(activation as FusedActivation)) {
+    throw new BackpropError(op, `activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(activation)}`);
+  }
+}
+
+/** C = op(A)·op(B) + bias, then the activation (MATH.md §2.5: Z = X·Wᵀ + b is `matMul(x, w, {transposeB: true, bias})`). */
+export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tensor {
+  const op = 'matMul';
+  assertTensor(op, 'a', a);
+  assertTensor(op, 'b', b);
+  assertRank(op, 'a', a, 2);
+  assertRank(op, 'b', b, 2);
+  assertFloat(op, 'a', a);
+  assertSameDtype(op, a, b);
+  const { transposeA = false, transposeB = false, bias, activation = 'linear', alpha = 0.01 } = options;
+  assertActivation(op, activation);
+  const [m, kA] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [kB, n] = transposeB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (kA !== kB) {
+    throw new BackpropError(
+      op,
+      `inner dimensions differ: ${transposeA ? 'aᵀ' : 'a'} is ${m}×${kA} and ${transposeB ? 'bᵀ' : 'b'} is ${kB}×${n}`,
+    );
+  }
+  if (bias !== undefined) {
+    assertTensor(op, 'bias', bias);
+    assertSameDtype(op, a, bias, 'a', 'bias');
+    if (bias.rank !== 1 || bias.shape[0] !== n) {
+      throw new BackpropError(op, `bias must have shape [${n}], got ${shapeToString(bias.shape)}`);
+    }
+  }
+  return a.registry.runKernel(op, { a, b, bias }, { transposeA, transposeB, activation, alpha });
+}
+
+/** x + bias along axis 1 of (N, C) or (N, C, H, W). */
+export function biasAdd(x: Tensor, bias: Tensor): Tensor {
+  const op = 'biasAdd';
+  assertTensor(op, 'x', x);
+  assertTensor(op, 'bias', bias);
+  assertSameDtype(op, x, bias, 'x', 'bias');
+  if (x.rank < 2) throw new BackpropError(op, `x must have rank ≥ 2, got shape ${shapeToString(x.shape)}`);
+  if (bias.rank !== 1 || bias.shape[0] !== x.shape[1]) {
+    throw new BackpropError(op, `bias must have shape [${x.shape[1]}] (x's axis 1), got ${shapeToString(bias.shape)}`);
+  }
+  return x.registry.runKernel(op, { x, bias }, {});
+}
+
+/** Σ of dy over every axis but 1: the bias gradient (MATH.md §2.1, §2.5). */
+export function biasGrad(dy: Tensor): Tensor {
+  assertTensor('biasGrad', 'dy', dy);
+  if (dy.rank < 2) throw new BackpropError('biasGrad', `dy must have rank ≥ 2, got shape ${shapeToString(dy.shape)}`);
+  return dy.registry.runKernel('biasGrad', { dy }, {});
+}

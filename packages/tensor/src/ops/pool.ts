@@ -1,0 +1,87 @@
+import { BackpropError, shapeToString } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import type { Pair, Shape4 } from './conv.js';
+import { assertFloat, assertPositiveInt, assertRank, assertSameDtype, assertSameShape, assertTensor, pair } from './validate.js';
+
+export interface PoolOptions {
+  /** Window k_h × k_w. */
+  poolSize: Pair;
+  /** Stride S_p; defaults to the window size (MATH.md §2.3). */
+  strides?: Pair;
+}
+
+interface Geometry {
+  poolSize: [number, number];
+  strides: [number, number];
+}
+
+function geometry(op: string, options: PoolOptions): Geometry {
+  if (options === undefined || options.poolSize === undefined) {
+    throw new BackpropError(op, 'poolSize is required');
+  }
+  const poolSize = pair(op, 'pool size', options.poolSize, [2, 2], assertPositiveInt);
+  return { poolSize, strides: pair(op, 'stride', options.strides, poolSize, assertPositiveInt) };
+}
+
+/** Eq 2.2 corrected (E4): ⌊(H − k)/S_p⌋ + 1, channels unchanged. */
+export function poolOutputShape(op: string, inputShape: readonly number[], g: Geometry): Shape4 {
+  const [n, c, h, w] = inputShape;
+  const [kh, kw] = g.poolSize;
+  if (h < kh || w < kw) {
+    throw new BackpropError(op, `${kh}×${kw} pool window does not fit the ${h}×${w} input`);
+  }
+  return [n, c, Math.floor((h - kh) / g.strides[0]) + 1, Math.floor((w - kw) / g.strides[1]) + 1];
+}
+
+function forward(op: 'maxPool' | 'avgPool' | 'l2Pool', x: Tensor, options: PoolOptions): Tensor {
+  assertTensor(op, 'x', x);
+  assertRank(op, 'x', x, 4, '(batch, channels, height, width)');
+  assertFloat(op, 'x', x);
+  const g = geometry(op, options);
+  poolOutputShape(op, x.shape, g);
+  return x.registry.runKernel(op, { x }, g);
+}
+
+function checkDy(op: string, dy: Tensor, inputShape: readonly number[], g: Geometry): void {
+  assertTensor(op, 'dy', dy);
+  const expected = poolOutputShape(op, inputShape, g);
+  if (dy.rank !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
+    throw new BackpropError(op, `dy must have the forward output's shape ${shapeToString(expected)}, got ${shapeToString(dy.shape)}`);
+  }
+}
+
+export const maxPool = (x: Tensor, options: PoolOptions): Tensor => forward('maxPool', x, options);
+export const avgPool = (x: Tensor, options: PoolOptions): Tensor => forward('avgPool', x, options);
+export const l2Pool = (x: Tensor, options: PoolOptions): Tensor => forward('l2Pool', x, options);
+
+/** Routes each dy to the first maximum of its window; overlaps accumulate. */
+export function maxPoolBackward(dy: Tensor, x: Tensor, options: PoolOptions): Tensor {
+  const op = 'maxPoolBackward';
+  assertTensor(op, 'x', x);
+  assertRank(op, 'x', x, 4);
+  const g = geometry(op, options);
+  checkDy(op, dy, x.shape, g);
+  assertSameDtype(op, dy, x, 'dy', 'x');
+  return dy.registry.runKernel(op, { dy, x }, g);
+}
+
+export function avgPoolBackward(dy: Tensor, inputShape: readonly number[], options: PoolOptions): Tensor {
+  const op = 'avgPoolBackward';
+  if (inputShape.length !== 4) throw new BackpropError(op, `inputShape must have 4 entries, got ${shapeToString(inputShape)}`);
+  const g = geometry(op, options);
+  checkDy(op, dy, inputShape, g);
+  return dy.registry.runKernel(op, { dy }, { ...g, inputShape: [...inputShape] as Shape4 });
+}
+
+/** dx += dy · x / y, 0 where y = 0. */
+export function l2PoolBackward(dy: Tensor, x: Tensor, y: Tensor, options: PoolOptions): Tensor {
+  const op = 'l2PoolBackward';
+  assertTensor(op, 'x', x);
+  assertTensor(op, 'y', y);
+  assertRank(op, 'x', x, 4);
+  const g = geometry(op, options);
+  checkDy(op, dy, x.shape, g);
+  assertSameShape(op, dy, y, 'dy', 'y');
+  assertSameDtype(op, dy, x, 'dy', 'x');
+  return dy.registry.runKernel(op, { dy, x, y }, g);
+}
