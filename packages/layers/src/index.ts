@@ -1,0 +1,43 @@
+export { Layer } from './layer.js';
+export type { BackwardOptions, BuildContext, ForwardOptions, LayerConfig, Param } from './layer.js';
+export { Conv2D } from './layers/conv2d.js';
+export type { Conv2DConfig } from './layers/conv2d.js';
+export { Dense } from './layers/dense.js';
+export type { DenseConfig } from './layers/dense.js';
+export { Flatten } from './layers/flatten.js';
+export { AvgPool2D, L2Pool2D, MaxPool2D } from './layers/pooling.js';
+export type { Pool2DConfig } from './layers/pooling.js';
+export { LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './layers/activation-layers.js';
+export type { LeakyReLUConfig } from './layers/activation-layers.js';
+export { ACTIVATION_NAMES } from './activations.js';
+export type { ActivationName } from './activations.js';
+export { INITIALIZER_NAMES } from './initializers.js';
+export type { InitializerName } from './initializers.js';
+export { Sequential, epochOrder, MODEL_FORMAT, MODEL_FORMAT_VERSION } from './sequential.js';
+export type {
+  BatchLogs,
+  Callbacks,
+  EpochLogs,
+  EvaluateResult,
+  FitOptions,
+  History,
+  ModelJSON,
+  NamedArray,
+  SequentialConfig,
+} from './sequential.js';
+export type { DataLike, HostData } from './data.js';
+export { gradCheck } from './grad-check.js';
+export type { GradCheckEntry, GradCheckOptions } from './grad-check.js';
+export {
+  crc32,
+  fromArtifacts,
+  loadModel,
+  MANIFEST_FILE,
+  saveModel,
+  toArtifacts,
+  writeFileAtomic,
+} from './serialization.js';
+export type { ModelArtifacts, ModelManifest, WeightSpec } from './serialization.js';
+export { layersPlugin } from './plugin.js';
+export { lenet, paperNetwork, PRESETS } from './presets.js';
+export type { Preset, PresetName, PresetOptions } from './presets.js';

@@ -1,0 +1,224 @@
+import { cpuBackend } from '@backprop/backend-cpu';
+import { createRandom, Registry, type Tensor } from '@backprop/tensor';
+import { checkGradient, expectArraysClose } from '@backprop/tensor/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  AvgPool2D,
+  Conv2D,
+  Dense,
+  Flatten,
+  L2Pool2D,
+  type Layer,
+  LeakyReLU,
+  layersPlugin,
+  MaxPool2D,
+  ReLU,
+  Sequential,
+  Sigmoid,
+  Softmax,
+  Tanh,
+} from './index.js';
+
+const registry = new Registry().use(cpuBackend, layersPlugin);
+const f64 = (values: number[], shape: number[]): Tensor => registry.makeTensor(values, shape, 'float64');
+
+/** Builds a one-layer float64 model and sets its weights by short name. */
+function single(layer: Layer, inputShape: number[], weights: Record<string, number[]> = {}): Sequential {
+  const model = new Sequential({ inputShape, layers: [layer], dtype: 'float64', registry, seed: 3 });
+  if (Object.keys(weights).length) {
+    model.setWeights(
+      model.params().map((p) => ({ name: p.name, shape: p.value.shape, values: Float64Array.from(weights[p.name.split('/')[1]]) })),
+    );
+  }
+  return model;
+}
+
+const X4 = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+
+describe('worked examples of MATH.md through the layer API', () => {
+  it('W2: Conv2D stride 1, no padding — forward and all three gradients', () => {
+    const model = single(new Conv2D({ filters: 1, kernelSize: 2 }), [1, 4, 4], { kernel: [1, 2, 3, 4], bias: [1] });
+    registry.scope(() => {
+      const y = model.forward(f64(X4, [1, 1, 4, 4]), { training: true });
+      expect(Array.from(y.dataSync())).toEqual([45, 55, 65, 85, 95, 105, 125, 135, 145]);
+      const dx = model.backward(f64([1, 0, -1, 0, 2, 0, 1, 0, 0], [1, 1, 3, 3]), { inputGradient: true })!;
+      const [kernel, bias] = model.params();
+      expect(Array.from(kernel.grad!.dataSync())).toEqual([19, 22, 31, 34]);
+      expect(Array.from(bias.grad!.dataSync())).toEqual([3]);
+      expect(Array.from(dx.dataSync())).toEqual([1, 2, -1, -2, 3, 6, 1, -4, 1, 8, 8, 0, 3, 4, 0, 0]);
+    });
+  });
+
+  it('W3: Conv2D stride 2, padding 1', () => {
+    const model = single(new Conv2D({ filters: 1, kernelSize: 2, strides: 2, padding: 1 }), [1, 4, 4], { kernel: [1, 2, 3, 4], bias: [1] });
+    registry.scope(() => {
+      const y = model.forward(f64(X4, [1, 1, 4, 4]), { training: true });
+      expect(Array.from(y.dataSync())).toEqual([5, 19, 13, 47, 95, 45, 27, 45, 17]);
+      const dx = model.backward(f64([1, -1, 0, 0, 2, 1, 1, 0, -1], [1, 1, 3, 3]), { inputGradient: true })!;
+      const [kernel, bias] = model.params();
+      expect(Array.from(kernel.grad!.dataSync())).toEqual([4, 27, 30, 20]);
+      expect(Array.from(bias.grad!.dataSync())).toEqual([3]);
+      expect(Array.from(dx.dataSync())).toEqual([4, -3, -4, 0, 0, 2, 4, 1, 0, 6, 8, 3, 2, 0, 0, -1]);
+    });
+  });
+
+  const W4X = [1, 3, 2, 1, 4, 2, 0, 1, 5, 6, 1, 2, 7, 8, 3, 3];
+  const W4G = [1, 2, 3, 4];
+
+  it('W4: MaxPool2D routes to the first maximum (the tie goes to (3,2))', () => {
+    const model = single(new MaxPool2D({ poolSize: 2 }), [1, 4, 4]);
+    registry.scope(() => {
+      expect(Array.from(model.forward(f64(W4X, [1, 1, 4, 4])).dataSync())).toEqual([4, 2, 8, 3]);
+      const dx = model.backward(f64(W4G, [1, 1, 2, 2]), { inputGradient: true })!;
+      expect(Array.from(dx.dataSync())).toEqual([0, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0]);
+    });
+  });
+
+  it('W4: AvgPool2D', () => {
+    const model = single(new AvgPool2D({ poolSize: 2 }), [1, 4, 4]);
+    registry.scope(() => {
+      expect(Array.from(model.forward(f64(W4X, [1, 1, 4, 4])).dataSync())).toEqual([2.5, 1, 6.5, 2.25]);
+      const dx = model.backward(f64(W4G, [1, 1, 2, 2]), { inputGradient: true })!;
+      expect(Array.from(dx.dataSync())).toEqual([0.25, 0.25, 0.5, 0.5, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1, 1, 0.75, 0.75, 1, 1]);
+    });
+  });
+
+  it('W4: L2Pool2D', () => {
+    const model = single(new L2Pool2D({ poolSize: 2 }), [1, 4, 4]);
+    registry.scope(() => {
+      expectArraysClose(model.forward(f64(W4X, [1, 1, 4, 4])).dataSync(), [5.477226, 2.44949, 13.190906, 4.795832], { atol: 1e-6, rtol: 0 });
+      const dx = Array.from(model.backward(f64(W4G, [1, 1, 2, 2]), { inputGradient: true })!.dataSync());
+      expectArraysClose([dx[2], dx[3], dx[6], dx[7]], [1.632993, 0.816497, 0, 0.816497], { atol: 1e-6, rtol: 0 });
+    });
+  });
+
+  it('W5: activation layers (derivatives at the MATH.md points)', () => {
+    const grad = (layer: Layer, x: number[]): number[] => {
+      const model = single(layer, [x.length]);
+      return registry.scope(() => {
+        model.forward(f64(x, [1, x.length]));
+        return Array.from(model.backward(f64(x.map(() => 1), [1, x.length]), { inputGradient: true })!.dataSync());
+      });
+    };
+    expectArraysClose(grad(new Sigmoid(), [0, 2]), [0.25, 0.104994], { atol: 1e-6, rtol: 0 });
+    expectArraysClose(grad(new Tanh(), [0.5]), [0.786448], { atol: 1e-6, rtol: 0 });
+    expect(grad(new ReLU(), [0, 1, -1])).toEqual([0, 1, 0]);
+    expectArraysClose(grad(new LeakyReLU({ alpha: 0.01 }), [0, 1, -1]), [0.01, 1, 0.01], { atol: 1e-12, rtol: 0 });
+    const softmax = single(new Softmax(), [3]);
+    registry.scope(() => {
+      softmax.forward(f64([1, 2, 3], [1, 3]));
+      const dx = softmax.backward(f64([1, 0, 0], [1, 3]), { inputGradient: true })!;
+      expectArraysClose(dx.dataSync(), [0.081925, -0.022033, -0.059892], { atol: 1e-6, rtol: 0 });
+    });
+  });
+
+  it('W10: Dense forward and gradients for a batch of 2', () => {
+    const model = single(new Dense({ units: 2 }), [2], { kernel: [0.5, -0.25, 1, 0.5], bias: [0.1, -0.2] });
+    registry.scope(() => {
+      const z = model.forward(f64([1, 2, 0, -1], [2, 2]), { training: true });
+      expectArraysClose(z.dataSync(), [0.1, 1.8, 0.35, -0.7], { atol: 1e-12, rtol: 0 });
+      const dx = model.backward(f64([1, -1, 0.5, 2], [2, 2]), { inputGradient: true })!;
+      const [kernel, bias] = model.params();
+      expectArraysClose(kernel.grad!.dataSync(), [1, 1.5, -1, -4], { atol: 1e-12, rtol: 0 });
+      expectArraysClose(bias.grad!.dataSync(), [1.5, 1], { atol: 1e-12, rtol: 0 });
+      expectArraysClose(dx.dataSync(), [-0.5, -0.75, 2.25, 0.875], { atol: 1e-12, rtol: 0 });
+    });
+  });
+
+  it('Flatten uses the (c, h, w) → cHW + hW + w order and unflattens the gradient', () => {
+    const model = single(new Flatten(), [2, 2, 2]);
+    registry.scope(() => {
+      const values = [0, 1, 2, 3, 4, 5, 6, 7];
+      const y = model.forward(f64(values, [1, 2, 2, 2]));
+      expect(y.shape).toEqual([1, 8]);
+      expect(Array.from(y.dataSync())).toEqual(values);
+      const dx = model.backward(f64(values, [1, 8]), { inputGradient: true })!;
+      expect(dx.shape).toEqual([1, 2, 2, 2]);
+    });
+  });
+});
+
+/**
+ * L = Σ G ⊙ layer(x) with a random G: the analytic ∂L/∂x and ∂L/∂θ from `backward`
+ * must match central differences in float64 (MATH.md's gradient-check rule).
+ */
+function gradientCheckLayer(layer: Layer, inputShape: number[], batch: number, seed: number, inputs?: (rng: ReturnType<typeof createRandom>) => number): void {
+  const rng = createRandom(seed);
+  const model = single(layer, inputShape);
+  const xSize = batch * inputShape.reduce((p, d) => p * d, 1);
+  // Inputs away from 0 avoid the ReLU kink; distinct values avoid max-pool ties.
+  const x = Float64Array.from({ length: xSize }, () => (inputs ? inputs(rng) : (rng.next() < 0.5 ? -1 : 1) * rng.uniform(0.1, 1)));
+  const outShape = [batch, ...model.outputShape];
+  const g = Float64Array.from({ length: outShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
+  const lossAt = (xs: Float64Array): number =>
+    registry.scope(() => {
+      const y = model.forward(registry.makeTensor(xs, [batch, ...inputShape], 'float64')).dataSync();
+      let s = 0;
+      for (let i = 0; i < y.length; i++) s += g[i] * y[i];
+      return s;
+    });
+  const { dx, grads } = registry.scope(() => {
+    model.forward(registry.makeTensor(x, [batch, ...inputShape], 'float64'), { training: true });
+    const dxT = model.backward(registry.makeTensor(g, outShape, 'float64'), { inputGradient: true })!;
+    return { dx: dxT.dataSync(), grads: model.params().map((p) => p.grad!.dataSync()) };
+  });
+  checkGradient(lossAt, x, dx, { label: `${layer.className} ∂x` });
+  model.params().forEach((param, i) => {
+    const original = param.value.dataSync() as Float64Array;
+    const lossAtParam = (values: Float64Array): number => {
+      const old = param.value;
+      param.value = registry.keep(registry.makeTensor(values, old.shape, 'float64'));
+      old.dispose();
+      return lossAt(x);
+    };
+    checkGradient(lossAtParam, original, grads[i], { label: `${layer.className} ∂${param.name}` });
+  });
+}
+
+describe('finite-difference gradient checks of every layer (float64, random shapes)', () => {
+  it('Conv2D over strides, paddings, channels and fused activations', () => {
+    const cases: [Conv2D, number[], number][] = [
+      [new Conv2D({ filters: 3, kernelSize: 3, strides: 2, padding: 1, activation: 'relu' }), [2, 7, 6], 2],
+      [new Conv2D({ filters: 2, kernelSize: [2, 3], strides: [1, 2], padding: [0, 2], activation: 'tanh' }), [3, 5, 5], 3],
+      [new Conv2D({ filters: 4, kernelSize: 3, padding: 'same', activation: 'sigmoid' }), [1, 5, 5], 1],
+      [new Conv2D({ filters: 2, kernelSize: 2, strides: 3, activation: 'leakyRelu', alpha: 0.2 }), [2, 8, 7], 2],
+      [new Conv2D({ filters: 2, kernelSize: 3, useBias: false }), [1, 4, 4], 2],
+    ];
+    cases.forEach(([layer, shape, batch], i) => gradientCheckLayer(layer, shape, batch, 10 + i));
+  });
+
+  it('Dense with each activation', () => {
+    for (const activation of ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax'] as const) {
+      gradientCheckLayer(new Dense({ units: 4, activation }), [5], 3, 20);
+    }
+  });
+
+  it('pooling layers, including overlapping windows and non-dividing sizes', () => {
+    const distinct = (rng: ReturnType<typeof createRandom>): number => rng.uniform(-1, 1);
+    gradientCheckLayer(new MaxPool2D({ poolSize: 2 }), [2, 5, 5], 2, 30, distinct);
+    gradientCheckLayer(new MaxPool2D({ poolSize: 3, strides: 2 }), [1, 7, 6], 2, 31, distinct);
+    gradientCheckLayer(new AvgPool2D({ poolSize: [2, 3], strides: 1 }), [2, 4, 5], 2, 32);
+    gradientCheckLayer(new L2Pool2D({ poolSize: 2, strides: 1 }), [2, 4, 4], 2, 33);
+  });
+
+  it('activation layers and Flatten', () => {
+    for (const layer of [new ReLU(), new LeakyReLU({ alpha: 0.3 }), new Sigmoid(), new Tanh()]) gradientCheckLayer(layer, [2, 3, 3], 2, 40);
+    gradientCheckLayer(new Softmax(), [6], 3, 41);
+    gradientCheckLayer(new Flatten(), [2, 3, 2], 2, 42);
+  });
+});
+
+describe('layer configuration errors', () => {
+  it('names the layer type and the bad option', () => {
+    expect(() => new Conv2D({ filters: 0, kernelSize: 3 })).toThrow("Conv2D: filters must be a positive integer or a [height, width] pair of them, got 0");
+    expect(() => new Conv2D({ filters: 2, kernelSize: 3, strides: 0 })).toThrow(/strides must be a positive integer/);
+    expect(() => new Dense({ units: 3, activation: 'swish' as never })).toThrow(/Dense: activation must be one of linear, relu/);
+    expect(() => new MaxPool2D({ poolSize: -1 })).toThrow(/MaxPool2D: poolSize must be a positive integer/);
+    expect(() => new Conv2D({ filters: 2, kernelSize: 3, activation: 'softmax' as never })).toThrow(/softmax/);
+  });
+
+  it('rejects an input of the wrong shape at forward time with the layer label', () => {
+    const model = single(new Dense({ units: 2 }), [3]);
+    expect(() => registry.scope(() => model.forward(f64([1, 2, 3, 4], [1, 4])))).toThrow(/expected input of shape \[batch, 3\] but got \[1, 4\]/);
+  });
+});

@@ -1,0 +1,143 @@
+import { biasGrad, conv2d, conv2dBackwardFilter, conv2dBackwardInput, type Tensor } from '@backprop/tensor';
+import { type ActivationName, activate, activationBackward, checkActivation, fusable } from '../activations.js';
+import { checkInitializer, type InitializerName } from '../initializers.js';
+import { type BackwardOptions, type BuildContext, type ForwardOptions, Layer, type LayerConfig, type Param } from '../layer.js';
+import { checkPair, type PairArg } from './args.js';
+
+export interface Conv2DConfig extends LayerConfig {
+  /** Number of kernels F (the paper's K_D). */
+  filters: number;
+  kernelSize: PairArg;
+  /** Stride Z_S, default 1. */
+  strides?: PairArg;
+  /** 'valid' (no padding), 'same' (odd kernels: (k−1)/2 on each side) or explicit Z_P. */
+  padding?: 'valid' | 'same' | PairArg;
+  activation?: Exclude<ActivationName, 'softmax'>;
+  /** Leaky ReLU slope. */
+  alpha?: number;
+  useBias?: boolean;
+  kernelInitializer?: InitializerName;
+  biasInitializer?: InitializerName;
+}
+
+/**
+ * Z = X ⋆ K + b, Y = f(Z) (MATH.md §2.1, the paper's Eq 3.1–3.4 corrected).
+ * Backward: ∂K = X̃ ⋆ G↑S, ∂b = Σ G, ∂X = crop(pad(G↑S) ⋆ rot180 K).
+ */
+export class Conv2D extends Layer {
+  readonly className = 'Conv2D';
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly padding: 'valid' | 'same' | [number, number];
+  readonly activation: ActivationName;
+  readonly alpha: number;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+  private kernel: Param | undefined;
+  private bias: Param | undefined;
+  private x: Tensor | undefined;
+  private y: Tensor | undefined;
+  private appliedActivation: ActivationName = 'linear';
+
+  constructor(config: Conv2DConfig) {
+    super(config);
+    const where = `Conv2D${config.name ? ` '${config.name}'` : ''}`;
+    this.filters = checkPair(where, 'filters', config.filters, 1)[0];
+    this.kernelSize = checkPair(where, 'kernelSize', config.kernelSize, 1);
+    this.strides = checkPair(where, 'strides', config.strides ?? 1, 1);
+    const padding = config.padding ?? 'valid';
+    this.padding = padding === 'valid' || padding === 'same' ? padding : checkPair(where, 'padding', padding, 0);
+    this.activation = checkActivation(where, config.activation);
+    if (this.activation === 'softmax') {
+      throw this.error("activation 'softmax' needs a (batch, classes) input; use it on a Dense layer");
+    }
+    this.alpha = config.alpha ?? 0.01;
+    this.useBias = config.useBias ?? true;
+    this.kernelInitializer = checkInitializer(where, config.kernelInitializer ?? 'heNormal');
+    this.biasInitializer = checkInitializer(where, config.biasInitializer ?? 'zeros');
+  }
+
+  override get outputActivation(): string {
+    return this.activation;
+  }
+
+  /** The zero padding Z_P on each side. */
+  get pad(): [number, number] {
+    if (this.padding === 'valid') return [0, 0];
+    if (this.padding === 'same') {
+      const [kh, kw] = this.kernelSize;
+      if (kh % 2 === 0 || kw % 2 === 0) {
+        throw this.error(`padding 'same' needs an odd kernel size (symmetric zero padding), got ${kh}×${kw}`);
+      }
+      return [(kh - 1) / 2, (kw - 1) / 2];
+    }
+    return this.padding;
+  }
+
+  computeOutputShape(inputShape: readonly number[]): number[] {
+    if (inputShape.length !== 3) {
+      throw this.error(`expects a (channels, height, width) input but got [${inputShape.join(', ')}]`);
+    }
+    const [c, h, w] = inputShape;
+    const [kh, kw] = this.kernelSize;
+    const [sh, sw] = this.strides;
+    const [ph, pw] = this.pad;
+    if (h + 2 * ph < kh || w + 2 * pw < kw) {
+      throw this.error(`${kh}×${kw} kernel does not fit the ${h}×${w} input with padding ${ph === pw ? ph : `${ph}×${pw}`}`);
+    }
+    void c;
+    // Eq 2.1 with the floor of MATH.md §2.1.
+    return [this.filters, Math.floor((h + 2 * ph - kh) / sh) + 1, Math.floor((w + 2 * pw - kw) / sw) + 1];
+  }
+
+  protected override createParams(context: BuildContext): void {
+    const [c] = this.inputShape!;
+    const [kh, kw] = this.kernelSize;
+    this.kernel = this.addParam(context, 'kernel', [this.filters, c, kh, kw], this.kernelInitializer, c * kh * kw, this.filters * kh * kw);
+    if (this.useBias) this.bias = this.addParam(context, 'bias', [this.filters], this.biasInitializer, c * kh * kw, this.filters);
+  }
+
+  forward(x: Tensor, options: ForwardOptions = {}): Tensor {
+    this.checkInput(x);
+    const kernel = this.requireSaved(this.kernel).value;
+    const activation = options.skipActivation ? 'linear' : this.activation;
+    const geometry = { strides: this.strides, pad: this.pad };
+    const fused = fusable(activation);
+    const y = fused
+      ? conv2d(x, kernel, { ...geometry, bias: this.bias?.value, activation: fused, alpha: this.alpha })
+      : activate(activation, conv2d(x, kernel, { ...geometry, bias: this.bias?.value }), this.alpha);
+    this.x = x;
+    this.y = y;
+    this.appliedActivation = activation;
+    return y;
+  }
+
+  backward(dy: Tensor, options: BackwardOptions = {}): Tensor | undefined {
+    const x = this.requireSaved(this.x);
+    const kernel = this.requireSaved(this.kernel);
+    const dz = activationBackward(this.appliedActivation, dy, this.requireSaved(this.y), this.alpha);
+    const geometry = { strides: this.strides, pad: this.pad };
+    kernel.grad = conv2dBackwardFilter(x, dz, kernel.value.shape, geometry);
+    if (this.bias) this.bias.grad = biasGrad(dz);
+    // The first layer's input gradient is never used: skipping it saves a whole conv.
+    if (options.inputGradient === false) return undefined;
+    return conv2dBackwardInput(dz, kernel.value, x.shape, geometry);
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {
+      name: this.name,
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      activation: this.activation,
+      alpha: this.alpha,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+    };
+  }
+}

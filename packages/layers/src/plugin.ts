@@ -1,0 +1,29 @@
+import type { Plugin, Registry } from '@backprop/tensor';
+import { Conv2D } from './layers/conv2d.js';
+import { Dense } from './layers/dense.js';
+import { Flatten } from './layers/flatten.js';
+import { AvgPool2D, L2Pool2D, MaxPool2D } from './layers/pooling.js';
+import { LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './layers/activation-layers.js';
+
+type Config = Record<string, unknown>;
+
+/** Registers every layer type by class name so models rebuild from JSON. */
+export const layersPlugin: Plugin = {
+  name: '@backprop/layers',
+  install(registry: Registry) {
+    const factories: Record<string, (config: Config) => unknown> = {
+      Conv2D: (c) => new Conv2D(c as never),
+      Dense: (c) => new Dense(c as never),
+      Flatten: (c) => new Flatten(c),
+      MaxPool2D: (c) => new MaxPool2D(c),
+      AvgPool2D: (c) => new AvgPool2D(c),
+      L2Pool2D: (c) => new L2Pool2D(c),
+      ReLU: (c) => new ReLU(c),
+      LeakyReLU: (c) => new LeakyReLU(c),
+      Sigmoid: (c) => new Sigmoid(c),
+      Tanh: (c) => new Tanh(c),
+      Softmax: (c) => new Softmax(c),
+    };
+    for (const [name, factory] of Object.entries(factories)) registry.layers.register(name, factory);
+  },
+};

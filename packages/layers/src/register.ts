@@ -1,0 +1,4 @@
+import { use } from '@backprop/tensor';
+import { layersPlugin } from './plugin.js';
+
+use(layersPlugin);

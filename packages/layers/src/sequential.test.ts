@@ -1,0 +1,261 @@
+import { cpuBackend } from '@backprop/backend-cpu';
+import { loadMnist } from '@backprop/datasets';
+import { lossesPlugin } from '@backprop/losses';
+import { optimizersPlugin } from '@backprop/optimizers';
+import { createRandom, Registry } from '@backprop/tensor';
+import { expectArraysClose } from '@backprop/tensor/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Conv2D, Dense, Flatten, gradCheck, layersPlugin, MaxPool2D, paperNetwork, Sequential } from './index.js';
+
+const registry = new Registry().use(cpuBackend, layersPlugin, lossesPlugin, optimizersPlugin);
+
+function randomImages(count: number, seed: number, shape = [1, 28, 28]): { values: Float64Array; shape: number[] } {
+  const rng = createRandom(seed);
+  const size = count * shape.reduce((p, d) => p * d, 1);
+  return { values: Float64Array.from({ length: size }, () => rng.next()), shape: [count, ...shape] };
+}
+
+describe('Sequential: building', () => {
+  it('computes output shapes with Eq 2.1 / 2.2 and counts parameters like Keras', () => {
+    const { model } = paperNetwork({ registry, seed: 1 });
+    expect(model.layers.map((l) => l.getOutputShape())).toEqual([[8, 24, 24], [8, 12, 12], [1152], [128], [10]]);
+    // 8·25+8, 0, 0, 1152·128+128, 128·10+10
+    expect(model.layers.map((l) => l.countParams())).toEqual([208, 0, 0, 147584, 1290]);
+    const summary = model.summary();
+    expect(summary).toContain('conv2d_0 (Conv2D)');
+    expect(summary).toContain('(None, 8, 24, 24)');
+    expect(summary).toContain('(None, 1152)');
+    expect(summary).toContain('Total params: 149,082');
+    model.dispose();
+  });
+
+  it('rejects impossible models at build time with the layer index, type and shapes', () => {
+    expect(() => new Sequential({ registry, inputShape: [1, 5, 5], layers: [new Conv2D({ filters: 2, kernelSize: 7 })] })).toThrow(
+      'layer 0 (Conv2D): 7×7 kernel does not fit the 5×5 input with padding 0',
+    );
+    expect(
+      () =>
+        new Sequential({
+          registry,
+          inputShape: [1, 28, 28],
+          layers: [new Conv2D({ filters: 8, kernelSize: 5 }), new MaxPool2D({ poolSize: 2 }), new Dense({ units: 10 })],
+        }),
+    ).toThrow('layer 2 (Dense): expects a flat (features) input but got [8, 12, 12]; add a Flatten layer before it');
+    expect(() => new Sequential({ registry, inputShape: [1, 3, 3], layers: [new MaxPool2D({ poolSize: 4 })] })).toThrow(
+      'layer 0 (MaxPool2D): 4×4 pool window does not fit the 3×3 input',
+    );
+    expect(() => new Sequential({ registry, inputShape: [0, 3], layers: [new Flatten()] })).toThrow(/inputShape must be positive integers/);
+  });
+
+  it('several conv/pool stages in a row (the paper’s q convolution layers)', () => {
+    const model = new Sequential({
+      registry,
+      inputShape: [1, 28, 28],
+      layers: [
+        new Conv2D({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        new MaxPool2D({ poolSize: 2 }),
+        new Conv2D({ filters: 6, kernelSize: 3, strides: 2, activation: 'relu' }),
+        new MaxPool2D({ poolSize: 3, strides: 2 }),
+        new Conv2D({ filters: 5, kernelSize: 1 }),
+        new Flatten(),
+        new Dense({ units: 10, activation: 'softmax' }),
+      ],
+    });
+    expect(model.layers.map((l) => l.getOutputShape())).toEqual([[4, 28, 28], [4, 14, 14], [6, 6, 6], [6, 2, 2], [5, 2, 2], [20], [10]]);
+    const out = model.predict(randomImages(3, 1));
+    expect(out.shape).toEqual([3, 10]);
+    const rows = out.dataSync();
+    for (let n = 0; n < 3; n++) expect(Array.from(rows.subarray(n * 10, n * 10 + 10)).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    out.dispose();
+    model.dispose();
+  });
+});
+
+describe('Sequential: training', () => {
+  it('MATH.md W9 — one gradient-descent step of the lecture notes’ Example 1', async () => {
+    const model = new Sequential({ registry, dtype: 'float64', inputShape: [2], layers: [new Dense({ units: 1, activation: 'relu' })] });
+    model.setWeights([
+      { name: 'dense_0/kernel', shape: [1, 2], values: Float64Array.from([0.5, -0.25]) },
+      { name: 'dense_0/bias', shape: [1], values: Float64Array.from([0.1]) },
+    ]);
+    const x = { values: [1, 2], shape: [1, 2] };
+    const y = { values: [1], shape: [1, 1] };
+    expect(model.evaluate(x, y, { loss: 'halfSumSquares' }).loss).toBeCloseTo(0.405, 12);
+    await model.fit(x, y, { loss: 'halfSumSquares', optimizer: { name: 'sgd', config: { learningRate: 0.1 } }, shuffle: false });
+    const [kernel, bias] = model.getWeights();
+    expectArraysClose(kernel.values, [0.59, -0.07], { atol: 1e-12, rtol: 0 });
+    expectArraysClose(bias.values, [0.19], { atol: 1e-12, rtol: 0 });
+    expect(model.evaluate(x, y, { loss: 'halfSumSquares' }).loss).toBeCloseTo(0.0648, 12);
+    model.dispose();
+  });
+
+  it('W9 sigmoid + BCE variant: gradients through the fused head', () => {
+    const model = new Sequential({ registry, dtype: 'float64', inputShape: [2], layers: [new Dense({ units: 1, activation: 'sigmoid' })] });
+    model.setWeights([
+      { name: 'dense_0/kernel', shape: [1, 2], values: Float64Array.from([0.5, -0.25]) },
+      { name: 'dense_0/bias', shape: [1], values: Float64Array.from([0.1]) },
+    ]);
+    const loss = model.resolveLoss('binaryCrossentropy');
+    expect(model.fusesWith(loss)).toBe(true);
+    const grads = registry.scope(() => {
+      const x = registry.makeTensor([1, 2], [1, 2], 'float64');
+      const y = registry.makeTensor([1], [1, 1], 'float64');
+      expect(model.forward(x).dataSync()[0]).toBeCloseTo(0.524979, 6);
+      const logits = model.forward(x, { training: true, logits: true });
+      const { loss: value, grad } = loss.computeFromLogits!(logits, y);
+      expect(value.dataSync()[0]).toBeCloseTo(0.644397, 6);
+      model.backward(grad);
+      return model.params().map((p) => Array.from(p.grad!.dataSync()));
+    });
+    expectArraysClose(grads[0], [-0.475021, -0.950042], { atol: 1e-6, rtol: 0 });
+    expectArraysClose(grads[1], [-0.475021], { atol: 1e-6, rtol: 0 });
+    model.dispose();
+  });
+
+  it('a training step leaves memory at its baseline', () => {
+    const { model, loss, optimizer } = paperNetwork({ registry, seed: 2 });
+    const opt = model.resolveOptimizer({ name: 'adam', config: { learningRate: 0.001 } });
+    const lossFn = model.resolveLoss(loss);
+    const data = randomImages(8, 3);
+    const step = (): void => {
+      registry.scope(() => {
+        const x = registry.makeTensor(data.values, data.shape, 'float32');
+        const y = registry.makeTensor(Float32Array.from({ length: 80 }, (_, i) => (i % 11 === 0 ? 1 : 0)), [8, 10], 'float32');
+        model.trainOnBatch(x, y, lossFn, opt);
+      });
+    };
+    step(); // creates Adam's slots
+    const baseline = registry.memory();
+    for (let i = 0; i < 5; i++) {
+      step();
+      const now = registry.memory();
+      expect(now.numTensors).toBe(baseline.numTensors);
+      expect(now.numDataBuffers).toBe(baseline.numDataBuffers);
+      expect(now.numBytes).toBe(baseline.numBytes);
+    }
+    void optimizer;
+    opt.dispose();
+    model.dispose();
+  });
+
+  it('seeded runs are reproducible bit for bit; different seeds differ', async () => {
+    const data = randomImages(40, 5);
+    const labels = { values: Array.from({ length: 40 }, (_, i) => i % 10), shape: [40] };
+    const run = async (seed: number): Promise<Float32Array[]> => {
+      const { model, loss, optimizer } = paperNetwork({ registry, seed });
+      await model.fit(data, labels, { loss, optimizer, epochs: 2, batchSize: 8, seed });
+      const weights = model.getWeights().map((w) => w.values as Float32Array);
+      model.dispose();
+      return weights;
+    };
+    const a = await run(11);
+    const b = await run(11);
+    const c = await run(12);
+    a.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(b[i].buffer))).toBe(true));
+    expect(Buffer.from(a[0].buffer).equals(Buffer.from(c[0].buffer))).toBe(false);
+  });
+
+  it('callbacks see every batch and epoch, and can stop training early', async () => {
+    const { model, loss, optimizer } = paperNetwork({ registry, seed: 3 });
+    const data = randomImages(20, 6);
+    const labels = { values: Array.from({ length: 20 }, (_, i) => i % 10), shape: [20] };
+    const batches: number[] = [];
+    const epochs: number[] = [];
+    const history = await model.fit(data, labels, {
+      loss,
+      optimizer,
+      epochs: 5,
+      batchSize: 8,
+      validationSplit: 0.2,
+      callbacks: {
+        onBatchEnd: (logs) => {
+          batches.push(logs.batch);
+          expect(logs.samplesPerSecond).toBeGreaterThan(0);
+        },
+        onEpochEnd: (logs) => {
+          epochs.push(logs.epoch);
+          expect(logs.valAccuracy).toBeGreaterThanOrEqual(0);
+          if (logs.epoch === 1) model.stopTraining = true;
+        },
+      },
+    });
+    expect(epochs).toEqual([0, 1]);
+    expect(batches).toEqual([0, 1, 0, 1]); // 16 training samples after the 20% split, batch 8
+    expect(history.stoppedEarly).toBe(true);
+    expect(history.epochs).toHaveLength(2);
+    model.dispose();
+  });
+
+  it('rejects bad data with clear errors', async () => {
+    const { model, loss } = paperNetwork({ registry, seed: 4 });
+    await expect(model.fit(randomImages(4, 1, [1, 14, 14]), { values: [1, 2, 3, 4], shape: [4] }, { loss })).rejects.toThrow(
+      'fit: x has samples of shape [1, 14, 14] but the model expects [1, 28, 28] (input shape [batch, 1, 28, 28])',
+    );
+    await expect(model.fit(randomImages(2, 1), { values: [1, 12], shape: [2] }, { loss })).rejects.toThrow(
+      'fit: label 1 is 12, outside the 10 classes [0, 10)',
+    );
+    await expect(model.fit(randomImages(2, 1), { values: [1, 2, 3], shape: [3] }, { loss })).rejects.toThrow('fit: x has 2 samples but y has 3');
+    await expect(model.fit(randomImages(2, 1), { values: [1, 2], shape: [2] }, { loss: 'nope' })).rejects.toThrow(/unknown loss 'nope'; registered: .*binaryCrossentropy/);
+    const nan = randomImages(2, 1);
+    nan.values[5] = Number.NaN;
+    await expect(model.fit(nan, { values: [1, 2], shape: [2] }, { loss, batchSize: 2 })).rejects.toThrow(/NaN/);
+    model.dispose();
+  });
+});
+
+describe('gradCheck of the paper’s full network (float64)', () => {
+  let images: { values: Float32Array; shape: number[] };
+  let labels: { values: Uint8Array; shape: number[] };
+  beforeAll(async () => {
+    const { train } = await loadMnist({ trainLimit: 4, testLimit: 0 });
+    images = { values: train.images, shape: [4, 1, 28, 28] };
+    labels = { values: train.labels, shape: [4] };
+  });
+
+  it('conv → ReLU → max-pool → flatten → dense ReLU → dense → sigmoid + BCE: max relative error ≤ 1e-6', () => {
+    const { model, loss } = paperNetwork({ registry, seed: 5 });
+    const report = gradCheck(model, images, labels, loss, { maxChecksPerTensor: 30 });
+    expect(Object.keys(report)).toEqual(['conv2d_0/kernel', 'conv2d_0/bias', 'dense_3/kernel', 'dense_3/bias', 'dense_4/kernel', 'dense_4/bias']);
+    for (const [name, entry] of Object.entries(report)) {
+      expect(entry.checked, name).toBeGreaterThan(0);
+      expect(entry.maxRelativeError, name).toBeLessThanOrEqual(1e-6);
+    }
+    model.dispose();
+  });
+
+  it('the softmax + categorical cross-entropy variant: max relative error ≤ 1e-6', () => {
+    const model = new Sequential({
+      registry,
+      seed: 6,
+      inputShape: [1, 28, 28],
+      layers: [
+        new Conv2D({ filters: 8, kernelSize: 5, activation: 'relu' }),
+        new MaxPool2D({ poolSize: 2 }),
+        new Flatten(),
+        new Dense({ units: 32, activation: 'relu' }),
+        new Dense({ units: 10, activation: 'softmax' }),
+      ],
+    });
+    const report = gradCheck(model, images, labels, 'categoricalCrossentropy', { maxChecksPerTensor: 30 });
+    for (const [name, entry] of Object.entries(report)) expect(entry.maxRelativeError, name).toBeLessThanOrEqual(1e-6);
+    model.dispose();
+  });
+
+  it('detects a wrong gradient', () => {
+    // A loss whose reported gradient is off by 1% must fail the check.
+    const { model } = paperNetwork({ registry, seed: 7 });
+    const honest = model.resolveLoss('mse');
+    const lying = {
+      ...honest,
+      name: 'lying',
+      compute: (p: never, t: never) => {
+        const r = honest.compute(p, t);
+        return { loss: r.loss, grad: registry.runKernel('mulScalar', { x: r.grad }, { scalar: 1.01 }) };
+      },
+      fusedActivation: undefined,
+    };
+    const report = gradCheck(model, images, labels, lying, { maxChecksPerTensor: 10 });
+    expect(Math.max(...Object.values(report).map((e) => e.maxRelativeError))).toBeGreaterThan(1e-6);
+    model.dispose();
+  });
+});

@@ -1,0 +1,530 @@
+import {
+  BackpropError,
+  type ComponentJSON,
+  createRandom,
+  defaultRegistry,
+  type FloatDataType,
+  type Loss,
+  type Optimizer,
+  type Registry,
+  shapeToString,
+  type Tensor,
+} from '@backprop/tensor';
+import { countCorrect, type DataLike, gatherBatch, type HostSet, toHostSet, toTargets } from './data.js';
+import type { Layer, Param } from './layer.js';
+
+export interface SequentialConfig {
+  /** Shape of one sample, without the batch dimension: (C, H, W) for images. */
+  inputShape: readonly number[];
+  layers: Layer[];
+  /** Parameter dtype; float64 is for gradient checks and exact tests. */
+  dtype?: FloatDataType;
+  /** Seed of the weight initialisers (and the default shuffling seed). */
+  seed?: number;
+  registry?: Registry;
+  name?: string;
+}
+
+export interface BatchLogs {
+  epoch: number;
+  batch: number;
+  loss: number;
+  accuracy: number;
+  /** Samples seen so far in this epoch. */
+  seen: number;
+  samplesPerSecond: number;
+}
+
+export interface EpochLogs {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  samplesPerSecond: number;
+  durationMs: number;
+}
+
+export interface Callbacks {
+  onTrainBegin?(info: { epochs: number; initialEpoch: number; samples: number; batchesPerEpoch: number }): void | Promise<void>;
+  onEpochBegin?(epoch: number): void | Promise<void>;
+  onBatchEnd?(logs: BatchLogs): void | Promise<void>;
+  onEpochEnd?(logs: EpochLogs): void | Promise<void>;
+  onTrainEnd?(history: History): void | Promise<void>;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Loss name ('categoricalCrossentropy'), `{ name, config }`, or a Loss object. */
+  loss: string | ComponentJSON | Loss;
+  /** Optimizer name, `{ name, config }`, or an Optimizer; defaults to the model's current one. */
+  optimizer?: string | ComponentJSON | Optimizer;
+  shuffle?: boolean;
+  /** Shuffling seed; epoch e uses an order derived from (seed, e) only, so resumed runs match. */
+  seed?: number;
+  validationData?: [DataLike, DataLike];
+  /** Fraction of the training data (taken from the end) held out for validation. */
+  validationSplit?: number;
+  /** Epoch index to start from (for resuming). */
+  initialEpoch?: number;
+  callbacks?: Callbacks | Callbacks[];
+}
+
+export interface History {
+  epochs: EpochLogs[];
+  stoppedEarly: boolean;
+}
+
+export interface EvaluateResult {
+  loss: number;
+  accuracy: number;
+}
+
+/** Layers applied in order; trains with any Loss and Optimizer from the registry. */
+export class Sequential {
+  readonly layers: Layer[];
+  readonly inputShape: number[];
+  readonly outputShape: number[];
+  readonly dtype: FloatDataType;
+  readonly seed: number;
+  readonly registry: Registry;
+  readonly name: string;
+  /** The optimizer of the last `fit` (or of a loaded checkpoint); saved with the model. */
+  optimizer: Optimizer | undefined;
+  /** Set to true (e.g. from a callback) to stop `fit` after the current batch. */
+  stopTraining = false;
+  private scratchX: { buffer?: Float32Array | Float64Array } = {};
+  private scratchY: { buffer?: Float32Array | Float64Array } = {};
+
+  constructor(config: SequentialConfig) {
+    const { layers, inputShape } = config;
+    if (!Array.isArray(layers) || layers.length === 0) throw new BackpropError('Sequential', 'needs at least one layer');
+    if (!Array.isArray(inputShape) || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new BackpropError('Sequential', `inputShape must be positive integers (one sample, no batch), got ${JSON.stringify(inputShape)}`);
+    }
+    this.layers = layers;
+    this.inputShape = [...inputShape];
+    this.dtype = config.dtype ?? 'float32';
+    this.seed = config.seed ?? 1;
+    this.registry = config.registry ?? defaultRegistry;
+    this.name = config.name ?? 'sequential';
+    const rng = createRandom(this.seed);
+    const used = new Set<string>();
+    let shape = this.inputShape;
+    layers.forEach((layer, index) => {
+      layer.label = `layer ${index} (${layer.className})`;
+      if (!layer.name) layer.name = `${snake(layer.className)}_${index}`;
+      if (used.has(layer.name)) throw new BackpropError(layer.label, `duplicate layer name '${layer.name}'`);
+      used.add(layer.name);
+      // Each layer draws from its own stream, so adding a layer leaves the others' initial weights unchanged.
+      shape = layer.build(shape, { registry: this.registry, dtype: this.dtype, rng: rng.fork() });
+      for (const p of layer.params()) p.name = `${layer.name}/${p.name.split('/').pop()}`;
+    });
+    this.outputShape = shape;
+  }
+
+  params(): Param[] {
+    return this.layers.flatMap((l) => l.params());
+  }
+
+  countParams(): number {
+    return this.layers.reduce((n, l) => n + l.countParams(), 0);
+  }
+
+  /** A Keras-like table: layer, output shape (Eq 2.1 / 2.2) and parameter count. */
+  summary(): string {
+    const rows = [['Layer (type)', 'Output Shape', 'Param #']];
+    rows.push(['Input', `(None, ${this.inputShape.join(', ')})`, '0']);
+    for (const layer of this.layers) {
+      rows.push([`${layer.name} (${layer.className})`, `(None, ${layer.getOutputShape().join(', ')})`, String(layer.countParams())]);
+    }
+    const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)) + 2);
+    const line = (r: string[]): string => r[0].padEnd(widths[0]) + r[1].padEnd(widths[1]) + r[2].padStart(widths[2]);
+    const rule = '─'.repeat(widths[0] + widths[1] + widths[2]);
+    const body = rows.slice(1).map(line);
+    return [
+      `Model: "${this.name}" (${this.dtype})`,
+      rule,
+      line(rows[0]),
+      rule,
+      ...body,
+      rule,
+      `Total params: ${this.countParams().toLocaleString('en-US')}`,
+    ].join('\n');
+  }
+
+  /** Forward pass of a batch (N, …inputShape). */
+  forward(x: Tensor, options: { training?: boolean; logits?: boolean } = {}): Tensor {
+    this.checkBatch('forward', x);
+    let out = x.dtype === this.dtype ? x : castTo(x, this.dtype);
+    const last = this.layers.length - 1;
+    for (let i = 0; i <= last; i++) {
+      out = this.layers[i].forward(out, { training: options.training, skipActivation: options.logits === true && i === last });
+    }
+    return out;
+  }
+
+  /**
+   * Backward pass from ∂L/∂output (or ∂L/∂logits after `forward(x, {logits: true})`),
+   * filling every param's grad. Returns ∂L/∂x when `inputGradient` is true.
+   */
+  backward(dy: Tensor, options: { inputGradient?: boolean } = {}): Tensor | undefined {
+    let g: Tensor | undefined = dy;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      g = this.layers[i].backward(g!, { inputGradient: i > 0 || options.inputGradient === true });
+    }
+    return g;
+  }
+
+  /** Resolves a loss by name / JSON through the registry. */
+  resolveLoss(spec: string | ComponentJSON | Loss): Loss {
+    if (typeof spec === 'string') return this.registry.losses.get(spec)();
+    if (spec && typeof spec === 'object' && 'compute' in spec) return spec;
+    if (spec && typeof spec === 'object' && typeof spec.name === 'string') return this.registry.losses.get(spec.name)(spec.config ?? {});
+    throw new BackpropError('loss', `expected a loss name, { name, config } or a Loss, got ${JSON.stringify(spec)}`);
+  }
+
+  resolveOptimizer(spec: string | ComponentJSON | Optimizer | undefined): Optimizer {
+    if (spec === undefined) {
+      if (this.optimizer) return this.optimizer;
+      return this.registry.optimizers.get('sgd')({ learningRate: 0.01 });
+    }
+    if (typeof spec === 'string') return this.registry.optimizers.get(spec)();
+    if (spec && typeof spec === 'object' && 'step' in spec) return spec;
+    if (spec && typeof spec === 'object' && typeof spec.name === 'string') return this.registry.optimizers.get(spec.name)(spec.config ?? {});
+    throw new BackpropError('optimizer', `expected an optimizer name, { name, config } or an Optimizer, got ${JSON.stringify(spec)}`);
+  }
+
+  /** Whether the loss can take this model's logits (the fused heads of MATH.md §2.7). */
+  fusesWith(loss: Loss): boolean {
+    return loss.fusedActivation !== undefined && loss.computeFromLogits !== undefined &&
+      this.layers[this.layers.length - 1].outputActivation === loss.fusedActivation;
+  }
+
+  /**
+   * One gradient-descent step on a batch; every intermediate tensor is disposed
+   * before it returns. Returns the batch loss and its number of correct predictions.
+   */
+  trainOnBatch(x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer): { loss: number; correct: number } {
+    const fused = this.fusesWith(loss);
+    return this.registry.scope(() => {
+      const out = this.forward(x, { training: true, logits: fused });
+      const { loss: value, grad } = fused ? loss.computeFromLogits!(out, y) : loss.compute(out, y);
+      this.backward(grad);
+      optimizer.step(this.params().map((p) => ({ name: p.name, param: p.value, grad: p.grad! })));
+      const lossValue = value.dataSync()[0];
+      const k = out.size / out.shape[0];
+      const correct = countCorrect(out.dataSync(), y.dataSync(), out.shape[0], k, fused ? 0 : 0.5);
+      return { loss: lossValue, correct };
+    });
+  }
+
+  async fit(x: DataLike, y: DataLike, options: FitOptions): Promise<History> {
+    const where = 'fit';
+    const epochs = options.epochs ?? 1;
+    const batchSize = options.batchSize ?? 32;
+    checkPositiveInt(where, 'epochs', epochs);
+    checkPositiveInt(where, 'batchSize', batchSize);
+    const initialEpoch = options.initialEpoch ?? 0;
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new BackpropError(where, `initialEpoch must be an integer ≥ 0, got ${initialEpoch}`);
+    const loss = this.resolveLoss(options.loss);
+    const optimizer = this.resolveOptimizer(options.optimizer);
+    this.optimizer = optimizer;
+    let train = this.inputSet(where, 'x', x);
+    let targets = toTargets(where, toHostSet(where, 'y', y), this.outputShape);
+    if (targets.count !== train.count) throw new BackpropError(where, `x has ${train.count} samples but y has ${targets.count}`);
+    let validation: [HostSet, HostSet] | undefined;
+    if (options.validationData) {
+      const [vx, vy] = options.validationData;
+      validation = [this.inputSet(where, 'validationData x', vx), toTargets(where, toHostSet(where, 'validationData y', vy), this.outputShape)];
+    } else if (options.validationSplit !== undefined) {
+      const split = options.validationSplit;
+      if (!(split > 0 && split < 1)) throw new BackpropError(where, `validationSplit must be in (0, 1), got ${split}`);
+      const held = Math.floor(train.count * split);
+      const keep = train.count - held;
+      validation = [sliceSet(train, keep, train.count), sliceSet(targets, keep, targets.count)];
+      train = sliceSet(train, 0, keep);
+      targets = sliceSet(targets, 0, keep);
+    }
+    const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
+    const shuffle = options.shuffle ?? true;
+    const seed = options.seed ?? this.seed;
+    const batches = Math.ceil(train.count / batchSize);
+    const history: History = { epochs: [], stoppedEarly: false };
+    this.stopTraining = false;
+    for (const cb of callbacks) await cb.onTrainBegin?.({ epochs, initialEpoch, samples: train.count, batchesPerEpoch: batches });
+    let lastYield = now();
+    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
+      const order = shuffle ? epochOrder(train.count, seed, epoch) : null;
+      const start = now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < batches && !this.stopTraining; b++) {
+        const from = b * batchSize;
+        const to = Math.min(train.count, from + batchSize);
+        const stats = this.registry.scope(() => {
+          const xb = gatherBatch(this.registry, train, order, from, to, this.dtype, this.scratchX);
+          const yb = gatherBatch(this.registry, targets, order, from, to, this.dtype, this.scratchY);
+          return this.trainOnBatch(xb, yb, loss, optimizer);
+        });
+        if (!Number.isFinite(stats.loss)) {
+          throw new BackpropError(
+            where,
+            `the loss became ${stats.loss} at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the inputs for NaN/Infinity`,
+          );
+        }
+        lossSum += stats.loss * (to - from);
+        correct += stats.correct;
+        seen += to - from;
+        const elapsed = (now() - start) / 1000;
+        const logs: BatchLogs = {
+          epoch,
+          batch: b,
+          loss: stats.loss,
+          accuracy: stats.correct / (to - from),
+          seen,
+          samplesPerSecond: seen / Math.max(elapsed, 1e-9),
+        };
+        for (const cb of callbacks) await cb.onBatchEnd?.(logs);
+        // Yield now and then so progress bars redraw, signals arrive and pages stay responsive.
+        if (now() - lastYield > 25) {
+          await yieldToEventLoop();
+          lastYield = now();
+        }
+      }
+      const durationMs = now() - start;
+      const logs: EpochLogs = {
+        epoch,
+        loss: lossSum / Math.max(seen, 1),
+        accuracy: correct / Math.max(seen, 1),
+        samplesPerSecond: seen / Math.max(durationMs / 1000, 1e-9),
+        durationMs,
+      };
+      if (validation) {
+        const v = this.evaluateSets(validation[0], validation[1], loss, 256);
+        logs.valLoss = v.loss;
+        logs.valAccuracy = v.accuracy;
+      }
+      if (seen === train.count) history.epochs.push(logs);
+      for (const cb of callbacks) await cb.onEpochEnd?.(logs);
+    }
+    history.stoppedEarly = this.stopTraining;
+    for (const cb of callbacks) await cb.onTrainEnd?.(history);
+    return history;
+  }
+
+  /** Mean loss and accuracy over a dataset, in batches. */
+  evaluate(x: DataLike, y: DataLike, options: { loss: string | ComponentJSON | Loss; batchSize?: number }): EvaluateResult {
+    const where = 'evaluate';
+    const inputs = this.inputSet(where, 'x', x);
+    const targets = toTargets(where, toHostSet(where, 'y', y), this.outputShape);
+    if (targets.count !== inputs.count) throw new BackpropError(where, `x has ${inputs.count} samples but y has ${targets.count}`);
+    return this.evaluateSets(inputs, targets, this.resolveLoss(options.loss), options.batchSize ?? 256);
+  }
+
+  private evaluateSets(inputs: HostSet, targets: HostSet, loss: Loss, batchSize: number): EvaluateResult {
+    const fused = this.fusesWith(loss);
+    let lossSum = 0;
+    let correct = 0;
+    for (let from = 0; from < inputs.count; from += batchSize) {
+      const to = Math.min(inputs.count, from + batchSize);
+      const stats = this.registry.scope(() => {
+        const xb = gatherBatch(this.registry, inputs, null, from, to, this.dtype, this.scratchX);
+        const yb = gatherBatch(this.registry, targets, null, from, to, this.dtype, this.scratchY);
+        const out = this.forward(xb, { logits: fused });
+        const value = (fused ? loss.computeFromLogits!(out, yb) : loss.compute(out, yb)).loss.dataSync()[0];
+        const k = out.size / out.shape[0];
+        return { loss: value, correct: countCorrect(out.dataSync(), yb.dataSync(), to - from, k, fused ? 0 : 0.5) };
+      });
+      lossSum += stats.loss * (to - from);
+      correct += stats.correct;
+    }
+    return { loss: lossSum / Math.max(inputs.count, 1), accuracy: correct / Math.max(inputs.count, 1) };
+  }
+
+  /** Outputs for every sample, computed in batches: shape (N, …outputShape). */
+  predict(x: DataLike, options: { batchSize?: number } = {}): Tensor {
+    const inputs = this.inputSet('predict', 'x', x);
+    const batchSize = options.batchSize ?? 256;
+    checkPositiveInt('predict', 'batchSize', batchSize);
+    const outSize = this.outputShape.reduce((p, d) => p * d, 1);
+    const out = this.dtype === 'float64' ? new Float64Array(inputs.count * outSize) : new Float32Array(inputs.count * outSize);
+    for (let from = 0; from < inputs.count; from += batchSize) {
+      const to = Math.min(inputs.count, from + batchSize);
+      const values = this.registry.scope(() => {
+        const xb = gatherBatch(this.registry, inputs, null, from, to, this.dtype, this.scratchX);
+        return this.forward(xb).dataSync();
+      });
+      out.set(values, from * outSize);
+    }
+    return this.registry.makeTensor(out, [inputs.count, ...this.outputShape], this.dtype);
+  }
+
+  /** Topology as JSON, rebuilt by `Sequential.fromJSON` through the registry. */
+  toJSON(): ModelJSON {
+    return {
+      format: MODEL_FORMAT,
+      formatVersion: MODEL_FORMAT_VERSION,
+      name: this.name,
+      inputShape: this.inputShape,
+      dtype: this.dtype,
+      seed: this.seed,
+      layers: this.layers.map((l) => ({ className: l.className, config: l.getConfig() })),
+    };
+  }
+
+  static fromJSON(json: unknown, options: { registry?: Registry; dtype?: FloatDataType } = {}): Sequential {
+    const registry = options.registry ?? defaultRegistry;
+    const topology = checkModelJSON(json);
+    const layers = topology.layers.map((spec, index) => {
+      try {
+        return registry.layers.get(spec.className)(spec.config) as Layer;
+      } catch (error) {
+        throw new BackpropError(`model JSON layer ${index}`, (error as Error).message);
+      }
+    });
+    return new Sequential({
+      inputShape: topology.inputShape,
+      layers,
+      dtype: options.dtype ?? topology.dtype,
+      seed: topology.seed,
+      registry,
+      name: topology.name,
+    });
+  }
+
+  /** Current parameter values by name (copies). */
+  getWeights(): NamedArray[] {
+    return this.params().map((p) => ({ name: p.name, shape: [...p.value.shape], values: p.value.dataSync() as Float32Array | Float64Array }));
+  }
+
+  /**
+   * Replaces every parameter. All names and shapes are checked before anything is
+   * replaced, so a mismatched set never leaves the model half-loaded.
+   */
+  setWeights(weights: readonly NamedArray[]): void {
+    const where = 'setWeights';
+    const byName = new Map(weights.map((w) => [w.name, w]));
+    const params = this.params();
+    for (const p of params) {
+      const w = byName.get(p.name);
+      if (!w) throw new BackpropError(where, `missing weights for '${p.name}' (have: ${[...byName.keys()].join(', ') || 'none'})`);
+      if (w.shape.length !== p.value.rank || w.shape.some((d, i) => d !== p.value.shape[i])) {
+        throw new BackpropError(where, `'${p.name}' has shape ${shapeToString(w.shape)} but the model expects ${shapeToString(p.value.shape)}`);
+      }
+      if (w.values.length !== p.value.size) throw new BackpropError(where, `'${p.name}' has ${w.values.length} values, expected ${p.value.size}`);
+    }
+    if (byName.size !== params.length) {
+      const known = new Set(params.map((p) => p.name));
+      const extra = [...byName.keys()].filter((n) => !known.has(n));
+      throw new BackpropError(where, `weights for unknown parameters: ${extra.join(', ')}`);
+    }
+    for (const p of params) {
+      const old = p.value;
+      p.value = this.registry.keep(this.registry.makeTensor(byName.get(p.name)!.values, old.shape, this.dtype));
+      old.dispose();
+    }
+  }
+
+  dispose(): void {
+    for (const layer of this.layers) layer.dispose();
+    this.optimizer?.dispose();
+    this.optimizer = undefined;
+  }
+
+  private inputSet(where: string, name: string, data: DataLike): HostSet {
+    const set = toHostSet(where, name, data);
+    const expected = this.inputShape;
+    if (set.sampleShape.length !== expected.length || set.sampleShape.some((d, i) => d !== expected[i])) {
+      throw new BackpropError(
+        where,
+        `${name} has samples of shape ${shapeToString(set.sampleShape)} but the model expects ${shapeToString(expected)} (input shape [batch, ${expected.join(', ')}])`,
+      );
+    }
+    return set;
+  }
+
+  private checkBatch(where: string, x: Tensor): void {
+    const expected = this.inputShape;
+    if (x.rank !== expected.length + 1 || expected.some((d, i) => x.shape[i + 1] !== d)) {
+      throw new BackpropError(where, `expected input of shape [batch, ${expected.join(', ')}] but got ${shapeToString(x.shape)}`);
+    }
+  }
+}
+
+export interface NamedArray {
+  name: string;
+  shape: readonly number[];
+  values: Float32Array | Float64Array;
+}
+
+export const MODEL_FORMAT = 'backprop.sequential';
+export const MODEL_FORMAT_VERSION = 1;
+
+export interface ModelJSON {
+  format: typeof MODEL_FORMAT;
+  formatVersion: number;
+  name: string;
+  inputShape: number[];
+  dtype: FloatDataType;
+  seed: number;
+  layers: { className: string; config: Record<string, unknown> }[];
+}
+
+export function checkModelJSON(json: unknown): ModelJSON {
+  const where = 'model JSON';
+  if (!json || typeof json !== 'object') throw new BackpropError(where, 'expected an object');
+  const j = json as Partial<ModelJSON>;
+  if (j.format !== MODEL_FORMAT) throw new BackpropError(where, `format must be '${MODEL_FORMAT}', got ${JSON.stringify(j.format)}`);
+  if (j.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new BackpropError(where, `unsupported format version ${JSON.stringify(j.formatVersion)}; this library reads version ${MODEL_FORMAT_VERSION}`);
+  }
+  if (!Array.isArray(j.inputShape)) throw new BackpropError(where, 'inputShape is missing');
+  if (!Array.isArray(j.layers) || j.layers.some((l) => !l || typeof l.className !== 'string' || typeof l.config !== 'object')) {
+    throw new BackpropError(where, 'layers must be an array of { className, config }');
+  }
+  if (j.dtype !== 'float32' && j.dtype !== 'float64') throw new BackpropError(where, `dtype must be float32 or float64, got ${JSON.stringify(j.dtype)}`);
+  return { ...j, name: j.name ?? 'sequential', seed: j.seed ?? 1 } as ModelJSON;
+}
+
+function snake(className: string): string {
+  return className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+function castTo(x: Tensor, dtype: FloatDataType): Tensor {
+  return x.registry.runKernel('cast', { x }, { dtype });
+}
+
+function checkPositiveInt(where: string, name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new BackpropError(where, `${name} must be a positive integer, got ${JSON.stringify(v)}`);
+}
+
+function sliceSet(set: HostSet, from: number, to: number): HostSet {
+  return { ...set, values: set.values.subarray(from * set.sampleSize, to * set.sampleSize), count: to - from };
+}
+
+/** The sample order of one epoch: a function of (seed, epoch) only. */
+export function epochOrder(count: number, seed: number, epoch: number): Int32Array {
+  const order = new Int32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  createRandom(Math.imul(seed | 0, 0x9e3779b1) ^ (epoch + 1)).shuffle(order);
+  return order;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  // Browsers clamp nested setTimeout to 4 ms; a message round trip is immediate.
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(0);
+  });
+}
