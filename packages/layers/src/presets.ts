@@ -48,7 +48,7 @@ export function paperNetwork(options: PresetOptions = {}): Preset {
   return {
     model,
     loss: { name: 'binaryCrossentropy', config: {} },
-    optimizer: { name: 'sgd', config: { learningRate: 0.5 } },
+    optimizer: { name: 'sgd', config: { learningRate: 1 } },
     description: 'Conv 8@5×5 ReLU → MaxPool 2 → Flatten → Dense 128 ReLU → Dense 10 sigmoid; BCE; SGD',
   };
 }

@@ -491,7 +491,7 @@ export function checkModelJSON(json: unknown): ModelJSON {
 }
 
 function snake(className: string): string {
-  return className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  return className.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
 function castTo(x: Tensor, dtype: FloatDataType): Tensor {

@@ -1,0 +1,173 @@
+import {
+  SPEC_VERSION,
+  type Backend,
+  type BackendMemory,
+  type DataId,
+  type DataType,
+  type TensorInfo,
+  type TypedArray,
+} from '@backprop/tensor';
+
+/** The storage handle of the CPU backend: the typed array itself, read directly by kernels. */
+export class CpuData {
+  constructor(
+    public values: TypedArray,
+    public live = true,
+  ) {}
+}
+
+/** What `makeOutput` returns: the TensorInfo to hand back to the engine and the array to fill. */
+export interface CpuOutput<A extends TypedArray = TypedArray> {
+  info: TensorInfo;
+  values: A;
+}
+
+const EMPTY = new Float32Array(0);
+/** Free buffers are kept up to this many bytes in total. */
+const POOL_MAX_BYTES = 64 * 1024 * 1024;
+/** At most this many free buffers of one (dtype, length). */
+const POOL_MAX_PER_KEY = 8;
+
+function sizeOf(shape: readonly number[]): number {
+  let s = 1;
+  for (let i = 0; i < shape.length; i++) s *= shape[i];
+  return s;
+}
+
+function alloc(dtype: DataType, size: number): TypedArray {
+  return dtype === 'float32' ? new Float32Array(size) : dtype === 'float64' ? new Float64Array(size) : new Int32Array(size);
+}
+
+function dtypeOf(a: TypedArray): DataType {
+  return a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'int32';
+}
+
+/**
+ * Pure TypeScript CPU backend. Buffers are plain typed arrays; freed buffers go to a
+ * small free list keyed by (dtype, length) so training loops stop churning the GC.
+ * Kernels also get growable Float64 scratch buffers (GEMM panels, im2col) from here.
+ */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  readonly specVersion = SPEC_VERSION;
+
+  private numBuffers = 0;
+  private bytes = 0;
+  private readonly pool: Record<DataType, Map<number, TypedArray[]>> = {
+    float32: new Map(),
+    float64: new Map(),
+    int32: new Map(),
+  };
+  private pooledBytes = 0;
+  private readonly scratchBuffers = new Map<string, Float64Array>();
+
+  // ---- Backend interface ------------------------------------------------------------
+
+  write(values: TypedArray, shape: readonly number[], dtype: DataType): DataId {
+    void shape;
+    const out = this.take(dtype, values.length);
+    if (dtypeOf(values) === dtype) out.set(values);
+    else if (dtype === 'int32') for (let i = 0; i < values.length; i++) out[i] = Math.trunc(values[i]);
+    else out.set(values);
+    return this.track(out);
+  }
+
+  readSync(dataId: DataId): TypedArray {
+    return this.values(dataId).slice();
+  }
+
+  read(dataId: DataId): Promise<TypedArray> {
+    return Promise.resolve(this.readSync(dataId));
+  }
+
+  disposeData(dataId: DataId): void {
+    const data = dataId as CpuData;
+    if (!data.live) return;
+    data.live = false;
+    const values = data.values;
+    data.values = EMPTY;
+    this.numBuffers--;
+    this.bytes -= values.byteLength;
+    this.release(values);
+  }
+
+  memory(): BackendMemory {
+    return { numDataBuffers: this.numBuffers, numBytes: this.bytes };
+  }
+
+  dispose(): void {
+    for (const dtype of ['float32', 'float64', 'int32'] as const) this.pool[dtype].clear();
+    this.pooledBytes = 0;
+    this.scratchBuffers.clear();
+  }
+
+  // ---- helpers for kernels ------------------------------------------------------------
+
+  /** The typed array behind a tensor (not a copy: kernels read and, when in place, write it). */
+  values(info: TensorInfo | DataId): TypedArray {
+    const data = ((info as TensorInfo).dataId ?? info) as CpuData;
+    if (!data.live) throw new Error('cpu backend: tensor data was disposed');
+    return data.values;
+  }
+
+  /** A new output buffer. Its contents are unspecified (it may be recycled): overwrite every element. */
+  makeOutput(shape: readonly number[], dtype: DataType): CpuOutput {
+    const values = this.take(dtype, sizeOf(shape));
+    return { info: { dataId: this.track(values), shape: shape.slice(), dtype }, values };
+  }
+
+  /** A new output buffer filled with zeros, for kernels that accumulate. */
+  makeZeroOutput(shape: readonly number[], dtype: DataType): CpuOutput {
+    const out = this.makeOutput(shape, dtype);
+    out.values.fill(0);
+    return out;
+  }
+
+  /** A Float64 scratch buffer of at least `size` elements, reused between calls (contents unspecified). */
+  scratch(slot: string, size: number): Float64Array {
+    let buf = this.scratchBuffers.get(slot);
+    if (buf === undefined || buf.length < size) {
+      buf = new Float64Array(Math.max(size, buf ? Math.ceil(buf.length * 1.5) : 0));
+      this.scratchBuffers.set(slot, buf);
+    }
+    return buf;
+  }
+
+  /** Free buffers currently held for reuse (not counted by `memory()`). */
+  poolInfo(): { buffers: number; bytes: number } {
+    let buffers = 0;
+    for (const dtype of ['float32', 'float64', 'int32'] as const) {
+      for (const list of this.pool[dtype].values()) buffers += list.length;
+    }
+    return { buffers, bytes: this.pooledBytes };
+  }
+
+  private track(values: TypedArray): CpuData {
+    this.numBuffers++;
+    this.bytes += values.byteLength;
+    return new CpuData(values);
+  }
+
+  private take(dtype: DataType, size: number): TypedArray {
+    const list = this.pool[dtype].get(size);
+    if (list !== undefined && list.length > 0) {
+      const buf = list.pop() as TypedArray;
+      this.pooledBytes -= buf.byteLength;
+      return buf;
+    }
+    return alloc(dtype, size);
+  }
+
+  private release(values: TypedArray): void {
+    if (values.length === 0 || this.pooledBytes + values.byteLength > POOL_MAX_BYTES) return;
+    const map = this.pool[dtypeOf(values)];
+    let list = map.get(values.length);
+    if (list === undefined) {
+      list = [];
+      map.set(values.length, list);
+    }
+    if (list.length >= POOL_MAX_PER_KEY) return;
+    list.push(values);
+    this.pooledBytes += values.byteLength;
+  }
+}

@@ -1,0 +1,3 @@
+export { cpuBackend } from './plugin.js';
+export { CpuBackend, CpuData, type CpuOutput } from './backend.js';
+export { cpuKernels } from './kernels/index.js';

@@ -1,0 +1,47 @@
+import { defineKernel } from '@backprop/tensor';
+import type { CpuBackend } from '../backend.js';
+import { macroKernel, MR, NR, packA, roundUp } from './gemm.js';
+import { im2colTPackedB } from './im2col.js';
+import { convGeom } from './conv2d.js';
+
+type B = CpuBackend;
+
+/**
+ * ∂K[F, CKK] = Σ_n G_n[F, P] · col_nᵀ[P, CKK], accumulated over the batch in a Float64
+ * buffer; each image's transposed columns are written straight into packed panels.
+ */
+export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
+  kernelName: 'conv2dBackwardFilter', backendName: 'cpu',
+  kernelFunc: ({ inputs: { x, dy }, attrs: { strides, pad, filterShape }, backend }) => {
+    const g = convGeom(x.shape, filterShape, strides, pad);
+    const n = x.shape[0], f = filterShape[0];
+    const kdim = g.c * g.kh * g.kw;
+    const np = g.ho * g.wo;
+    const out = backend.makeOutput(filterShape, x.dtype);
+    const fp = roundUp(f, MR), kp = roundUp(kdim, NR);
+    const cbuf = backend.scratch('convBF.c', fp * kp);
+    cbuf.fill(0, 0, fp * kp);
+    if (np > 0 && n > 0 && kdim > 0) {
+      const xv = backend.values(x), gv = backend.values(dy);
+      const ap = backend.scratch('convBF.a', fp * np);
+      const bp = backend.scratch('convBF.b', kp * np);
+      if (kp !== kdim) {
+        const base = (kp / NR - 1) * np * NR;
+        for (let p = 0; p < np; p++) for (let l = kdim % NR; l < NR; l++) bp[base + p * NR + l] = 0;
+      }
+      const xStride = g.c * g.h * g.w;
+      const gStride = f * np;
+      for (let s = 0; s < n; s++) {
+        packA(gv, s * gStride, np, 1, f, np, ap, 0);
+        im2colTPackedB(xv, s * xStride, g, bp);
+        macroKernel(fp / MR, kp / NR, np, ap, 0, bp, 0, cbuf, 0, kp);
+      }
+    }
+    const o = out.values;
+    for (let fi = 0; fi < f; fi++) {
+      const ci = fi * kp, oi = fi * kdim;
+      for (let k = 0; k < kdim; k++) o[oi + k] = cbuf[ci + k];
+    }
+    return out.info;
+  },
+});

@@ -1,0 +1,147 @@
+/**
+ * im2col / col2im for NCHW convolution, writing straight into the GEMM's packed panel
+ * formats so no separate column matrix is materialised. Index arithmetic is hoisted:
+ * for every (c, u, v) the range of output columns jo whose input column jo·S+v−P is
+ * inside the image is computed once, so inner loops carry no bounds tests.
+ */
+import type { TypedArray } from '@backprop/tensor';
+import { NR } from './gemm.js';
+
+export interface ConvGeom {
+  c: number; h: number; w: number;
+  kh: number; kw: number;
+  sh: number; sw: number;
+  ph: number; pw: number;
+  ho: number; wo: number;
+}
+
+/** First output column jo with 0 ≤ jo·sw + v − pw. */
+export function colLo(g: ConvGeom, v: number): number {
+  const d = g.pw - v;
+  return d <= 0 ? 0 : Math.min(g.wo, Math.ceil(d / g.sw));
+}
+
+/** One past the last output column jo with jo·sw + v − pw < w. */
+export function colHi(g: ConvGeom, v: number, lo: number): number {
+  const d = g.w - 1 + g.pw - v;
+  if (d < 0) return lo;
+  return Math.max(lo, Math.min(g.wo, Math.floor(d / g.sw) + 1));
+}
+
+/**
+ * Column matrix col[ckk, p] (ckk = (c·kh+u)·kw+v, p = i·wo+jo) of one image, packed as
+ * the GEMM's B operand (k = ckk, j = p): dst[(⌊p/NR⌋·K + ckk)·NR + p mod NR].
+ * Lanes past the last pixel of the final panel are left untouched (zero them once).
+ */
+export function im2colPackedB(x: TypedArray, xOff: number, g: ConvGeom, dst: Float64Array): void {
+  const { c: cn, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = g;
+  const kdim = cn * kh * kw;
+  const panelStride = kdim * NR;
+  let ckk = 0;
+  for (let c = 0; c < cn; c++) {
+    const plane = xOff + c * h * w;
+    for (let u = 0; u < kh; u++) {
+      for (let v = 0; v < kw; v++, ckk++) {
+        const lo = colLo(g, v), hi = colHi(g, v, lo);
+        let pb = ckk * NR;
+        let lane = 0;
+        for (let i = 0; i < ho; i++) {
+          const r = i * sh + u - ph;
+          if (r < 0 || r >= h) {
+            for (let jo = 0; jo < wo; jo++) {
+              dst[pb + lane] = 0;
+              if (++lane === NR) { lane = 0; pb += panelStride; }
+            }
+            continue;
+          }
+          const row = plane + r * w + v - pw;
+          if (lane === 0 && lo === 0 && hi === wo && (wo & (NR - 1)) === 0) {
+            // Fast path: whole row inside the image and aligned to panels (NR = 4).
+            for (let jo = 0, s = row; jo < wo; jo += 4, s += 4 * sw, pb += panelStride) {
+              dst[pb] = x[s];
+              dst[pb + 1] = x[s + sw];
+              dst[pb + 2] = x[s + 2 * sw];
+              dst[pb + 3] = x[s + 3 * sw];
+            }
+            continue;
+          }
+          let jo = 0;
+          for (; jo < lo; jo++) {
+            dst[pb + lane] = 0;
+            if (++lane === NR) { lane = 0; pb += panelStride; }
+          }
+          for (let s = row + jo * sw; jo < hi; jo++, s += sw) {
+            dst[pb + lane] = x[s];
+            if (++lane === NR) { lane = 0; pb += panelStride; }
+          }
+          for (; jo < wo; jo++) {
+            dst[pb + lane] = 0;
+            if (++lane === NR) { lane = 0; pb += panelStride; }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The transposed column matrix colᵀ[p, ckk] of one image packed as the GEMM's B operand
+ * (k = p, j = ckk): dst[(⌊ckk/NR⌋·P + p)·NR + ckk mod NR]. Padding lanes (ckk ≥ K) are
+ * left untouched (zero them once).
+ */
+export function im2colTPackedB(x: TypedArray, xOff: number, g: ConvGeom, dst: Float64Array): void {
+  const { c: cn, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = g;
+  const np = ho * wo;
+  let ckk = 0;
+  for (let c = 0; c < cn; c++) {
+    const plane = xOff + c * h * w;
+    for (let u = 0; u < kh; u++) {
+      for (let v = 0; v < kw; v++, ckk++) {
+        const lo = colLo(g, v), hi = colHi(g, v, lo);
+        let d = ((ckk - (ckk % NR)) * np) + (ckk % NR);
+        for (let i = 0; i < ho; i++) {
+          const r = i * sh + u - ph;
+          if (r < 0 || r >= h) {
+            for (let jo = 0; jo < wo; jo++, d += NR) dst[d] = 0;
+            continue;
+          }
+          const row = plane + r * w + v - pw;
+          let jo = 0;
+          for (; jo < lo; jo++, d += NR) dst[d] = 0;
+          for (let s = row + jo * sw; jo < hi; jo++, s += sw, d += NR) dst[d] = x[s];
+          for (; jo < wo; jo++, d += NR) dst[d] = 0;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Scatter-adds a column matrix (row ckk at col[ckk·ldc + p]) back into one image dx
+ * (c·h·w values starting at 0), skipping the padded border.
+ */
+export function col2im(col: Float64Array, ldc: number, g: ConvGeom, dx: Float64Array): void {
+  const { c: cn, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = g;
+  let ckk = 0;
+  for (let c = 0; c < cn; c++) {
+    const plane = c * h * w;
+    for (let u = 0; u < kh; u++) {
+      for (let v = 0; v < kw; v++, ckk++) {
+        const lo = colLo(g, v), hi = colHi(g, v, lo);
+        if (hi <= lo) continue;
+        const crow = ckk * ldc;
+        for (let i = 0; i < ho; i++) {
+          const r = i * sh + u - ph;
+          if (r < 0 || r >= h) continue;
+          let d = plane + r * w + v - pw + lo * sw;
+          const s0 = crow + i * wo;
+          if (sw === 1) {
+            for (let jo = lo; jo < hi; jo++, d++) dx[d] += col[s0 + jo];
+          } else {
+            for (let jo = lo; jo < hi; jo++, d += sw) dx[d] += col[s0 + jo];
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import type { KernelConfig, KernelName } from '@backprop/tensor';
+import type { CpuBackend } from '../backend.js';
+import { activationKernels } from './activations.js';
+import { conv2d } from './conv2d.js';
+import { conv2dBackwardFilter } from './conv2dBackwardFilter.js';
+import { conv2dBackwardInput } from './conv2dBackwardInput.js';
+import { elementwiseKernels } from './elementwise.js';
+import { headKernels } from './heads.js';
+import { linalgKernels } from './matMul.js';
+import { poolKernels } from './pool.js';
+import { reduceKernels } from './reduce.js';
+import { updateKernels } from './updates.js';
+
+/** Every kernel of the CPU backend (one per name in KERNEL_NAMES). */
+export const cpuKernels: readonly KernelConfig<KernelName, CpuBackend>[] = [
+  ...elementwiseKernels,
+  ...activationKernels,
+  ...linalgKernels,
+  ...reduceKernels,
+  conv2d,
+  conv2dBackwardFilter,
+  conv2dBackwardInput,
+  ...poolKernels,
+  ...headKernels,
+  ...updateKernels,
+] as unknown as readonly KernelConfig<KernelName, CpuBackend>[];

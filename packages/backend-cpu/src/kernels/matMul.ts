@@ -1,0 +1,92 @@
+import { defineKernel } from '@backprop/tensor';
+import type { CpuBackend } from '../backend.js';
+import { gemm } from './gemm.js';
+import { applyActivation } from './util.js';
+
+type B = CpuBackend;
+
+/** C = op(A)·op(B) (+ bias per column), then the fused activation. */
+export const matMul = defineKernel<'matMul', B>({
+  kernelName: 'matMul', backendName: 'cpu',
+  kernelFunc: ({ inputs: { a, b, bias }, attrs: { transposeA, transposeB, activation, alpha }, backend }) => {
+    const [a0, a1] = a.shape;
+    const [b0, b1] = b.shape;
+    const m = transposeA ? a1 : a0;
+    const k = transposeA ? a0 : a1;
+    const n = transposeB ? b0 : b1;
+    const av = backend.values(a), bv = backend.values(b);
+    const { c, ldc } = gemm(
+      backend, m, n, k,
+      av, 0, transposeA ? 1 : a1, transposeA ? a1 : 1,
+      bv, 0, transposeB ? 1 : b1, transposeB ? b1 : 1,
+    );
+    const out = backend.makeOutput([m, n], a.dtype);
+    const o = out.values;
+    if (bias !== undefined) {
+      const bs = backend.values(bias);
+      for (let i = 0; i < m; i++) {
+        const ci = i * ldc, oi = i * n;
+        for (let j = 0; j < n; j++) o[oi + j] = c[ci + j] + bs[j];
+      }
+    } else if (ldc === n) {
+      o.set(c.subarray(0, m * n));
+    } else {
+      for (let i = 0; i < m; i++) {
+        const ci = i * ldc, oi = i * n;
+        for (let j = 0; j < n; j++) o[oi + j] = c[ci + j];
+      }
+    }
+    applyActivation(o, 0, m * n, activation, alpha);
+    return out.info;
+  },
+});
+
+/** Inner size: product of dims after axis 1. */
+function inner(shape: readonly number[]): number {
+  let s = 1;
+  for (let i = 2; i < shape.length; i++) s *= shape[i];
+  return s;
+}
+
+export const biasAdd = defineKernel<'biasAdd', B>({
+  kernelName: 'biasAdd', backendName: 'cpu',
+  kernelFunc: ({ inputs: { x, bias }, backend }) => {
+    const v = backend.values(x), bs = backend.values(bias);
+    const out = backend.makeOutput(x.shape, x.dtype);
+    const o = out.values;
+    const n = x.shape[0], ch = x.shape[1], hw = inner(x.shape);
+    let idx = 0;
+    for (let s = 0; s < n; s++) {
+      for (let c = 0; c < ch; c++) {
+        const bc = bs[c];
+        const end = idx + hw;
+        for (; idx < end; idx++) o[idx] = v[idx] + bc;
+      }
+    }
+    return out.info;
+  },
+});
+
+export const biasGrad = defineKernel<'biasGrad', B>({
+  kernelName: 'biasGrad', backendName: 'cpu',
+  kernelFunc: ({ inputs: { dy }, backend }) => {
+    const g = backend.values(dy);
+    const n = dy.shape[0], ch = dy.shape[1], hw = inner(dy.shape);
+    const acc = backend.scratch('biasGrad', ch);
+    acc.fill(0, 0, ch);
+    let idx = 0;
+    for (let s = 0; s < n; s++) {
+      for (let c = 0; c < ch; c++) {
+        let t = 0;
+        const end = idx + hw;
+        for (; idx < end; idx++) t += g[idx];
+        acc[c] += t;
+      }
+    }
+    const out = backend.makeOutput([ch], dy.dtype);
+    for (let c = 0; c < ch; c++) out.values[c] = acc[c];
+    return out.info;
+  },
+});
+
+export const linalgKernels = [matMul, biasAdd, biasGrad];

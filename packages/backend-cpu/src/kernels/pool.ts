@@ -1,0 +1,224 @@
+import { defineKernel, type PoolGeometry, type TypedArray } from '@backprop/tensor';
+import type { CpuBackend } from '../backend.js';
+
+type B = CpuBackend;
+
+interface PoolDims {
+  planes: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number; ho: number; wo: number;
+}
+
+function dims(shape: readonly number[], g: PoolGeometry): PoolDims {
+  const [n, c, h, w] = shape;
+  const [kh, kw] = g.poolSize;
+  const [sh, sw] = g.strides;
+  return { planes: n * c, h, w, kh, kw, sh, sw, ho: Math.floor((h - kh) / sh) + 1, wo: Math.floor((w - kw) / sw) + 1 };
+}
+
+/**
+ * Offset (from the plane start) of the first maximum of the window at (i, j) in
+ * row-major order: strict `>` keeps the first of equal values, and the first NaN wins.
+ */
+function argMaxWindow(x: TypedArray, base: number, d: PoolDims, i: number, j: number): number {
+  const { w, kh, kw } = d;
+  const start = base + i * d.sh * w + j * d.sw;
+  let best = x[start];
+  let bi = start;
+  if (best !== best) return bi;
+  for (let a = 0; a < kh; a++) {
+    const row = start + a * w;
+    for (let b = 0; b < kw; b++) {
+      const v = x[row + b];
+      if (v > best) {
+        best = v;
+        bi = row + b;
+      } else if (v !== v) {
+        return row + b;
+      }
+    }
+  }
+  return bi;
+}
+
+export const maxPool = defineKernel<'maxPool', B>({
+  kernelName: 'maxPool', backendName: 'cpu',
+  kernelFunc: ({ inputs: { x }, attrs, backend }) => {
+    const d = dims(x.shape, attrs);
+    const v = backend.values(x);
+    const out = backend.makeOutput([x.shape[0], x.shape[1], d.ho, d.wo], x.dtype);
+    const o = out.values;
+    const { h, w, kh, kw, sh, sw, ho, wo } = d;
+    let oi = 0;
+    if (kh === 2 && kw === 2) {
+      for (let p = 0; p < d.planes; p++) {
+        const base = p * h * w;
+        for (let i = 0; i < ho; i++) {
+          let s = base + i * sh * w;
+          for (let j = 0; j < wo; j++, s += sw) {
+            const a0 = v[s], a1 = v[s + 1], a2 = v[s + w], a3 = v[s + w + 1];
+            let m = a0;
+            if (a1 > m || a1 !== a1) m = a1;
+            if (m === m && (a2 > m || a2 !== a2)) m = a2;
+            if (m === m && (a3 > m || a3 !== a3)) m = a3;
+            if (a0 !== a0) m = a0;
+            o[oi++] = m;
+          }
+        }
+      }
+      return out.info;
+    }
+    for (let p = 0; p < d.planes; p++) {
+      const base = p * h * w;
+      for (let i = 0; i < ho; i++) {
+        for (let j = 0; j < wo; j++) {
+          const start = base + i * sh * w + j * sw;
+          let m = v[start];
+          for (let a = 0; a < kh && m === m; a++) {
+            const row = start + a * w;
+            for (let b = 0; b < kw; b++) {
+              const t = v[row + b];
+              if (t > m || t !== t) {
+                m = t;
+                if (t !== t) break;
+              }
+            }
+          }
+          o[oi++] = m;
+        }
+      }
+    }
+    return out.info;
+  },
+});
+
+export const maxPoolBackward = defineKernel<'maxPoolBackward', B>({
+  kernelName: 'maxPoolBackward', backendName: 'cpu',
+  kernelFunc: ({ inputs: { dy, x }, attrs, backend }) => {
+    const d = dims(x.shape, attrs);
+    const v = backend.values(x), g = backend.values(dy);
+    const out = backend.makeZeroOutput(x.shape, x.dtype);
+    const o = out.values;
+    let gi = 0;
+    for (let p = 0; p < d.planes; p++) {
+      const base = p * d.h * d.w;
+      for (let i = 0; i < d.ho; i++) {
+        for (let j = 0; j < d.wo; j++) o[argMaxWindow(v, base, d, i, j)] += g[gi++];
+      }
+    }
+    return out.info;
+  },
+});
+
+export const avgPool = defineKernel<'avgPool', B>({
+  kernelName: 'avgPool', backendName: 'cpu',
+  kernelFunc: ({ inputs: { x }, attrs, backend }) => {
+    const d = dims(x.shape, attrs);
+    const v = backend.values(x);
+    const out = backend.makeOutput([x.shape[0], x.shape[1], d.ho, d.wo], x.dtype);
+    const o = out.values;
+    const { h, w, kh, kw, sh, sw, ho, wo } = d;
+    const inv = 1 / (kh * kw);
+    let oi = 0;
+    for (let p = 0; p < d.planes; p++) {
+      const base = p * h * w;
+      for (let i = 0; i < ho; i++) {
+        for (let j = 0; j < wo; j++) {
+          const start = base + i * sh * w + j * sw;
+          let t = 0;
+          for (let a = 0; a < kh; a++) {
+            const row = start + a * w;
+            for (let b = 0; b < kw; b++) t += v[row + b];
+          }
+          o[oi++] = t * inv;
+        }
+      }
+    }
+    return out.info;
+  },
+});
+
+export const avgPoolBackward = defineKernel<'avgPoolBackward', B>({
+  kernelName: 'avgPoolBackward', backendName: 'cpu',
+  kernelFunc: ({ inputs: { dy }, attrs, backend }) => {
+    const d = dims(attrs.inputShape, attrs);
+    const g = backend.values(dy);
+    const out = backend.makeZeroOutput(attrs.inputShape, dy.dtype);
+    const o = out.values;
+    const { h, w, kh, kw, sh, sw, ho, wo } = d;
+    const inv = 1 / (kh * kw);
+    let gi = 0;
+    for (let p = 0; p < d.planes; p++) {
+      const base = p * h * w;
+      for (let i = 0; i < ho; i++) {
+        for (let j = 0; j < wo; j++) {
+          const start = base + i * sh * w + j * sw;
+          const t = g[gi++] * inv;
+          for (let a = 0; a < kh; a++) {
+            const row = start + a * w;
+            for (let b = 0; b < kw; b++) o[row + b] += t;
+          }
+        }
+      }
+    }
+    return out.info;
+  },
+});
+
+export const l2Pool = defineKernel<'l2Pool', B>({
+  kernelName: 'l2Pool', backendName: 'cpu',
+  kernelFunc: ({ inputs: { x }, attrs, backend }) => {
+    const d = dims(x.shape, attrs);
+    const v = backend.values(x);
+    const out = backend.makeOutput([x.shape[0], x.shape[1], d.ho, d.wo], x.dtype);
+    const o = out.values;
+    const { h, w, kh, kw, sh, sw, ho, wo } = d;
+    let oi = 0;
+    for (let p = 0; p < d.planes; p++) {
+      const base = p * h * w;
+      for (let i = 0; i < ho; i++) {
+        for (let j = 0; j < wo; j++) {
+          const start = base + i * sh * w + j * sw;
+          let t = 0;
+          for (let a = 0; a < kh; a++) {
+            const row = start + a * w;
+            for (let b = 0; b < kw; b++) {
+              const q = v[row + b];
+              t += q * q;
+            }
+          }
+          o[oi++] = Math.sqrt(t);
+        }
+      }
+    }
+    return out.info;
+  },
+});
+
+export const l2PoolBackward = defineKernel<'l2PoolBackward', B>({
+  kernelName: 'l2PoolBackward', backendName: 'cpu',
+  kernelFunc: ({ inputs: { dy, x, y }, attrs, backend }) => {
+    const d = dims(x.shape, attrs);
+    const v = backend.values(x), g = backend.values(dy), yv = backend.values(y);
+    const out = backend.makeZeroOutput(x.shape, x.dtype);
+    const o = out.values;
+    const { h, w, kh, kw, sh, sw, ho, wo } = d;
+    let gi = 0;
+    for (let p = 0; p < d.planes; p++) {
+      const base = p * h * w;
+      for (let i = 0; i < ho; i++) {
+        for (let j = 0; j < wo; j++, gi++) {
+          const yy = yv[gi];
+          if (yy === 0) continue;
+          const t = g[gi] / yy;
+          const start = base + i * sh * w + j * sw;
+          for (let a = 0; a < kh; a++) {
+            const row = start + a * w;
+            for (let b = 0; b < kw; b++) o[row + b] += t * v[row + b];
+          }
+        }
+      }
+    }
+    return out.info;
+  },
+});
+
+export const poolKernels = [maxPool, maxPoolBackward, avgPool, avgPoolBackward, l2Pool, l2PoolBackward];

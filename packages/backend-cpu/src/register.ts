@@ -1,0 +1,4 @@
+import { use } from '@backprop/tensor';
+import { cpuBackend } from './plugin.js';
+
+use(cpuBackend);

@@ -1,0 +1,53 @@
+import {
+  BackpropError,
+  defaultRegistry,
+  describeValue,
+  type ComponentJSON,
+  type Loss,
+  type Plugin,
+  type Registry,
+} from '@backprop/tensor';
+import { LOSS_FACTORIES, type LossName } from './losses.js';
+
+/** Registers every loss factory of this package by name in `registry.losses`. */
+export const lossesPlugin: Plugin = {
+  name: '@backprop/losses',
+  install(registry: Registry): void {
+    for (const [name, factory] of Object.entries(LOSS_FACTORIES)) registry.losses.register(name, factory);
+  },
+};
+
+function isLoss(v: unknown): v is Loss {
+  return v !== null && typeof v === 'object' && typeof (v as Loss).compute === 'function' && typeof (v as Loss).name === 'string';
+}
+
+/**
+ * Resolves a loss given as a registered name (`'mse'`), a `Loss` object (returned
+ * as is) or its JSON form (`{ name: 'mse', config: {} }`, as produced by
+ * `{ name: loss.name, config: loss.getConfig() }`). Names are looked up in
+ * `registry.losses` first, then among this package's built-in losses, so it works
+ * before `lossesPlugin` is installed.
+ */
+export function getLoss(
+  identifier: string | Loss | ComponentJSON | { name: string; config?: Record<string, unknown> },
+  registry: Registry = defaultRegistry,
+): Loss {
+  if (isLoss(identifier)) return identifier;
+  let name: string;
+  let config: Record<string, unknown> | undefined;
+  if (typeof identifier === 'string') {
+    name = identifier;
+  } else if (identifier !== null && typeof identifier === 'object' && typeof identifier.name === 'string') {
+    name = identifier.name;
+    config = identifier.config;
+  } else {
+    throw new BackpropError(
+      'getLoss',
+      `expected a loss name, a Loss or { name, config }, got ${describeValue(identifier)}`,
+    );
+  }
+  if (!registry.losses.has(name) && Object.prototype.hasOwnProperty.call(LOSS_FACTORIES, name)) {
+    return LOSS_FACTORIES[name as LossName](config);
+  }
+  return registry.losses.get(name)(config);
+}

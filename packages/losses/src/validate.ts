@@ -1,0 +1,160 @@
+import { BackpropError, cast, describeValue, shapeToString, type Tensor } from '@backprop/tensor';
+
+/**
+ * Argument checks shared by every loss. Each error names the loss first
+ * (`categoricalCrossentropy: targets have shape [4, 3] but predictions have shape [4, 10]`).
+ * The value checks read the data (one synchronous read per argument and call); pass
+ * `{ validate: false }` to a loss to skip them once a pipeline is known to be sound.
+ */
+
+/** `flat` as a multi-index into `shape`, e.g. 5 in [2, 3] → "[1, 2]". */
+export function positionOf(flat: number, shape: readonly number[]): string {
+  if (shape.length === 0) return '[]';
+  const idx: number[] = new Array(shape.length);
+  let rest = flat;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = rest % shape[d];
+    rest = Math.floor(rest / shape[d]);
+  }
+  return `[${idx.join(', ')}]`;
+}
+
+function isTensor(t: unknown): t is Tensor {
+  return t !== null && typeof t === 'object' && 'shape' in t && 'dtype' in t && 'assertLive' in t;
+}
+
+export function assertTensorArg(loss: string, argName: string, t: unknown): asserts t is Tensor {
+  if (!isTensor(t)) throw new BackpropError(loss, `${argName} must be a Tensor, got ${describeValue(t)}`);
+  t.assertLive(loss);
+}
+
+/**
+ * Both arguments are live tensors of the same shape, the predictions are floating
+ * point and not empty. `predictionsName` is 'predictions' or 'logits'.
+ */
+export function checkPair(
+  loss: string,
+  predictions: unknown,
+  targets: unknown,
+  predictionsName = 'predictions',
+  shapeHint?: (predictions: Tensor, targets: Tensor) => string,
+): asserts predictions is Tensor {
+  assertTensorArg(loss, predictionsName, predictions);
+  assertTensorArg(loss, 'targets', targets);
+  const p = predictions;
+  const t = targets as Tensor;
+  if (p.dtype === 'int32') {
+    throw new BackpropError(loss, `${predictionsName} must be float32 or float64, got int32`);
+  }
+  if (p.shape.length !== t.shape.length || p.shape.some((d, i) => d !== t.shape[i])) {
+    throw new BackpropError(
+      loss,
+      `targets have shape ${shapeToString(t.shape)} but ${predictionsName} have shape ${shapeToString(p.shape)}` +
+        (shapeHint ? shapeHint(p, t) : ''),
+    );
+  }
+  if (p.size === 0) throw new BackpropError(loss, `${predictionsName} are empty (shape ${shapeToString(p.shape)})`);
+}
+
+/** Throws at the first NaN or ±Infinity, naming the argument and the index. */
+export function checkFinite(loss: string, argName: string, t: Tensor): void {
+  const values = t.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) {
+      throw new BackpropError(
+        loss,
+        `${argName} contain ${Number.isNaN(v) ? 'NaN' : String(v)} at index ${i} (position ${positionOf(i, t.shape)} of shape ${shapeToString(t.shape)})`,
+      );
+    }
+  }
+}
+
+/** Every value lies in [0, 1] (probabilities, binary or soft targets); implies finite. */
+export function checkUnitInterval(loss: string, argName: string, t: Tensor, hint = ''): void {
+  const values = t.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v <= 1)) {
+      const what = Number.isNaN(v) ? 'NaN' : String(v);
+      throw new BackpropError(
+        loss,
+        `${argName} must lie in [0, 1] but contain ${what} at index ${i} (position ${positionOf(i, t.shape)} of shape ${shapeToString(t.shape)})${hint}`,
+      );
+    }
+  }
+}
+
+/** (N, K) predictions for the categorical losses. */
+export function checkRank2(loss: string, argName: string, t: Tensor): void {
+  if (t.rank !== 2) {
+    throw new BackpropError(loss, `${argName} must have shape (batch, classes), got ${shapeToString(t.shape)}`);
+  }
+}
+
+/**
+ * Categorical targets: each row of the (N, K) targets is a probability vector
+ * (one-hot for hard labels, or a soft distribution): entries in [0, 1] and each row
+ * summing to 1 within 1e-3.
+ */
+export function checkCategoricalTargets(loss: string, targets: Tensor): void {
+  const values = targets.dataSync();
+  const [n, k] = targets.shape;
+  for (let r = 0; r < n; r++) {
+    let total = 0;
+    for (let c = 0; c < k; c++) {
+      const v = values[r * k + c];
+      if (!(v >= 0 && v <= 1)) {
+        const what = Number.isNaN(v) ? 'NaN' : String(v);
+        throw new BackpropError(
+          loss,
+          `targets row ${r} is not a valid class distribution: it contains ${what} at position [${r}, ${c}]; ` +
+            'targets must be one-hot rows (use toOneHot(labels, numClasses)) or probability rows',
+        );
+      }
+      total += v;
+    }
+    if (Math.abs(total - 1) > 1e-3) {
+      throw new BackpropError(
+        loss,
+        `targets row ${r} sums to ${total}, not 1; targets must be one-hot rows (use toOneHot(labels, numClasses)) or probability rows`,
+      );
+    }
+  }
+}
+
+/** Targets in the predictions' dtype (a cast copy when they differ; callers run inside a scope). */
+export function sameDtype(targets: Tensor, like: Tensor): Tensor {
+  return targets.dtype === like.dtype ? targets : cast(targets, like.dtype);
+}
+
+/** Options common to every loss. */
+export interface LossOptions {
+  /**
+   * Check the arguments' values (NaN, ±Infinity, ranges, target rows) on every call.
+   * This reads the data back from the backend; default true.
+   */
+  validate?: boolean;
+}
+
+/** Reads a factory config, rejecting unknown keys and bad values. */
+export function readOptions(loss: string, config: Record<string, unknown> | undefined, extra: readonly string[] = []): {
+  validate: boolean;
+  config: Record<string, unknown>;
+} {
+  const cfg = config ?? {};
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) {
+    throw new BackpropError(loss, `config must be a plain object, got ${describeValue(cfg)}`);
+  }
+  const allowed = ['validate', ...extra];
+  for (const key of Object.keys(cfg)) {
+    if (!allowed.includes(key)) {
+      throw new BackpropError(loss, `unknown option '${key}'; valid options: ${allowed.join(', ')}`);
+    }
+  }
+  const validate = cfg.validate ?? true;
+  if (typeof validate !== 'boolean') {
+    throw new BackpropError(loss, `option 'validate' must be a boolean, got ${describeValue(validate)}`);
+  }
+  return { validate, config: cfg };
+}

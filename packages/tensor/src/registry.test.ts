@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import type { Backend } from './backend.js';
+import { allocArray, type DataType, type TypedArray } from './dtype.js';
+import { SPEC_VERSION } from './kernels.js';
+import { add, conv2d, createRandom, defineKernel, type Plugin, Registry, randomNormal, tensor, zeros } from './index.js';
+
+/**
+ * A minimal array backend with a single `add` kernel: enough to exercise the
+ * registry, scopes and memory accounting without depending on a real backend
+ * package (which depends on this one).
+ */
+class ArrayBackend implements Backend {
+  readonly specVersion: number = SPEC_VERSION;
+  private readonly live = new Set<{ values: TypedArray }>();
+  disposed = false;
+  constructor(readonly name: string) {}
+  write(values: TypedArray) {
+    const id = { values: values.slice() };
+    this.live.add(id);
+    return id;
+  }
+  alloc(size: number, dtype: DataType) {
+    const id = { values: allocArray(dtype, size) };
+    this.live.add(id);
+    return id;
+  }
+  readSync(dataId: object) {
+    return (dataId as { values: TypedArray }).values.slice();
+  }
+  async read(dataId: object) {
+    return this.readSync(dataId);
+  }
+  disposeData(dataId: object) {
+    this.live.delete(dataId as { values: TypedArray });
+  }
+  memory() {
+    let numBytes = 0;
+    for (const id of this.live) numBytes += id.values.byteLength;
+    return { numDataBuffers: this.live.size, numBytes };
+  }
+  dispose() {
+    this.disposed = true;
+  }
+}
+
+function arrayPlugin(name: string, priority = 1): Plugin {
+  return {
+    name: `test-${name}`,
+    install(registry) {
+      registry.registerBackend(name, () => new ArrayBackend(name), { priority });
+      registry.registerKernel(
+        defineKernel({
+          kernelName: 'add',
+          backendName: name,
+          kernelFunc: ({ inputs, backend }) => {
+            const b = backend as ArrayBackend;
+            const a = (inputs.a.dataId as { values: TypedArray }).values;
+            const c = (inputs.b.dataId as { values: TypedArray }).values;
+            const out = b.alloc(a.length, inputs.a.dtype);
+            for (let i = 0; i < a.length; i++) out.values[i] = a[i] + c[i];
+            return { dataId: out, shape: inputs.a.shape, dtype: inputs.a.dtype };
+          },
+        }),
+      );
+    },
+  };
+}
+
+describe('Registry: plugins and backends', () => {
+  it('picks the highest-priority backend and swaps in one line', () => {
+    const registry = new Registry().use(arrayPlugin('slow', 1), arrayPlugin('fast', 5));
+    expect(registry.backendNames()).toEqual(['fast', 'slow']);
+    expect(registry.backendName).toBe('fast');
+    registry.setBackend('slow');
+    expect(registry.backendName).toBe('slow');
+    expect(tensor([1, 2], [2], { registry }).backendName).toBe('slow');
+  });
+
+  it('installs a plugin once', () => {
+    const registry = new Registry();
+    const plugin = arrayPlugin('a');
+    registry.use(plugin).use(plugin);
+    expect(registry.plugins()).toEqual(['test-a']);
+  });
+
+  it('names the registered backends when an unknown one is requested', () => {
+    const registry = new Registry().use(arrayPlugin('cpu'), arrayPlugin('gpu'));
+    expect(() => registry.setBackend('tpu')).toThrow("setBackend: unknown backend 'tpu'; registered: cpu, gpu");
+    expect(() => new Registry().backend).toThrow(/no backend is registered/);
+  });
+
+  it('names the kernel and the backend when a kernel is missing', () => {
+    const registry = new Registry().use(arrayPlugin('cpu'));
+    const x = zeros([1, 1, 3, 3], { registry });
+    const k = zeros([1, 1, 2, 2], { registry });
+    expect(() => conv2d(x, k)).toThrow("conv2d: kernel 'conv2d' is not registered for backend 'cpu'");
+  });
+
+  it('refuses duplicate registrations unless replacing is explicit', () => {
+    const registry = new Registry().use(arrayPlugin('cpu'));
+    expect(() => registry.registerBackend('cpu', () => new ArrayBackend('cpu'))).toThrow(/already registered; pass \{ replace: true \}/);
+    expect(() => registry.layers.register('Dense', () => ({}))).not.toThrow();
+    expect(() => registry.layers.register('Dense', () => ({}))).toThrow("register layer: 'Dense' is already registered; pass { replace: true } to replace it");
+    expect(() => registry.layers.register('Dense', () => ({}), { replace: true })).not.toThrow();
+    expect(() => registry.losses.get('nope')).toThrow("loss: unknown loss 'nope'; registered: (none)");
+  });
+
+  it('rejects a backend built for another kernel spec version', () => {
+    const registry = new Registry();
+    registry.registerBackend('old', () => Object.assign(new ArrayBackend('old'), { specVersion: SPEC_VERSION - 1 }));
+    expect(() => registry.setBackend('old')).toThrow(`implements kernel spec v${SPEC_VERSION - 1} but @backprop/tensor requires v${SPEC_VERSION}`);
+  });
+
+  it('refuses to mix tensors from two backends in one op', () => {
+    const registry = new Registry().use(arrayPlugin('a'), arrayPlugin('b'));
+    registry.setBackend('a');
+    const x = tensor([1], [1], { registry });
+    registry.setBackend('b');
+    const y = tensor([1], [1], { registry });
+    expect(() => add(y, x)).toThrow("add: input 'b' lives on backend 'a' but the active backend is 'b'");
+  });
+});
+
+describe('Tensor and memory', () => {
+  it('creates tensors from nested arrays, flat arrays and typed arrays', () => {
+    const registry = new Registry().use(arrayPlugin('cpu'));
+    const t = tensor([[1, 2, 3], [4, 5, 6]], undefined, { registry });
+    expect(t.shape).toEqual([2, 3]);
+    expect(t.dtype).toBe('float32');
+    expect(t.arraySync()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(tensor(new Float64Array([1, 2]), [2, 1], { registry }).dtype).toBe('float64');
+    expect(() => tensor([1, 2, 3], [2, 2], { registry })).toThrow('tensor: shape [2, 2] needs 4 values, got 3');
+  });
+
+  it('reshape shares storage; the buffer is freed with the last view', () => {
+    const registry = new Registry().use(arrayPlugin('cpu'));
+    const t = tensor([1, 2, 3, 4, 5, 6], [2, 3], { registry });
+    const v = t.reshape([3, -1]);
+    expect(v.shape).toEqual([3, 2]);
+    expect(registry.memory().numDataBuffers).toBe(1);
+    expect(registry.memory().numTensors).toBe(2);
+    t.dispose();
+    expect(Array.from(v.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    v.dispose();
+    expect(registry.memory()).toMatchObject({ numDataBuffers: 0, numTensors: 0, numBytes: 0 });
+    expect(() => t.reshape([4, 2])).toThrow(/was disposed/);
+    const u = tensor([1, 2, 3, 4, 5, 6], [6], { registry });
+    expect(() => u.reshape([4, -1])).toThrow('reshape: cannot reshape [6] (6 elements) to [4, -1]');
+  });
+
+  it('a disposed tensor used again throws a clear error; double dispose is harmless', () => {
+    const registry = new Registry().use(arrayPlugin('cpu'));
+    const t = tensor([1, 2], [2], { registry });
+    t.dispose();
+    t.dispose();
+    expect(registry.memory().numTensors).toBe(0);
+    expect(() => t.dataSync()).toThrow(/dataSync: tensor #\d+ with shape \[2\] was disposed and cannot be used again/);
+    const u = tensor([1, 2], [2], { registry });
+    expect(() => add(u, t)).toThrow(/add: tensor #\d+ with shape \[2\] was disposed/);
+  });
+
+  it('scope disposes intermediates and keeps results and kept tensors', () => {
+    const registry = new Registry().use(arrayPlugin('cpu'));
+    const a = tensor([1, 2], [2], { registry });
+    let kept: ReturnType<typeof add> | undefined;
+    const result = registry.scope(() => {
+      const b = add(a, a);
+      const c = add(b, a);
+      kept = registry.keep(add(c, c));
+      return { c, nested: [c] };
+    });
+    expect(Array.from(result.c.dataSync())).toEqual([3, 6]);
+    expect(Array.from(kept!.dataSync())).toEqual([6, 12]);
+    expect(registry.memory().numTensors).toBe(3); // a, c, kept
+    // Nested scopes hand their results to the enclosing one.
+    const outer = registry.scope(() => registry.scope(() => add(a, a)));
+    expect(outer.isDisposed).toBe(false);
+    expect(registry.memory().numTensors).toBe(4);
+  });
+
+  it('scope disposes everything when the function throws, and rejects async functions', () => {
+    const registry = new Registry().use(arrayPlugin('cpu'));
+    const a = tensor([1], [1], { registry });
+    expect(() =>
+      registry.scope(() => {
+        add(a, a);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(registry.memory().numTensors).toBe(1);
+    expect(() => registry.scope(async () => add(a, a))).toThrow(/must be synchronous/);
+    expect(registry.memory().numTensors).toBe(1);
+  });
+
+  it('seeded random tensors are reproducible', () => {
+    const registry = new Registry().use(arrayPlugin('cpu'));
+    const a = randomNormal([100], 0, 1, { seed: 42, registry }).dataSync();
+    const b = randomNormal([100], 0, 1, { seed: 42, registry }).dataSync();
+    const c = randomNormal([100], 0, 1, { seed: 43, registry }).dataSync();
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).not.toEqual(Array.from(c));
+    const mean = Array.from(a).reduce((s, v) => s + v, 0) / 100;
+    expect(Math.abs(mean)).toBeLessThan(0.3);
+    const rng = createRandom(1);
+    const values = Array.from({ length: 1000 }, () => rng.next());
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...values)).toBeLessThan(1);
+  });
+
+  it('ops validate before touching data', () => {
+    const registry = new Registry().use(arrayPlugin('cpu'));
+    const x = zeros([1, 3, 4, 4], { registry });
+    const k = zeros([2, 1, 5, 5], { registry });
+    expect(() => conv2d(x, k)).toThrow('conv2d: input has 3 channels but filter expects 1');
+    const k3 = zeros([2, 3, 5, 5], { registry });
+    expect(() => conv2d(x, k3)).toThrow('conv2d: 5×5 kernel does not fit the 4×4 input with padding 0');
+    expect(() => conv2d(x, k3, { strides: 0 })).toThrow('conv2d: stride must be a positive integer, got 0');
+    expect(() => conv2d(x, k3, { pad: -1 })).toThrow('conv2d: padding must be a non-negative integer, got -1');
+    expect(() => add(x, k)).toThrow("add: 'a' and 'b' must have the same shape, got [1, 3, 4, 4] and [2, 1, 5, 5]");
+    expect(() => conv2d(x, undefined as never)).toThrow("conv2d: 'filter' must be a Tensor, got undefined");
+  });
+});
