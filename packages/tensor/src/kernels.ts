@@ -42,7 +42,7 @@ export interface PoolGeometry {
   strides: [number, number];
 }
 
-/** Shared by every optimizer update: decoupled from the loss, applied as g + weightDecay·θ. */
+/** Shared by every optimizer update. Weight decay is classic L2 decay added to the gradient, g' = g + weightDecay·θ (not AdamW's decoupled form). */
 export interface UpdateAttrs {
   learningRate: number;
   /** L2 weight decay added to the gradient (0 disables). */

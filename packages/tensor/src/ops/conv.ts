@@ -125,6 +125,7 @@ export function conv2dBackwardInput(
 ): Tensor {
   const op = 'conv2dBackwardInput';
   assertTensor(op, 'filter', filter);
+  assertFloat(op, 'filter', filter);
   assertRank(op, 'filter', filter, 4, '(filters, channels, kernelHeight, kernelWidth)');
   if (inputShape.length !== 4) throw new BackpropError(op, `inputShape must have 4 entries, got ${shapeToString(inputShape)}`);
   const { strides, pad } = geometry(op, options);

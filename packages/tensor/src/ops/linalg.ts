@@ -56,6 +56,7 @@ export function biasAdd(x: Tensor, bias: Tensor): Tensor {
   const op = 'biasAdd';
   assertTensor(op, 'x', x);
   assertTensor(op, 'bias', bias);
+  assertFloat(op, 'x', x);
   assertSameDtype(op, x, bias, 'x', 'bias');
   if (x.rank < 2) throw new BackpropError(op, `x must have rank ≥ 2, got shape ${shapeToString(x.shape)}`);
   if (bias.rank !== 1 || bias.shape[0] !== x.shape[1]) {
@@ -67,6 +68,7 @@ export function biasAdd(x: Tensor, bias: Tensor): Tensor {
 /** Σ of dy over every axis but 1: the bias gradient (MATH.md §2.1, §2.5). */
 export function biasGrad(dy: Tensor): Tensor {
   assertTensor('biasGrad', 'dy', dy);
+  assertFloat('biasGrad', 'dy', dy);
   if (dy.rank < 2) throw new BackpropError('biasGrad', `dy must have rank ≥ 2, got shape ${shapeToString(dy.shape)}`);
   return dy.registry.runKernel('biasGrad', { dy }, {});
 }

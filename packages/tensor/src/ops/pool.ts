@@ -44,6 +44,7 @@ function forward(op: 'maxPool' | 'avgPool' | 'l2Pool', x: Tensor, options: PoolO
 
 function checkDy(op: string, dy: Tensor, inputShape: readonly number[], g: Geometry): void {
   assertTensor(op, 'dy', dy);
+  assertFloat(op, 'dy', dy);
   const expected = poolOutputShape(op, inputShape, g);
   if (dy.rank !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
     throw new BackpropError(op, `dy must have the forward output's shape ${shapeToString(expected)}, got ${shapeToString(dy.shape)}`);
@@ -83,5 +84,6 @@ export function l2PoolBackward(dy: Tensor, x: Tensor, y: Tensor, options: PoolOp
   checkDy(op, dy, x.shape, g);
   assertSameShape(op, dy, y, 'dy', 'y');
   assertSameDtype(op, dy, x, 'dy', 'x');
+  assertSameDtype(op, x, y, 'x', 'y');
   return dy.registry.runKernel(op, { dy, x, y }, g);
 }
