@@ -5,15 +5,14 @@ import { Flatten } from './layers/flatten.js';
 import { AvgPool2D, L2Pool2D, MaxPool2D } from './layers/pooling.js';
 import { LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './layers/activation-layers.js';
 
-type Config = Record<string, unknown>;
 
 /** Registers every layer type by class name so models rebuild from JSON. */
 export const layersPlugin: Plugin = {
   name: '@backprop/layers',
   install(registry: Registry) {
-    const factories: Record<string, (config: Config) => unknown> = {
-      Conv2D: (c) => new Conv2D(c as never),
-      Dense: (c) => new Dense(c as never),
+    const factories: Record<string, (config: never) => unknown> = {
+      Conv2D: (c) => new Conv2D(c),
+      Dense: (c) => new Dense(c),
       Flatten: (c) => new Flatten(c),
       MaxPool2D: (c) => new MaxPool2D(c),
       AvgPool2D: (c) => new AvgPool2D(c),
@@ -24,6 +23,8 @@ export const layersPlugin: Plugin = {
       Tanh: (c) => new Tanh(c),
       Softmax: (c) => new Softmax(c),
     };
-    for (const [name, factory] of Object.entries(factories)) registry.layers.register(name, factory);
+    for (const [name, factory] of Object.entries(factories)) {
+      registry.layers.register(name, (config = {}) => factory(config as never));
+    }
   },
 };

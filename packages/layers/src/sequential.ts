@@ -177,23 +177,15 @@ export class Sequential {
     return g;
   }
 
-  /** Resolves a loss by name / JSON through the registry. */
+  /** A Loss object as is, or one built by the registry from its name or `{ name, config }`. */
   resolveLoss(spec: string | ComponentJSON | Loss): Loss {
-    if (typeof spec === 'string') return this.registry.losses.get(spec)();
-    if (spec && typeof spec === 'object' && 'compute' in spec) return spec;
-    if (spec && typeof spec === 'object' && typeof spec.name === 'string') return this.registry.losses.get(spec.name)(spec.config ?? {});
-    throw new BackpropError('loss', `expected a loss name, { name, config } or a Loss, got ${JSON.stringify(spec)}`);
+    return isInstance(spec, 'compute') ? spec : this.registry.losses.create(spec);
   }
 
+  /** An Optimizer as is, one built from its name or `{ name, config }`, or (none given) the model's current one or SGD. */
   resolveOptimizer(spec: string | ComponentJSON | Optimizer | undefined): Optimizer {
-    if (spec === undefined) {
-      if (this.optimizer) return this.optimizer;
-      return this.registry.optimizers.get('sgd')({ learningRate: 0.01 });
-    }
-    if (typeof spec === 'string') return this.registry.optimizers.get(spec)();
-    if (spec && typeof spec === 'object' && 'step' in spec) return spec;
-    if (spec && typeof spec === 'object' && typeof spec.name === 'string') return this.registry.optimizers.get(spec.name)(spec.config ?? {});
-    throw new BackpropError('optimizer', `expected an optimizer name, { name, config } or an Optimizer, got ${JSON.stringify(spec)}`);
+    if (spec === undefined) return this.optimizer ?? this.registry.optimizers.create({ name: 'sgd', config: { learningRate: 0.01 } });
+    return isInstance(spec, 'step') ? spec : this.registry.optimizers.create(spec);
   }
 
   /** Whether the loss can take this model's logits (the fused heads of MATH.md §2.7). */
@@ -488,6 +480,10 @@ export function checkModelJSON(json: unknown): ModelJSON {
   }
   if (j.dtype !== 'float32' && j.dtype !== 'float64') throw new BackpropError(where, `dtype must be float32 or float64, got ${JSON.stringify(j.dtype)}`);
   return { ...j, name: j.name ?? 'sequential', seed: j.seed ?? 1 } as ModelJSON;
+}
+
+function isInstance<T extends object>(spec: string | ComponentJSON | T, method: keyof T): spec is T {
+  return typeof spec === 'object' && spec !== null && typeof (spec as T)[method] === 'function';
 }
 
 function snake(className: string): string {

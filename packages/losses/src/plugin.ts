@@ -1,7 +1,5 @@
 import {
-  BackpropError,
   defaultRegistry,
-  describeValue,
   type ComponentJSON,
   type Loss,
   type Plugin,
@@ -33,21 +31,9 @@ export function getLoss(
   registry: Registry = defaultRegistry,
 ): Loss {
   if (isLoss(identifier)) return identifier;
-  let name: string;
-  let config: Record<string, unknown> | undefined;
-  if (typeof identifier === 'string') {
-    name = identifier;
-  } else if (identifier !== null && typeof identifier === 'object' && typeof identifier.name === 'string') {
-    name = identifier.name;
-    config = identifier.config;
-  } else {
-    throw new BackpropError(
-      'getLoss',
-      `expected a loss name, a Loss or { name, config }, got ${describeValue(identifier)}`,
-    );
+  const name = typeof identifier === 'string' ? identifier : identifier?.name;
+  if (typeof name === 'string' && !registry.losses.has(name) && Object.hasOwn(LOSS_FACTORIES, name)) {
+    return LOSS_FACTORIES[name as LossName](typeof identifier === 'string' ? undefined : identifier.config);
   }
-  if (!registry.losses.has(name) && Object.prototype.hasOwnProperty.call(LOSS_FACTORIES, name)) {
-    return LOSS_FACTORIES[name as LossName](config);
-  }
-  return registry.losses.get(name)(config);
+  return registry.losses.create(identifier);
 }

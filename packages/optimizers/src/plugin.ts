@@ -1,7 +1,5 @@
 import {
-  BackpropError,
   defaultRegistry,
-  describeValue,
   type ComponentJSON,
   type Optimizer,
   type Plugin,
@@ -33,21 +31,9 @@ export function getOptimizer(
   registry: Registry = defaultRegistry,
 ): Optimizer {
   if (isOptimizer(identifier)) return identifier;
-  let name: string;
-  let config: Record<string, unknown> | undefined;
-  if (typeof identifier === 'string') {
-    name = identifier;
-  } else if (identifier !== null && typeof identifier === 'object' && typeof identifier.name === 'string') {
-    name = identifier.name;
-    config = identifier.config;
-  } else {
-    throw new BackpropError(
-      'getOptimizer',
-      `expected an optimizer name, an Optimizer or { name, config }, got ${describeValue(identifier)}`,
-    );
+  const name = typeof identifier === 'string' ? identifier : identifier?.name;
+  if (typeof name === 'string' && !registry.optimizers.has(name) && Object.hasOwn(OPTIMIZER_FACTORIES, name)) {
+    return OPTIMIZER_FACTORIES[name as OptimizerName](typeof identifier === 'string' ? undefined : identifier.config);
   }
-  if (!registry.optimizers.has(name) && Object.prototype.hasOwnProperty.call(OPTIMIZER_FACTORIES, name)) {
-    return OPTIMIZER_FACTORIES[name as OptimizerName](config);
-  }
-  return registry.optimizers.get(name)(config);
+  return registry.optimizers.create(identifier);
 }

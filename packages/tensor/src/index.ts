@@ -22,6 +22,7 @@ export type { Storage } from './tensor.js';
 export {
   Registry,
   NamedRegistry,
+  FactoryRegistry,
   defaultRegistry,
   getBackend,
   getBackendName,

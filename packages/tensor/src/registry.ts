@@ -1,5 +1,5 @@
 import type { Backend, BackendMemory, KernelConfig, KernelFunc } from './backend.js';
-import type { LossFactory, OptimizerFactory } from './components.js';
+import type { Loss, Optimizer } from './components.js';
 import { type DataType, toTypedArray, type TypedArray } from './dtype.js';
 import { BackpropError, RegistryError } from './errors.js';
 import { type KernelAttrs, type KernelInputs, type KernelName, SPEC_VERSION, type TensorInfo } from './kernels.js';
@@ -34,7 +34,7 @@ export interface MemoryInfo extends BackendMemory {
  */
 export class NamedRegistry<T> {
   private readonly entries = new Map<string, T>();
-  constructor(private readonly kind: string) {}
+  constructor(protected readonly kind: string) {}
 
   register(name: string, item: T, options: RegisterOptions = {}): void {
     if (!name) throw new RegistryError(`register ${this.kind}`, 'name must be a non-empty string');
@@ -73,6 +73,18 @@ export class NamedRegistry<T> {
   }
 }
 
+/**
+ * A registry of factories: `create('adam')` or `create({ name: 'adam', config })`
+ * (the JSON form every component serialises to) builds a new instance.
+ */
+export class FactoryRegistry<T> extends NamedRegistry<(config?: Record<string, unknown>) => T> {
+  create(spec: string | { name: string; config?: Record<string, unknown> }): T {
+    if (typeof spec === 'string') return this.get(spec)();
+    if (spec !== null && typeof spec === 'object' && typeof spec.name === 'string') return this.get(spec.name)(spec.config ?? {});
+    throw new RegistryError(this.kind, `expected the name of a registered ${this.kind} or { name, config }, got ${JSON.stringify(spec)}`);
+  }
+}
+
 interface ScopeFrame {
   tensors: Set<Tensor>;
 }
@@ -84,9 +96,9 @@ interface ScopeFrame {
  */
 export class Registry {
   /** Layer factories by class name; @backprop/layers defines what a layer is. */
-  readonly layers = new NamedRegistry<(config: Record<string, unknown>) => unknown>('layer');
-  readonly losses = new NamedRegistry<LossFactory>('loss');
-  readonly optimizers = new NamedRegistry<OptimizerFactory>('optimizer');
+  readonly layers = new FactoryRegistry<unknown>('layer');
+  readonly losses = new FactoryRegistry<Loss>('loss');
+  readonly optimizers = new FactoryRegistry<Optimizer>('optimizer');
 
   private readonly backendRegistrations = new Map<string, BackendRegistration>();
   private readonly backendInstances = new Map<string, Backend>();
