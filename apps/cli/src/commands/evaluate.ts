@@ -1,0 +1,62 @@
+import type { Registry } from '@backprop/tensor';
+import type { Command } from 'commander';
+import { checkFits, inputsOf, labelsOf, loadData } from '../data.js';
+import { loadModelDir } from '../load.js';
+import { confusionMatrix, formatConfusion, perClassAccuracy } from '../metrics.js';
+import { backendOptions, dataOptions, jsonOption, percent, printJson } from '../options.js';
+import { selectBackend } from '../setup.js';
+
+interface EvaluateFlags {
+  modelDir: string;
+  data?: string;
+  limit?: number;
+  backend: string;
+  gpujsMode?: string;
+  json: boolean;
+}
+
+export function configureEvaluate(command: Command, registry: Registry): Command {
+  command
+    .description('evaluate a saved model on the MNIST test set: accuracy, loss, per-class accuracy and the confusion matrix')
+    .requiredOption('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model or runs/<run>/checkpoint)');
+  dataOptions(command, 'test');
+  backendOptions(command);
+  jsonOption(command);
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  backprop evaluate --model-dir runs/paper-20250101-120000/model
+  backprop evaluate --model-dir runs/x/model --limit 1000 --json`,
+  );
+  return command.action(async (flags: EvaluateFlags) => {
+    await selectBackend(registry, flags);
+    const { model, loss } = await loadModelDir(flags.modelDir, registry);
+    const { test, source } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit });
+    checkFits(test, model.inputShape, 'test data');
+    const x = inputsOf(test);
+    const result = model.evaluate(x, labelsOf(test), { loss });
+    const predicted = model.predict(x);
+    const outputs = predicted.dataSync();
+    predicted.dispose();
+    const confusion = confusionMatrix(outputs, test.labels, outputs.length / test.count);
+    const accuracy = confusion.reduce((s, row, i) => s + row[i], 0) / test.count;
+    const perClass = perClassAccuracy(confusion);
+    model.dispose();
+    if (flags.json) {
+      printJson({ modelDir: flags.modelDir, samples: test.count, testAccuracy: accuracy, testLoss: result.loss, loss: loss.name, perClassAccuracy: perClass, confusionMatrix: confusion });
+      return;
+    }
+    const lines = [
+      `model ${flags.modelDir} on ${test.count} test images of ${source}`,
+      `test accuracy ${percent(accuracy)}  test loss ${result.loss.toFixed(4)} (${loss.name})`,
+      '',
+      'per-class accuracy:',
+      ...perClass.map((a, i) => `  ${i}: ${a === null ? '–' : percent(a)}`),
+      '',
+      'confusion matrix (rows: actual, columns: predicted):',
+      formatConfusion(confusion),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
+}

@@ -1,0 +1,77 @@
+import type { Registry } from '@backprop/tensor';
+import type { Command } from 'commander';
+import { CliError } from '../errors.js';
+import { positiveInt } from '../errors.js';
+import { loadDigit } from '../image.js';
+import { loadModelDir } from '../load.js';
+import { headOf, probabilities } from '../model.js';
+import { backendOptions, jsonOption, printJson } from '../options.js';
+import { selectBackend } from '../setup.js';
+
+interface PredictFlags {
+  modelDir: string;
+  top: number;
+  backend: string;
+  gpujsMode?: string;
+  json: boolean;
+}
+
+export function configurePredict(command: Command, registry: Registry): Command {
+  command
+    .description('classify digit images (PNG) with a saved model and print the top classes with probabilities')
+    .argument('<images...>', 'PNG files: grey or colour, any size, with or without alpha')
+    .requiredOption('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model)')
+    .option('--top <k>', 'number of classes to print per image', positiveInt, 3);
+  backendOptions(command);
+  jsonOption(command);
+  command.addHelpText(
+    'after',
+    `
+Each image is converted like MNIST: grey (luma, transparent pixels over white),
+inverted to a white digit on black when its border is light, cropped to the ink,
+the longer side scaled to 20 px (area averaging), then centred by centre of mass in 28×28.
+
+Probabilities: a softmax head's outputs as they are; a sigmoid head (the paper
+network's multi-label output) has its sigmoid outputs normalised to sum to 1; a
+linear head goes through a softmax.
+
+Examples:
+  backprop predict --model-dir runs/paper-20250101-120000/model digit.png
+  backprop predict --model-dir runs/x/model *.png --json`,
+  );
+  return command.action(async (images: string[], flags: PredictFlags) => {
+    await selectBackend(registry, flags);
+    const { model } = await loadModelDir(flags.modelDir, registry);
+    const [c, h, w] = model.inputShape;
+    if (c !== 1 || h !== 28 || w !== 28) {
+      model.dispose();
+      throw new CliError(`${flags.modelDir}: the model takes ${model.inputShape.join('×')} inputs; predict prepares 1×28×28 digits`);
+    }
+    // Decode every image first: a bad file fails the command before anything is printed.
+    const pixels = new Float32Array(images.length * 28 * 28);
+    for (let i = 0; i < images.length; i++) pixels.set(await loadDigit(images[i]), i * 28 * 28);
+    const head = headOf(model);
+    const out = model.predict({ values: pixels, shape: [images.length, 1, 28, 28] });
+    const values = out.dataSync();
+    out.dispose();
+    model.dispose();
+    const k = values.length / images.length;
+    const results = images.map((file, i) => {
+      const probs = probabilities(values.subarray(i * k, (i + 1) * k), head);
+      const top = probs
+        .map((p, label) => ({ label, probability: p }))
+        .sort((a, b) => b.probability - a.probability)
+        .slice(0, flags.top);
+      return { file, prediction: top[0].label, top };
+    });
+    if (flags.json) {
+      printJson({ modelDir: flags.modelDir, head, normalised: head === 'sigmoid', results });
+      return;
+    }
+    for (const r of results) {
+      const list = r.top.map((t) => `${t.label} (${(t.probability * 100).toFixed(1)}%)`).join(', ');
+      process.stdout.write(`${r.file}: ${r.prediction}   top ${r.top.length}: ${list}\n`);
+    }
+    if (head === 'sigmoid') process.stdout.write('(sigmoid head: probabilities are the sigmoid outputs normalised to sum to 1)\n');
+  });
+}

@@ -1,0 +1,40 @@
+import { type Command, Option } from 'commander';
+import { DATA_HELP } from './data.js';
+import { positiveInt } from './errors.js';
+import { BACKENDS } from './setup.js';
+
+/** --backend and --gpujs-mode, shared by every command that runs a model. */
+export function backendOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--backend <name>', 'compute backend').choices([...BACKENDS]).default('cpu'))
+    .addOption(new Option('--gpujs-mode <mode>', 'gpu.js mode passed to @backprop/backend-gpujs (e.g. gpu, webgl, headlessgl, cpu)'));
+}
+
+/** --data and --limit / --test-limit. */
+export function dataOptions(command: Command, which: 'train' | 'test'): Command {
+  command.option('--data <dir>', DATA_HELP);
+  if (which === 'train') {
+    command
+      .option('--limit <n>', 'train on the first N training images (default: all 60,000)', positiveInt)
+      .option('--test-limit <n>', 'evaluate on the first N test images (default: all 10,000)', positiveInt);
+  } else {
+    command.option('--limit <n>', 'use the first N test images (default: all 10,000)', positiveInt);
+  }
+  return command;
+}
+
+export function jsonOption(command: Command): Command {
+  return command.option('--json', 'print one JSON object on stdout instead of text', false);
+}
+
+/** Whether an option was given on the command line (not a default). */
+export function isExplicit(command: Command, key: string): boolean {
+  return command.getOptionValueSource(key) === 'cli';
+}
+
+/** Prints `value` as the single JSON document on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export const percent = (v: number): string => `${(v * 100).toFixed(2)}%`;
