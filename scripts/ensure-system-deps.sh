@@ -5,6 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
+  chromium # apps/docs browser tests drive Debian's chromium through playwright-core (never `playwright install`)
 )
 
 missing=()

@@ -2,6 +2,7 @@ import { defineKernel } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import { macroKernel, MR, NR, packA, roundUp } from './gemm.js';
 import { type ConvGeom, im2colPackedB } from './im2col.js';
+import { conv2dDirect, convAlgorithm } from './direct.js';
 import { applyActivation } from './util.js';
 
 type B = CpuBackend;
@@ -21,6 +22,13 @@ export function convGeom(
   };
 }
 
+/** Direct convolution wins when the column matrix would be short (small C·kh·kw). */
+function useDirectForward(g: ConvGeom, f: number): boolean {
+  if (convAlgorithm.forward !== 'auto') return convAlgorithm.forward === 'direct';
+  void f;
+  return g.c * g.kh * g.kw <= 128;
+}
+
 /**
  * Y_n[F, P] = K[F, CKK] · col_n[CKK, P] per image: the filter is packed once, each
  * image's columns are written straight into packed panels, and bias + activation are
@@ -38,6 +46,10 @@ export const conv2d = defineKernel<'conv2d', B>({
     if (o.length === 0) return out.info;
     const xv = backend.values(x), kv = backend.values(filter);
     const bv = bias !== undefined ? backend.values(bias) : undefined;
+    if (useDirectForward(g, f)) {
+      conv2dDirect(backend, xv, kv, bv, n, f, g, o, activation, alpha);
+      return out.info;
+    }
     const fp = roundUp(f, MR), pp = roundUp(np, NR);
     const ap = backend.scratch('conv.a', fp * kdim);
     packA(kv, 0, kdim, 1, f, kdim, ap, 0);

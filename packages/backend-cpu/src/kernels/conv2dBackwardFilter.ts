@@ -3,6 +3,7 @@ import type { CpuBackend } from '../backend.js';
 import { macroKernel, MR, NR, packA, roundUp } from './gemm.js';
 import { im2colTPackedB } from './im2col.js';
 import { convGeom } from './conv2d.js';
+import { conv2dBackwardFilterDirect, convAlgorithm } from './direct.js';
 
 type B = CpuBackend;
 
@@ -18,6 +19,12 @@ export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
     const kdim = g.c * g.kh * g.kw;
     const np = g.ho * g.wo;
     const out = backend.makeOutput(filterShape, x.dtype);
+    // The direct kernel measured no faster than im2colᵀ + GEMM here (paper conv 2.90 vs
+    // 2.84 ms), so 'auto' keeps the GEMM; 'direct' stays selectable for benchmarks.
+    if (np > 0 && n > 0 && kdim > 0 && convAlgorithm.filter === 'direct') {
+      conv2dBackwardFilterDirect(backend, backend.values(x), backend.values(dy), n, f, g, out.values);
+      return out.info;
+    }
     const fp = roundUp(f, MR), kp = roundUp(kdim, NR);
     const cbuf = backend.scratch('convBF.c', fp * kp);
     cbuf.fill(0, 0, fp * kp);
