@@ -7,7 +7,11 @@ import { BACKENDS } from './setup.js';
 export function backendOptions(command: Command): Command {
   return command
     .addOption(new Option('--backend <name>', 'compute backend').choices([...BACKENDS]).default('cpu'))
-    .addOption(new Option('--gpujs-mode <mode>', 'gpu.js mode passed to @backprop/backend-gpujs (e.g. gpu, webgl, headlessgl, cpu)'));
+    .addOption(
+      new Option('--gpujs-mode <mode>', 'gpu.js mode for --backend gpujs (auto tries headlessgl, webgl2, webgl, webasm, cpu)')
+        .choices(['auto', 'webgl2', 'webgl', 'webgpu', 'headlessgl', 'webasm', 'cpu'])
+        .default('auto'),
+    );
 }
 
 /** --data and --limit / --test-limit. */

@@ -41,33 +41,16 @@ export async function selectBackend(registry: Registry, options: BackendOptions)
 }
 
 async function loadGpujsPlugin(mode: string | undefined): Promise<Plugin> {
-  let mod: Record<string, unknown>;
+  let gpujs: typeof import('@backprop/backend-gpujs');
   try {
-    // A variable specifier keeps bundlers from trying to resolve the optional package.
-    const specifier = GPUJS_PACKAGE;
-    mod = (await import(specifier)) as Record<string, unknown>;
+    gpujs = await import('@backprop/backend-gpujs');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new CliError(`backend 'gpujs' needs the optional package ${GPUJS_PACKAGE}, which is not installed (install it next to @backprop/cli, or use --backend cpu)`);
+      throw new CliError(`backend 'gpujs' needs the optional packages ${GPUJS_PACKAGE} and gpu.js, which are not installed (or use --backend cpu)`);
     }
     throw new CliError(`cannot load ${GPUJS_PACKAGE}: ${(error as Error).message}`);
   }
-  if (mode !== undefined) process.env.BACKPROP_GPUJS_MODE = mode;
-  for (const key of ['gpujsBackend', 'default', 'backend', 'plugin']) {
-    const candidate = mod[key];
-    if (isPlugin(candidate)) return candidate;
-    // A factory taking options, e.g. `gpujsBackend({ mode })`.
-    if (typeof candidate === 'function') {
-      const made = (candidate as (o: Record<string, unknown>) => unknown)(mode === undefined ? {} : { mode });
-      if (isPlugin(made)) return made;
-    }
-  }
-  const plugin = Object.values(mod).find(isPlugin);
-  if (plugin) return plugin;
-  throw new CliError(`${GPUJS_PACKAGE} does not export a backend plugin (expected an export { name, install })`);
-}
-
-function isPlugin(value: unknown): value is Plugin {
-  return value !== null && typeof value === 'object' && typeof (value as Plugin).install === 'function' && typeof (value as Plugin).name === 'string';
+  // The backend throws a GpujsModeError naming the mode, why it cannot start, and the modes that can.
+  return gpujs.gpujsBackend({ mode: (mode ?? 'auto') as import('@backprop/backend-gpujs').GpujsMode });
 }

@@ -87,6 +87,7 @@ describe('bad usage exits 2 with one line naming the valid choices', () => {
     [['train', '--model', 'foo'], /paper, lenet/],
     [['train', '--epochs', '0'], /positive integer/],
     [['train', '--backend', 'tpu'], /cpu, gpujs/],
+    [['train', '--gpujs-mode', 'tpu'], /auto, webgl2, webgl, webgpu, headlessgl, webasm, cpu/],
     [['train', '--optimizer', 'nope'], /adam, momentum, rmsprop, sgd/],
     [['train', '--loss', 'nope'], /categoricalCrossentropy/],
     [['train', '--validation-split', '1.5'], /between 0 and 1/],
@@ -155,10 +156,14 @@ describe('bad files exit 1 with one line naming the file', () => {
     expect(t.stderr).toMatch(/does not match its header/);
   });
 
-  it('gpujs without its package', async () => {
-    const g = await cli('gradcheck', '--backend', 'gpujs', '--samples', '1', '--checks', '1');
+  it('gpujs: a mode that cannot start here is one line naming it and the modes that work (exit 1)', async () => {
+    // No browser in Node: webgl2 cannot start, and nothing falls back silently.
+    const out = join(tempDir(), 'never');
+    const g = await cli('train', '--limit', '32', '--test-limit', '16', '--out', out, '--backend', 'gpujs', '--gpujs-mode', 'webgl2');
     expect(g.code).toBe(1);
     expectOneLine(g.stderr);
-    expect(g.stderr).toContain('@backprop/backend-gpujs');
+    expect(g.stderr).toMatch(/webgl2/);
+    expect(g.stderr).toMatch(/cpu/);
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -168,3 +168,14 @@ describe('train a model from a JSON file', () => {
     expect(html).not.toContain('Learned kernels');
   });
 });
+
+describe('--backend gpujs', () => {
+  it('trains on the gpu.js backend (its cpu mode, which needs no GPU) and reports it', async () => {
+    const r = await cli('train', '--limit', '128', '--test-limit', '64', '--epochs', '1', '--out', join(tempDir(), 'gpujs'), '--backend', 'gpujs', '--gpujs-mode', 'cpu', '--json');
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.backend).toBe('gpujs');
+    expect(result.testAccuracy).toBeGreaterThan(0.1);
+  });
+});

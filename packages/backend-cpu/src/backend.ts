@@ -7,6 +7,8 @@ import {
   type TensorInfo,
   type TypedArray,
 } from '@backprop/tensor';
+import { jobs, type JobArgs, type JobName } from './threads/jobs.js';
+import { ThreadPool } from './threads/pool.js';
 
 /** The storage handle of the CPU backend: the typed array itself, read directly by kernels. */
 export class CpuData {
@@ -34,9 +36,34 @@ function sizeOf(shape: readonly number[]): number {
   return s;
 }
 
-function alloc(dtype: DataType, size: number): TypedArray {
+function alloc(dtype: DataType, size: number, shared: boolean): TypedArray {
+  if (shared) {
+    // Worker threads read inputs and write outputs in place: the memory must be shared.
+    const bytes = dtype === 'float64' ? 8 : 4;
+    const sab = new SharedArrayBuffer(size * bytes);
+    return dtype === 'float32' ? new Float32Array(sab) : dtype === 'float64' ? new Float64Array(sab) : new Int32Array(sab);
+  }
   return dtype === 'float32' ? new Float32Array(size) : dtype === 'float64' ? new Float64Array(size) : new Int32Array(size);
 }
+
+/** Options of `createCpuBackend` / `cpuBackendWithThreads`. */
+export interface CpuBackendOptions {
+  /**
+   * Threads the heavy kernels (matMul, conv2d and its gradients) may use, the calling
+   * thread included: 1 (the default) is single-threaded. Above 1, Node starts
+   * `threads − 1` worker_threads once; where workers or SharedArrayBuffer are unavailable
+   * (browsers, Node < 20.16) the backend quietly stays single-threaded. Results are
+   * bit-identical for any value.
+   */
+  threads?: number;
+  /** The worker script (default: dist/worker.js next to the built module). */
+  workerUrl?: URL | string;
+  /** Kernels below this many FLOPs stay on the calling thread (default PARALLEL_MIN_FLOPS; tests use 0). */
+  parallelMinFlops?: number;
+}
+
+/** Below this many multiply-adds ×2 a kernel is not split: waking a worker costs ~10–50 µs. */
+export const PARALLEL_MIN_FLOPS = 2e6;
 
 function dtypeOf(a: TypedArray): DataType {
   return a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'int32';
@@ -60,6 +87,23 @@ export class CpuBackend implements Backend {
   };
   private pooledBytes = 0;
   private readonly scratchBuffers = new Map<string, Float64Array>();
+  /** Worker threads, or null when single-threaded. */
+  private threadPool: ThreadPool | null;
+  /** Whether buffers are SharedArrayBuffer-backed (exactly when there is a pool). */
+  private readonly shared: boolean;
+  private readonly parallelMinFlops: number;
+
+  constructor(options: CpuBackendOptions = {}) {
+    this.parallelMinFlops = options.parallelMinFlops ?? PARALLEL_MIN_FLOPS;
+    const threads = Math.max(1, Math.floor(options.threads ?? 1));
+    this.threadPool = threads > 1 ? ThreadPool.create({ workers: threads - 1, workerUrl: options.workerUrl }) : null;
+    this.shared = this.threadPool !== null;
+  }
+
+  /** Threads the heavy kernels use (1 when single-threaded or threads are unavailable). */
+  get threads(): number {
+    return this.threadPool?.threads ?? 1;
+  }
 
   // ---- Backend interface ------------------------------------------------------------
 
@@ -96,6 +140,8 @@ export class CpuBackend implements Backend {
   }
 
   dispose(): void {
+    this.threadPool?.dispose();
+    this.threadPool = null;
     for (const dtype of ['float32', 'float64', 'int32'] as const) this.pool[dtype].clear();
     this.pooledBytes = 0;
     this.scratchBuffers.clear();
@@ -123,11 +169,28 @@ export class CpuBackend implements Backend {
     return out;
   }
 
+  /**
+   * Runs a splittable job (threads/jobs.ts) in at most `units` shares (of rows, images…): on the worker pool when
+   * there is one and the work (`flops`) is worth a wake-up, else all shares here, in order.
+   * Either way the numbers are the same (jobs split outputs, never sums).
+   */
+  parallel<N extends JobName>(job: N, args: JobArgs<N>, units: number, flops: number, chunksPerThread = 2): void {
+    const pool = this.threadPool;
+    if (pool !== null && flops >= this.parallelMinFlops && units > 1) {
+      // More shares than threads: a thread that wakes late, or whose core is taken by
+      // another process, takes fewer of them, and the caller waits at most for one share.
+      pool.run(job, args, Math.min(units, pool.threads * chunksPerThread), this);
+      return;
+    }
+    (jobs[job] as (s: this, a: JobArgs<N>, chunk: number, chunks: number) => void)(this, args, 0, 1);
+  }
+
   /** A Float64 scratch buffer of at least `size` elements, reused between calls (contents unspecified). */
   scratch(slot: string, size: number): Float64Array {
     let buf = this.scratchBuffers.get(slot);
     if (buf === undefined || buf.length < size) {
-      buf = new Float64Array(Math.max(size, buf ? Math.ceil(buf.length * 1.5) : 0));
+      const n = Math.max(size, buf ? Math.ceil(buf.length * 1.5) : 0);
+      buf = this.shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
       this.scratchBuffers.set(slot, buf);
     }
     return buf;
@@ -155,7 +218,7 @@ export class CpuBackend implements Backend {
       this.pooledBytes -= buf.byteLength;
       return buf;
     }
-    return alloc(dtype, size);
+    return alloc(dtype, size, this.shared);
   }
 
   private release(values: TypedArray): void {

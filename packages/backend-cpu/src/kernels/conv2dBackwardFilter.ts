@@ -1,7 +1,6 @@
 import { defineKernel } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
-import { macroKernel, MR, NR, packA, roundUp } from './gemm.js';
-import { im2colTPackedB } from './im2col.js';
+import { MR, NR, roundUp } from './gemm.js';
 import { convGeom } from './conv2d.js';
 import { conv2dBackwardFilterDirect, convAlgorithm } from './direct.js';
 
@@ -9,7 +8,7 @@ type B = CpuBackend;
 
 /**
  * ∂K[F, CKK] = Σ_n G_n[F, P] · col_nᵀ[P, CKK], accumulated over the batch in a Float64
- * buffer; each image's transposed columns are written straight into packed panels.
+ * buffer (the loop is threads/jobs.ts convFilterGemmJob).
  */
 export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
   kernelName: 'conv2dBackwardFilter', backendName: 'cpu',
@@ -29,20 +28,10 @@ export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
     const cbuf = backend.scratch('convBF.c', fp * kp);
     cbuf.fill(0, 0, fp * kp);
     if (np > 0 && n > 0 && kdim > 0) {
-      const xv = backend.values(x), gv = backend.values(dy);
-      const ap = backend.scratch('convBF.a', fp * np);
-      const bp = backend.scratch('convBF.b', kp * np);
-      if (kp !== kdim) {
-        const base = (kp / NR - 1) * np * NR;
-        for (let p = 0; p < np; p++) for (let l = kdim % NR; l < NR; l++) bp[base + p * NR + l] = 0;
-      }
-      const xStride = g.c * g.h * g.w;
-      const gStride = f * np;
-      for (let s = 0; s < n; s++) {
-        packA(gv, s * gStride, np, 1, f, np, ap, 0);
-        im2colTPackedB(xv, s * xStride, g, bp);
-        macroKernel(fp / MR, kp / NR, np, ap, 0, bp, 0, cbuf, 0, kp);
-      }
+      // The batch is summed over, so threads split the CKK columns instead (one share
+      // each: every share re-packs each image's dy).
+      const args = { x: backend.values(x), dy: backend.values(dy), n, f, g, c: cbuf, ldc: kp };
+      backend.parallel('convFilterGemm', args, kp / NR, 2 * f * kdim * np * n, 1);
     }
     const o = out.values;
     for (let fi = 0; fi < f; fi++) {

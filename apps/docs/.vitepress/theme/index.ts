@@ -1,0 +1,30 @@
+import DefaultTheme from 'vitepress/theme';
+import type { Theme } from 'vitepress';
+import 'katex/dist/katex.min.css';
+import './style.css';
+import Grid from './components/Grid.vue';
+import MatrixInput from './components/MatrixInput.vue';
+import ConvExample from './components/ConvExample.vue';
+import ActivationExample from './components/ActivationExample.vue';
+import PoolExample from './components/PoolExample.vue';
+import DenseExample from './components/DenseExample.vue';
+import LossExample from './components/LossExample.vue';
+import GradCheckExample from './components/GradCheckExample.vue';
+import DescentExample from './components/DescentExample.vue';
+import TrainDemo from './components/TrainDemo.vue';
+
+export default {
+  extends: DefaultTheme,
+  enhanceApp({ app }) {
+    app.component('Grid', Grid);
+    app.component('MatrixInput', MatrixInput);
+    app.component('ConvExample', ConvExample);
+    app.component('ActivationExample', ActivationExample);
+    app.component('PoolExample', PoolExample);
+    app.component('DenseExample', DenseExample);
+    app.component('LossExample', LossExample);
+    app.component('GradCheckExample', GradCheckExample);
+    app.component('DescentExample', DescentExample);
+    app.component('TrainDemo', TrainDemo);
+  },
+} satisfies Theme;

@@ -1,0 +1,332 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distDir, docsRoot, ensureBuilt } from './build';
+import { serveStatic } from './server';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(docsRoot, 'test-artifacts');
+
+let context: BrowserContext;
+let base: string;
+let closeServer: () => Promise<void>;
+let userDataDir: string;
+const timings: Record<string, number> = {};
+
+interface Problems {
+  errors: string[];
+}
+
+/** Opens a page and records console errors, uncaught exceptions, failed requests and HTTP errors. */
+async function open(path: string): Promise<{ page: Page; problems: Problems }> {
+  const page = await context.newPage();
+  const problems: Problems = { errors: [] };
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.errors.push(`console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (error) => problems.errors.push(`uncaught: ${error.message}`));
+  page.on('requestfailed', (request) => problems.errors.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.errors.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  await page.goto(base + path, { waitUntil: 'networkidle' });
+  return { page, problems };
+}
+
+const num = (text: string): number => Number(text.trim().replace(/−/g, '-'));
+
+async function grid(page: Page, testid: string): Promise<number[]> {
+  const cells = await page.locator(`[data-testid="${testid}"] td`).allTextContents();
+  expect(cells.length, `grid ${testid} has cells`).toBeGreaterThan(0);
+  return cells.map(num);
+}
+
+function expectNumbers(actual: number[], expected: number[], what: string, tol = 1.5e-6): void {
+  expect(actual.length, `${what}: count`).toBe(expected.length);
+  actual.forEach((v, i) => {
+    expect(Math.abs(v - expected[i]), `${what}[${i}] = ${v}, MATH.md says ${expected[i]}`).toBeLessThanOrEqual(tol);
+  });
+}
+
+const tuple = (text: string): number[] => text.replace(/[()]/g, '').split(',').map(num);
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  const started = Date.now();
+  const build = await ensureBuilt();
+  timings.buildSeconds = build.seconds;
+  const server = await serveStatic(distDir);
+  base = server.url;
+  closeServer = server.close;
+  mkdirSync(ARTIFACTS, { recursive: true });
+  userDataDir = mkdtempSync(join(tmpdir(), 'backprop-docs-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  timings.setupSeconds = (Date.now() - started) / 1000;
+});
+
+afterAll(async () => {
+  await context?.close();
+  await closeServer?.();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  writeFileSync(join(ARTIFACTS, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+});
+
+describe('docs site in chromium', () => {
+  it('loads every page with no console errors and no failed requests', async () => {
+    const pages: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name.endsWith('.html') && entry.name !== '404.html') pages.push(`/${relative(distDir, path)}`);
+      }
+    };
+    walk(distDir);
+    expect(pages.length).toBeGreaterThan(20);
+    const failures: string[] = [];
+    const started = Date.now();
+    for (const path of pages.sort()) {
+      const { page, problems } = await open(path);
+      // The page rendered its content (VitePress's doc or home layout), not a 404.
+      const title = await page.title();
+      if (/404/.test(title)) problems.errors.push('rendered the 404 page');
+      if (path === '/train.html') await page.waitForSelector('[data-testid="train-demo"][data-ready="true"]', { timeout: 60_000 });
+      failures.push(...problems.errors.map((e) => `${path}: ${e}`));
+      await page.close();
+    }
+    timings.allPagesSeconds = (Date.now() - started) / 1000;
+    timings.pages = pages.length;
+    expect(failures).toEqual([]);
+  });
+
+  it('convolution page computes W2 and W3, and reacts to edits', async () => {
+    const { page, problems } = await open('/math/convolution.html');
+    expectNumbers(await grid(page, 'w2-y'), [45, 55, 65, 85, 95, 105, 125, 135, 145], 'W2 Y', 0);
+    expectNumbers(await grid(page, 'w2-db'), [3], 'W2 ∂b', 0);
+    expectNumbers(await grid(page, 'w2-dk'), [19, 22, 31, 34], 'W2 ∂K', 0);
+    expectNumbers(await grid(page, 'w2-dx'), [1, 2, -1, -2, 3, 6, 1, -4, 1, 8, 8, 0, 3, 4, 0, 0], 'W2 ∂X', 0);
+    expectNumbers(await grid(page, 'w2-flip'), [27, 37, 47, 67, 77, 87, 107, 117, 127], 'W2 flipped-kernel bug', 0);
+    expectNumbers(await grid(page, 'w3-y'), [5, 19, 13, 47, 95, 45, 27, 45, 17], 'W3 Y', 0);
+    expectNumbers(await grid(page, 'w3-db'), [3], 'W3 ∂b', 0);
+    expectNumbers(await grid(page, 'w3-dk'), [4, 27, 30, 20], 'W3 ∂K', 0);
+    expectNumbers(await grid(page, 'w3-dx'), [4, -3, -4, 0, 0, 2, 4, 1, 0, 6, 8, 3, 2, 0, 0, -1], 'W3 ∂X', 0);
+    // Editing K00 from 1 to 2 adds X's top-left 3×3 block to Y.
+    await page.locator('[data-testid="w2-k"] input').first().fill('2');
+    await expect.poll(async () => (await grid(page, 'w2-y'))[0]).toBe(46);
+    expectNumbers(await grid(page, 'w2-y'), [46, 57, 68, 90, 101, 112, 134, 145, 156], 'W2 Y with K00 = 2', 0);
+    await shot(page, 'math-convolution');
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('activations page computes W5', async () => {
+    const { page, problems } = await open('/math/activations.html');
+    const row = async (name: string): Promise<number[]> =>
+      (await page.locator(`[data-testid="act-table"] tr[data-row="${name}"] td`).allTextContents()).slice(1).map(num);
+    // x = (0, 0.5, 2, −1)
+    expectNumbers((await row('sigmoid σ(x)')).slice(2, 3), [0.880797], 'σ(2)');
+    const dsig = await row("σ'(x) = σ(1−σ)");
+    expectNumbers([dsig[0], dsig[2]], [0.25, 0.104994], "σ'(0), σ'(2)");
+    expectNumbers((await row("tanh'(x) = 1−tanh²")).slice(1, 2), [0.786448], "tanh'(0.5)");
+    expectNumbers((await row("ReLU'(x)")).slice(0, 1), [0], "ReLU'(0)", 0);
+    expectNumbers((await row("leaky'(x)")).slice(0, 1), [0.01], "leaky'(0)");
+    expectNumbers(await grid(page, 'softmax-vjp'), [0.081925, -0.022033, -0.059892], 'softmax VJP');
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('pooling page computes W4 with the gradient routing', async () => {
+    const { page, problems } = await open('/math/pooling.html');
+    expectNumbers(await grid(page, 'pool-max-y'), [4, 2, 8, 3], 'max Y', 0);
+    expectNumbers(await grid(page, 'pool-max-dx'), [0, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0], 'max ∂X (tie to (3,2))', 0);
+    expect(await page.locator('[data-testid="pool-max-dx"] td.bp-route').count()).toBe(4);
+    expectNumbers(await grid(page, 'pool-avg-y'), [2.5, 1, 6.5, 2.25], 'avg Y');
+    expectNumbers(await grid(page, 'pool-avg-dx'), [0.25, 0.25, 0.5, 0.5, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1, 1, 0.75, 0.75, 1, 1], 'avg ∂X');
+    expectNumbers(await grid(page, 'pool-l2-y'), [5.477226, 2.44949, 13.190906, 4.795832], 'L2 Y');
+    const dl2 = await grid(page, 'pool-l2-dx');
+    expectNumbers([dl2[2], dl2[3], dl2[6], dl2[7]], [1.632993, 0.816497, 0, 0.816497], 'L2 ∂X window (0,1)');
+    await shot(page, 'math-pooling');
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('dense page computes W10', async () => {
+    const { page, problems } = await open('/math/dense.html');
+    expectNumbers(await grid(page, 'dense-z'), [0.1, 1.8, 0.35, -0.7], 'Z');
+    expectNumbers(await grid(page, 'dense-dw'), [1, 1.5, -1, -4], '∂W');
+    expectNumbers(await grid(page, 'dense-db'), [1.5, 1], '∂b');
+    expectNumbers(await grid(page, 'dense-dx'), [-0.5, -0.75, 2.25, 0.875], '∂X');
+    expectNumbers(await grid(page, 'dense-z-folded'), [0.1, 1.8, 0.35, -0.7], 'Z with the bias folded in');
+    expectNumbers(await grid(page, 'dense-dw-folded'), [1, 1.5, 1.5, -1, -4, 1], '∂[W | b]');
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('losses page computes W6, W7 and W8', async () => {
+    const { page, problems } = await open('/math/losses.html');
+    const loss = async (id: string, name: string): Promise<{ value: number; grad: number[] }> => {
+      const row = page.locator(`[data-testid="${id}-table"] tr[data-loss="${name}"]`);
+      return { value: num(await row.locator('.bp-value').innerText()), grad: tuple(await row.locator('.bp-gradient').innerText()) };
+    };
+    const check = async (id: string, name: string, value: number, grad: number[]): Promise<void> => {
+      const r = await loss(id, name);
+      expectNumbers([r.value], [value], `${name} value`);
+      expectNumbers(r.grad, grad, `${name} gradient`);
+    };
+    await check('w8', 'mse', 0.5, [1 / 3, -2 / 3, 1 / 3]);
+    await check('w8', 'l2', 1.5, [1, -2, 1]);
+    await check('w8', 'l1', 2, [1, -1, 1]);
+    await check('w8', 'mae', 2 / 3, [1 / 3, -1 / 3, 1 / 3]);
+    await check('w8', 'halfSumSquares', 0.75, [0.5, -1, 0.5]);
+    await check('mape', 'mape', 41.666667, [33.333333, -16.666667, 8.333333]);
+    await check('msle', 'msle', 0.320302, [0.231049, 0, -0.231049]);
+    await check('w6', 'softmaxCrossEntropyFromLogits', 0.753109, [0.045015, 0.122364, -0.16738, -1 / 3, 1 / 6, 1 / 6]);
+    await check('w7', 'sigmoidCrossEntropyFromLogits', 1.410038, [-0.25, 0.440399]);
+    // W6 single row: label 2 → loss 0.407606.
+    await page.locator('[data-testid="w6-yhat"]').fill('1, 2, 3');
+    await page.locator('[data-testid="w6-y"]').fill('0, 0, 1');
+    await expect.poll(async () => (await loss('w6', 'softmaxCrossEntropyFromLogits')).value).toBeCloseTo(0.407606, 6);
+    await check('w6', 'softmaxCrossEntropyFromLogits', 0.407606, [0.090031, 0.244728, -0.334759]);
+    // Stability: adding 1000 to the logits changes nothing.
+    await page.locator('[data-testid="w6-yhat"]').fill('1001, 1002, 1003');
+    await page.waitForTimeout(100);
+    await check('w6', 'softmaxCrossEntropyFromLogits', 0.407606, [0.090031, 0.244728, -0.334759]);
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('backpropagation page runs a passing gradient check', async () => {
+    const { page, problems } = await open('/math/backprop.html');
+    await page.locator('[data-testid="gradcheck-run"]').click();
+    const verdict = page.locator('[data-testid="gradcheck-verdict"]');
+    await verdict.waitFor({ timeout: 60_000 });
+    expect(await verdict.innerText()).toMatch(/^passed/);
+    const errors = (await page.locator('[data-testid="gradcheck-table"] .bp-gc-error').allTextContents()).map(Number);
+    expect(errors.length).toBe(6); // conv kernel + bias, two dense kernels + biases
+    for (const e of errors) expect(e).toBeLessThanOrEqual(1e-6);
+    timings.gradCheckMaxError = Math.max(...errors);
+    await shot(page, 'math-backprop');
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('gradient-descent page computes W9', async () => {
+    const { page, problems } = await open('/math/gradient-descent.html');
+    const cell = (table: string, step: number, cls: string) =>
+      page.locator(`[data-testid="${table}"] tr[data-step="${step}"] .${cls}`).innerText();
+    expectNumbers([num(await cell('descent-table', 0, 'bp-h')), num(await cell('descent-table', 0, 'bp-d'))], [0.1, 0.405], 'h, D');
+    expectNumbers(tuple(await cell('descent-table', 0, 'bp-grad')), [-0.9, -1.8, -0.9], '∂D/∂w');
+    expectNumbers(tuple(await cell('descent-table', 1, 'bp-w')), [0.59, -0.07, 0.19], 'w after one step');
+    expectNumbers([num(await cell('descent-table', 1, 'bp-h')), num(await cell('descent-table', 1, 'bp-d'))], [0.64, 0.0648], 'h, D after one step');
+    expectNumbers(tuple(await cell('ascent-table', 1, 'bp-w')), [0.41, -0.43, 0.01], "w with the notes' sign");
+    expectNumbers([num(await cell('ascent-table', 1, 'bp-d'))], [0.5], "D with the notes' sign");
+    const bce = page.locator('[data-testid="descent-bce"]');
+    expectNumbers([num(await bce.locator('.bp-yhat').innerText()), num(await bce.locator('.bp-loss').innerText())], [0.524979, 0.644397], 'ŷ, BCE');
+    expectNumbers(tuple(await bce.locator('.bp-grad').innerText()), [-0.475021, -0.950042, -0.475021], '∂L/∂w̃');
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('trains the paper network with every backend, the loss goes down, and a drawn digit gets a prediction', async () => {
+    const { page, problems } = await open('/train.html');
+    const demo = page.locator('[data-testid="train-demo"]');
+    await page.waitForSelector('[data-testid="train-demo"][data-ready="true"]', { timeout: 60_000 });
+    const status = page.locator('[data-testid="train-status"]');
+    const all = await page.locator('[data-testid="backend-select"] option').evaluateAll((els) =>
+      els.map((e) => ({ id: (e as HTMLOptionElement).value, disabled: (e as HTMLOptionElement).disabled, why: (e as HTMLOptionElement).title })),
+    );
+    expect(all[0].id).toBe('cpu');
+    const options = all.filter((o) => !o.disabled).map((o) => o.id);
+    // The CPU backend trains ~1,300 samples/s here; gpu.js runs on SwiftShader (no GPU in CI), so fewer batches.
+    const batchesFor = (backend: string): number => Number(process.env.DOCS_TEST_BATCHES ?? (backend === 'cpu' ? 40 : 12));
+    const speeds: Record<string, unknown> = {};
+    for (const o of all.filter((o) => o.disabled)) speeds[o.id] = { unavailable: o.why };
+    for (const backend of options) {
+      await page.locator('[data-testid="backend-select"]').selectOption(backend);
+      await expect.poll(() => status.innerText(), { timeout: 60_000 }).toMatch(/ready on|still on/);
+      const startError = await page.locator('[data-testid="train-error"]').count();
+      if (startError && backend !== 'cpu') {
+        // A gpu.js mode this browser cannot run (e.g. WebGPU): report it, do not fail.
+        speeds[backend] = { unavailable: await page.locator('[data-testid="train-error"]').innerText() };
+        continue;
+      }
+      await page.locator('[data-testid="train-reset"]').click();
+      await expect.poll(() => status.getAttribute('data-batches')).toBe('0');
+      await page.locator('[data-testid="epochs"]').fill('1');
+      const started = Date.now();
+      await page.locator('[data-testid="train-start"]').click();
+      await expect.poll(async () => Number(await status.getAttribute('data-batches')), { timeout: 180_000, intervals: [100] })
+        .toBeGreaterThanOrEqual(batchesFor(backend));
+      // The page stays responsive while it trains: a round trip through the event loop is quick.
+      const lag = await page.evaluate(() => new Promise<number>((resolve) => {
+        const t = performance.now();
+        setTimeout(() => resolve(performance.now() - t), 0);
+      }));
+      await page.locator('[data-testid="train-stop"]').click();
+      await expect.poll(() => demo.getAttribute('data-training'), { timeout: 120_000 }).toBe('false');
+      const seconds = (Date.now() - started) / 1000;
+      expect(await page.locator('[data-testid="train-error"]').count()).toBe(0);
+      const losses = JSON.parse((await status.getAttribute('data-losses'))!) as number[];
+      const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
+      const first = mean(losses.slice(0, 5)), last = mean(losses.slice(-5));
+      expect(last, `${backend}: loss of the last 5 batches < first 5`).toBeLessThan(first * 0.8);
+      const measured = JSON.parse((await status.getAttribute('data-speeds'))!)[backend];
+      speeds[backend] = { batches: losses.length, firstLoss: first, lastLoss: last, samplesPerSecond: measured?.samplesPerSecond, wallSeconds: seconds, eventLoopLagMs: lag };
+      expect(lag, 'event loop lag while training').toBeLessThan(1000);
+    }
+    timings.training = speeds as never;
+    writeFileSync(join(ARTIFACTS, 'train-speed.json'), `${JSON.stringify(speeds, null, 2)}\n`);
+
+    // Draw a "7": a stroke across the top, then down to the bottom left.
+    const canvas = page.locator('[data-testid="draw-canvas"]');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = (await canvas.boundingBox())!;
+    const at = (fx: number, fy: number): [number, number] => [box.x + fx * box.width, box.y + fy * box.height];
+    await page.mouse.move(...at(0.25, 0.2));
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(...at(0.25 + 0.5 * (i / 10), 0.2));
+    for (let i = 1; i <= 12; i++) await page.mouse.move(...at(0.75 - 0.3 * (i / 12), 0.2 + 0.65 * (i / 12)));
+    await page.mouse.up();
+    await expect.poll(async () => (await page.locator('[data-testid="prediction"]').innerText()).trim()).toMatch(/^[0-9]$/);
+    expect(await page.locator('[data-testid="probabilities"] .bp-bar').count()).toBe(10);
+    timings.drawnSevenPrediction = Number(await page.locator('[data-testid="prediction"]').innerText());
+    await shot(page, 'train');
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('saves screenshots of the main pages', async () => {
+    for (const [path, name] of [
+      ['/', 'home'],
+      ['/guide/getting-started.html', 'guide-getting-started'],
+      ['/math/', 'math-overview'],
+      ['/math/losses.html', 'math-losses'],
+      ['/api/', 'api'],
+      ['/benchmarks.html', 'benchmarks'],
+    ] as const) {
+      const { page, problems } = await open(path);
+      await shot(page, name);
+      expect(problems.errors).toEqual([]);
+      await page.close();
+    }
+  });
+});
