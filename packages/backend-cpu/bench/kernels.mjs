@@ -1,8 +1,9 @@
 // Kernel benchmark, threads = 1 vs threads = 2 (worker_threads). Run with `pnpm bench`
 // (builds first). `--threads N` compares 1 with N; `--only N` times N threads alone.
-// Caveat: in one process both variants share the JIT's code, which then sees typed arrays
-// on ArrayBuffers and on SharedArrayBuffers; the single-thread column measured here was up
-// to ~1.5× slower than with `--only 1`, so for exact figures run `--only 1` and `--only 2`.
+// Caveat: in one process both variants share the JIT's code (typed arrays on ArrayBuffers
+// and on SharedArrayBuffers); in one run the single-thread column here was slower than with
+// `--only 1` alone (matMul 12.1 vs 7.7 ms; cause not pinned down: JIT or machine noise), so
+// for figures to quote run `--only 1` and `--only 2` on an otherwise idle machine.
 import { Bench } from 'tinybench';
 import { Registry, conv2d, conv2dBackwardFilter, conv2dBackwardInput, matMul, randomNormal } from '@backprop/tensor';
 import { cpuBackendWithThreads } from '../dist/index.js';
