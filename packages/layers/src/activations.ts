@@ -27,6 +27,18 @@ export function checkActivation(where: string, activation: unknown): ActivationN
   return activation as ActivationName;
 }
 
+/**
+ * The leaky-ReLU slope. It must be ≥ 0: `activationBackward` tests the kink on the
+ * output y, which has the sign of z only when the slope is non-negative.
+ */
+export function checkAlpha(where: string, alpha: unknown): number {
+  if (alpha === undefined) return 0.01;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) {
+    throw new BackpropError(where, `alpha (the leaky ReLU slope) must be a finite number ≥ 0, got ${JSON.stringify(alpha)}`);
+  }
+  return alpha;
+}
+
 /** Activations the matMul and conv2d kernels can fuse after the bias add. */
 export function fusable(activation: ActivationName): FusedActivation | undefined {
   return activation === 'softmax' ? undefined : activation;

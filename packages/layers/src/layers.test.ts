@@ -215,6 +215,10 @@ describe('layer configuration errors', () => {
     expect(() => new Dense({ units: 3, activation: 'swish' as never })).toThrow(/Dense: activation must be one of linear, relu/);
     expect(() => new MaxPool2D({ poolSize: -1 })).toThrow(/MaxPool2D: poolSize must be a positive integer/);
     expect(() => new Conv2D({ filters: 2, kernelSize: 3, activation: 'softmax' as never })).toThrow(/softmax/);
+    // A negative slope would flip the sign test the fused backward relies on.
+    expect(() => new Dense({ units: 2, activation: 'leakyRelu', alpha: -0.1 })).toThrow('Dense: alpha (the leaky ReLU slope) must be a finite number ≥ 0, got -0.1');
+    expect(() => new Conv2D({ filters: 2, kernelSize: 3, alpha: Number.NaN })).toThrow(/Conv2D: alpha .* got null/);
+    expect(() => new LeakyReLU({ alpha: -1 })).toThrow('LeakyReLU: alpha (the leaky ReLU slope) must be a finite number ≥ 0, got -1');
   });
 
   it('rejects an input of the wrong shape at forward time with the layer label', () => {

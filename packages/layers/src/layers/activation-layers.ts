@@ -1,5 +1,5 @@
 import type { Tensor } from '@backprop/tensor';
-import { type ActivationName, activate, activationBackward } from '../activations.js';
+import { type ActivationName, activate, activationBackward, checkAlpha } from '../activations.js';
 import { type ForwardOptions, Layer, type LayerConfig } from '../layer.js';
 
 /** A parameter-free layer applying one activation of Table 1 (MATH.md §2.2). */
@@ -50,8 +50,7 @@ export class LeakyReLU extends ActivationLayer {
 
   constructor(config: LeakyReLUConfig = {}) {
     super(config);
-    this.alpha = config.alpha ?? 0.01;
-    if (!Number.isFinite(this.alpha) || this.alpha < 0) throw this.error(`alpha must be a finite number ≥ 0, got ${config.alpha}`);
+    this.alpha = checkAlpha('LeakyReLU', config.alpha);
   }
 
   override getConfig(): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { biasGrad, conv2d, conv2dBackwardFilter, conv2dBackwardInput, type Tensor } from '@backprop/tensor';
-import { type ActivationName, activate, activationBackward, checkActivation, fusable } from '../activations.js';
+import { type ActivationName, activate, activationBackward, checkActivation, checkAlpha, fusable } from '../activations.js';
 import { checkInitializer, type InitializerName } from '../initializers.js';
 import { type BackwardOptions, type BuildContext, type ForwardOptions, Layer, type LayerConfig, type Param } from '../layer.js';
 import { checkPair, type PairArg } from './args.js';
@@ -53,7 +53,7 @@ export class Conv2D extends Layer {
     if (this.activation === 'softmax') {
       throw this.error("activation 'softmax' needs a (batch, classes) input; use it on a Dense layer");
     }
-    this.alpha = config.alpha ?? 0.01;
+    this.alpha = checkAlpha(where, config.alpha);
     this.useBias = config.useBias ?? true;
     this.kernelInitializer = checkInitializer(where, config.kernelInitializer ?? 'heNormal');
     this.biasInitializer = checkInitializer(where, config.biasInitializer ?? 'zeros');

@@ -1,5 +1,5 @@
 import { biasGrad, matMul, type Tensor } from '@backprop/tensor';
-import { type ActivationName, activate, activationBackward, checkActivation, fusable } from '../activations.js';
+import { type ActivationName, activate, activationBackward, checkActivation, checkAlpha, fusable } from '../activations.js';
 import { checkInitializer, type InitializerName } from '../initializers.js';
 import { type BackwardOptions, type BuildContext, type ForwardOptions, Layer, type LayerConfig, type Param } from '../layer.js';
 import { checkPair } from './args.js';
@@ -36,7 +36,7 @@ export class Dense extends Layer {
     const where = `Dense${config.name ? ` '${config.name}'` : ''}`;
     this.units = checkPair(where, 'units', config.units, 1)[0];
     this.activation = checkActivation(where, config.activation);
-    this.alpha = config.alpha ?? 0.01;
+    this.alpha = checkAlpha(where, config.alpha);
     this.useBias = config.useBias ?? true;
     this.kernelInitializer = checkInitializer(where, config.kernelInitializer ?? 'glorotUniform');
     this.biasInitializer = checkInitializer(where, config.biasInitializer ?? 'zeros');
