@@ -230,7 +230,8 @@ export class Registry {
   /** Creates a tensor on the active backend from a copy of `values`. */
   makeTensor(values: ArrayLike<number>, shape: readonly number[], dtype: DataType): Tensor {
     const backend = this.backend;
-    const array = toTypedArray(values, dtype);
+    // `write` copies; only plain arrays or another dtype need converting first.
+    const array = isTypedArrayOf(values, dtype) ? values : toTypedArray(values, dtype);
     const dataId = backend.write(array, shape, dtype);
     return this.wrap({ dataId, shape, dtype }, backend, this.backendName);
   }
@@ -345,6 +346,10 @@ export type RunKernelResult<K extends KernelName> = import('./kernels.js').Kerne
   : import('./kernels.js').KernelOutput<K> extends [TensorInfo, TensorInfo]
     ? [Tensor, Tensor]
     : Tensor;
+
+function isTypedArrayOf(values: ArrayLike<number>, dtype: DataType): values is TypedArray {
+  return dtype === 'float32' ? values instanceof Float32Array : dtype === 'float64' ? values instanceof Float64Array : values instanceof Int32Array;
+}
 
 function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
   if (depth > 8 || value === null || typeof value !== 'object') return;

@@ -212,6 +212,15 @@ function defineStorageTests(test: TestFn, backendName: string, skipped: Set<Kern
     }
   });
 
+  test('write copies: the source array may be reused after a tensor is made from it', [], (c) => {
+    // The registry hands typed arrays straight to write (training reuses one batch buffer).
+    const source = new Float32Array([1, 2, 3, 4]);
+    const t = c.registry.makeTensor(source, [4], 'float32');
+    source.fill(-1);
+    expectArraysClose(t.dataSync(), [1, 2, 3, 4], { rtol: 0, atol: 0, label: 'tensor after its source changed' });
+    t.dispose();
+  });
+
   test('read() resolves to the same values', [], async (c) => {
     const t = c.t([1, 2.5, -3], [3]);
     expectArraysClose(await t.data(), [1, 2.5, -3], { rtol: 0, atol: 0 });
