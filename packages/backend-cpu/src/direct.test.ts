@@ -1,5 +1,5 @@
 import { conv2d, conv2dBackwardFilter, type DataType } from '@backprop/tensor';
-import { afterEach, describe, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { convAlgorithm } from './kernels/direct.js';
 import { expectClose, makeRegistry, rand, t } from './testUtil.js';
 
@@ -24,17 +24,32 @@ describe('direct conv kernels vs im2col + GEMM', () => {
         const x = t(r, rand(size(c.x), 11), c.x, dtype), k = t(r, rand(size(c.k), 12), c.k, dtype);
         const b = t(r, rand(c.k[0], 13), [c.k[0]], dtype);
         const geometry = { strides: c.s, pad: c.p };
-        const run = (alg: 'direct' | 'gemm') => {
-          convAlgorithm.forward = alg;
+        // A dense dy, and one with ~80 % zeros as behind max pooling + ReLU (a random pattern).
+        const mask = rand(size(c.x) * c.k[0], 15);
+        const run = (alg: 'direct' | 'gemm' | 'sparse' | 'auto') => {
+          convAlgorithm.forward = alg === 'sparse' ? 'auto' : alg;
           convAlgorithm.filter = alg;
           const y = conv2d(x, k, { ...geometry, bias: b, activation: 'relu' });
-          const dy = t(r, rand(y.size, 14), [...y.shape], dtype);
-          return { y: y.dataSync(), dk: conv2dBackwardFilter(x, dy, c.k, geometry).dataSync() };
+          const dyValues = rand(y.size, 14);
+          const dy = t(r, dyValues, [...y.shape], dtype);
+          const sparseDy = t(r, dyValues.map((v, i) => (mask[i] < 0.6 ? 0 : v)), [...y.shape], dtype);
+          return {
+            y: y.dataSync(),
+            dk: conv2dBackwardFilter(x, dy, c.k, geometry).dataSync(),
+            dkSparse: conv2dBackwardFilter(x, sparseDy, c.k, geometry).dataSync(),
+          };
         };
-        const gemm = run('gemm'), direct = run('direct');
+        const gemm = run('gemm'), direct = run('direct'), sparse = run('sparse');
         const tol = dtype === 'float32' ? 1e-5 : 1e-12;
         expectClose(direct.y, gemm.y, tol);
         expectClose(direct.dk, gemm.dk, tol);
+        expectClose(direct.dkSparse, gemm.dkSparse, tol);
+        expectClose(sparse.dk, gemm.dk, tol);
+        expectClose(sparse.dkSparse, gemm.dkSparse, tol);
+        // 'auto' takes the sparse kernel for the sparse dy and the GEMM for the dense one.
+        const auto = run('auto');
+        expect(Array.from(auto.dkSparse)).toEqual(Array.from(sparse.dkSparse));
+        expect(Array.from(auto.dk)).toEqual(Array.from(gemm.dk));
       });
     }
   }

@@ -76,6 +76,12 @@ describe('threads=2 gives bit-identical results above the threshold', () => {
         bitsEqual(
           conv2dBackwardFilter(x2, d2, ks, geo).dataSync(), conv2dBackwardFilter(x1, d1, ks, geo).dataSync(), 'filter gradient',
         );
+        // Mostly zeros, as behind max pooling + ReLU: the sparse filter-gradient kernel.
+        const sparse = rand(y1.size, 8).map((v, i) => (i % 5 === 0 || v > 0.6 ? v : 0));
+        const [s1, s2] = both(sparse, [...y1.shape], dtype);
+        bitsEqual(
+          conv2dBackwardFilter(x2, s2, ks, geo).dataSync(), conv2dBackwardFilter(x1, s1, ks, geo).dataSync(), 'sparse filter gradient',
+        );
         bitsEqual(
           conv2dBackwardInput(d2, k2, xs, geo).dataSync(), conv2dBackwardInput(d1, k1, xs, geo).dataSync(), 'input gradient',
         );

@@ -1,6 +1,6 @@
 import { defineKernel } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
-import { applyActivation } from './util.js';
+import { applyActivation, reluBackwardInto, reluInto } from './util.js';
 
 type B = CpuBackend;
 
@@ -10,11 +10,7 @@ export const relu = defineKernel<'relu', B>({
     const v = backend.values(x);
     const out = backend.makeOutput(x.shape, x.dtype);
     const o = out.values;
-    // max(0, x) with +0 for x ≤ 0 and NaN propagated.
-    for (let i = 0; i < o.length; i++) {
-      const t = v[i];
-      o[i] = t > 0 ? t : t === t ? 0 : t;
-    }
+    reluInto(v, o, 0, o.length);
     return out.info;
   },
 });
@@ -25,7 +21,7 @@ export const reluBackward = defineKernel<'reluBackward', B>({
     const g = backend.values(dy), v = backend.values(x);
     const out = backend.makeOutput(dy.shape, dy.dtype);
     const o = out.values;
-    for (let i = 0; i < o.length; i++) o[i] = v[i] > 0 ? g[i] : 0;
+    reluBackwardInto(g, v, o);
     return out.info;
   },
 });
@@ -36,9 +32,10 @@ export const leakyRelu = defineKernel<'leakyRelu', B>({
     const v = backend.values(x);
     const out = backend.makeOutput(x.shape, x.dtype);
     const o = out.values;
+    const slope = [alpha, 1];
     for (let i = 0; i < o.length; i++) {
       const t = v[i];
-      o[i] = t > 0 ? t : alpha * t;
+      o[i] = t * slope[+(t > 0)];
     }
     return out.info;
   },
@@ -50,7 +47,8 @@ export const leakyReluBackward = defineKernel<'leakyReluBackward', B>({
     const g = backend.values(dy), v = backend.values(x);
     const out = backend.makeOutput(dy.shape, dy.dtype);
     const o = out.values;
-    for (let i = 0; i < o.length; i++) o[i] = v[i] > 0 ? g[i] : alpha * g[i];
+    const slope = [alpha, 1];
+    for (let i = 0; i < o.length; i++) o[i] = g[i] * slope[+(v[i] > 0)];
     return out.info;
   },
 });

@@ -1,14 +1,22 @@
-import { defineKernel } from '@backprop/tensor';
+import { defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import { MR, NR, roundUp } from './gemm.js';
 import { convGeom } from './conv2d.js';
-import { conv2dBackwardFilterDirect, convAlgorithm } from './direct.js';
+import { conv2dBackwardFilterDirect, convAlgorithm, nonZeroFraction, SPARSE_FILTER_MAX_DENSITY } from './direct.js';
 
 type B = CpuBackend;
 
+/** Sparse path: 'sparse' forced, or 'auto' and dy mostly zeros (behind max pooling + ReLU). */
+function useSparse(dy: TypedArray): boolean {
+  if (convAlgorithm.filter === 'sparse') return true;
+  if (convAlgorithm.filter !== 'auto') return false;
+  return nonZeroFraction(dy, SPARSE_FILTER_MAX_DENSITY) <= SPARSE_FILTER_MAX_DENSITY;
+}
+
 /**
  * ∂K[F, CKK] = Σ_n G_n[F, P] · col_nᵀ[P, CKK], accumulated over the batch in a Float64
- * buffer (the loop is threads/jobs.ts convFilterGemmJob).
+ * buffer: over dy's non-zeros only when it is sparse (convFilterSparseJob), else as
+ * im2colᵀ + GEMM (convFilterGemmJob); the loops are in threads/jobs.ts.
  */
 export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
   kernelName: 'conv2dBackwardFilter', backendName: 'cpu',
@@ -27,10 +35,15 @@ export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
     const fp = roundUp(f, MR), kp = roundUp(kdim, NR);
     const cbuf = backend.scratch('convBF.c', fp * kp);
     cbuf.fill(0, 0, fp * kp);
-    if (np > 0 && n > 0 && kdim > 0) {
+    const dyv = backend.values(dy);
+    if (np > 0 && n > 0 && kdim > 0 && useSparse(dyv)) {
+      // Filters are independent here: threads take shares of them.
+      const args = { x: backend.values(x), dy: dyv, n, f, g, c: cbuf, ldc: kp };
+      backend.parallel('convFilterSparse', args, f, 2 * f * kdim * np * n * SPARSE_FILTER_MAX_DENSITY, 1);
+    } else if (np > 0 && n > 0 && kdim > 0) {
       // The batch is summed over, so threads split the CKK columns instead (one share
       // each: every share re-packs each image's dy).
-      const args = { x: backend.values(x), dy: backend.values(dy), n, f, g, c: cbuf, ldc: kp };
+      const args = { x: backend.values(x), dy: dyv, n, f, g, c: cbuf, ldc: kp };
       backend.parallel('convFilterGemm', args, kp / NR, 2 * f * kdim * np * n, 1);
     }
     const o = out.values;

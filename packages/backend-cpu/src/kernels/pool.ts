@@ -98,10 +98,38 @@ export const maxPoolBackward = defineKernel<'maxPoolBackward', B>({
     const out = backend.makeZeroOutput(x.shape, x.dtype);
     const o = out.values;
     let gi = 0;
+    const { h, w, sh, sw, ho, wo } = d;
+    if (d.kh === 2 && d.kw === 2) {
+      // argMaxWindow unrolled for the common 2×2 window (same first-max / first-NaN rule).
+      for (let p = 0; p < d.planes; p++) {
+        const base = p * h * w;
+        for (let i = 0; i < ho; i++) {
+          let s = base + i * sh * w;
+          for (let j = 0; j < wo; j++, s += sw) {
+            let m = v[s];
+            let at = s;
+            if (m === m) {
+              const a1 = v[s + 1];
+              if (a1 > m || a1 !== a1) { m = a1; at = s + 1; }
+            }
+            if (m === m) {
+              const a2 = v[s + w];
+              if (a2 > m || a2 !== a2) { m = a2; at = s + w; }
+            }
+            if (m === m) {
+              const a3 = v[s + w + 1];
+              if (a3 > m || a3 !== a3) at = s + w + 1;
+            }
+            o[at] += g[gi++];
+          }
+        }
+      }
+      return out.info;
+    }
     for (let p = 0; p < d.planes; p++) {
-      const base = p * d.h * d.w;
-      for (let i = 0; i < d.ho; i++) {
-        for (let j = 0; j < d.wo; j++) o[argMaxWindow(v, base, d, i, j)] += g[gi++];
+      const base = p * h * w;
+      for (let i = 0; i < ho; i++) {
+        for (let j = 0; j < wo; j++) o[argMaxWindow(v, base, d, i, j)] += g[gi++];
       }
     }
     return out.info;

@@ -15,7 +15,7 @@
 import type { FusedActivation, TypedArray } from '@backprop/tensor';
 import { gemmBlock, macroKernel, MR, NR, packA, packB, roundUp } from '../kernels/gemm.js';
 import { type ConvGeom, col2im, im2colPackedB, im2colTPackedB } from '../kernels/im2col.js';
-import { conv2dDirect } from '../kernels/direct.js';
+import { conv2dBackwardFilterSparse, conv2dDirect } from '../kernels/direct.js';
 import { applyActivation } from '../kernels/util.js';
 
 /** Per-thread Float64 scratch (the backend on the main thread, a local cache in a worker). */
@@ -132,6 +132,12 @@ export function convFilterGemmJob(s: JobScratch, a: ConvFilterArgs, chunk: numbe
   }
 }
 
+/** ∂K over dy's non-zeros for this share's filters (the batch is summed, in order, per filter). */
+export function convFilterSparseJob(s: JobScratch, a: ConvFilterArgs, chunk: number, chunks: number): void {
+  const [f0, f1] = share(a.f, chunk, chunks);
+  if (f1 > f0) conv2dBackwardFilterSparse(s, a.x, a.dy, a.n, a.f, a.g, a.c, a.ldc, f0, f1);
+}
+
 export interface ConvInputArgs {
   dy: TypedArray; k: TypedArray; n: number; f: number; g: ConvGeom; o: TypedArray;
 }
@@ -172,6 +178,7 @@ export const jobs = {
   conv2dDirect: conv2dDirectJob,
   conv2dGemm: conv2dGemmJob,
   convFilterGemm: convFilterGemmJob,
+  convFilterSparse: convFilterSparseJob,
   convInput: convInputJob,
 } as const;
 
