@@ -18,8 +18,17 @@ export interface Backend {
   readonly specVersion: number;
   /** Takes ownership of a copy of `values`. */
   write(values: TypedArray, shape: readonly number[], dtype: DataType): DataId;
-  /** A fresh copy of the data; the caller may keep and mutate it. */
+  /**
+   * Whether `readSync` can work. A backend whose device can only be read
+   * asynchronously (WebGPU: buffers are mapped with a promise) sets it to false:
+   * `Tensor.dataSync()` then throws a clear error and `await Tensor.data()` is the
+   * way to read; ops that check values on the host skip those checks (each op
+   * documents which). Absent means true.
+   */
+  readonly canReadSync?: boolean;
+  /** A fresh copy of the data; the caller may keep and mutate it. Throws where `canReadSync` is false. */
   readSync(dataId: DataId): TypedArray;
+  /** A fresh copy of the data once every kernel writing it has run. Works on every backend. */
   read(dataId: DataId): Promise<TypedArray>;
   disposeData(dataId: DataId): void;
   memory(): BackendMemory;

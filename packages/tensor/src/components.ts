@@ -13,6 +13,12 @@ export interface LossResult {
   grad: Tensor;
 }
 
+/** Values already read to the host, with their shape. */
+export interface HostValues {
+  readonly values: ArrayLike<number>;
+  readonly shape: readonly number[];
+}
+
 export interface Loss {
   /** Registry name, e.g. 'categoricalCrossentropy'. */
   readonly name: string;
@@ -24,6 +30,15 @@ export interface Loss {
    */
   readonly fusedActivation?: 'softmax' | 'sigmoid';
   computeFromLogits?(logits: Tensor, targets: Tensor): LossResult;
+  /**
+   * The value checks of `compute` (of `computeFromLogits` when `fromLogits`) on values
+   * already on the host; throws what `compute` would throw, nothing when the loss does
+   * not validate. A loss runs its checks inside `compute` where the backend reads
+   * synchronously; where it cannot (`Tensor.canReadSync` false, e.g. WebGPU),
+   * `compute` skips them and `Sequential.fit`/`evaluateAsync` call this with the
+   * outputs and targets of each batch, which they read anyway.
+   */
+  checkValues?(predictions: HostValues, targets: HostValues, fromLogits?: boolean): void;
   /** JSON-serialisable options used to rebuild it through the registry. */
   getConfig(): Record<string, unknown>;
 }

@@ -38,6 +38,7 @@ export type { Random } from './random.js';
 export * from './ops/index.js';
 export type {
   ComponentJSON,
+  HostValues,
   Loss,
   LossFactory,
   LossResult,

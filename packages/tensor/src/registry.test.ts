@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Backend } from './backend.js';
 import { allocArray, type DataType, type TypedArray } from './dtype.js';
 import { SPEC_VERSION } from './kernels.js';
-import { add, conv2d, createRandom, defineKernel, type Plugin, Registry, randomNormal, tensor, zeros } from './index.js';
+import { add, conv2d, createRandom, defineKernel, oneHot, type Plugin, Registry, randomNormal, tensor, zeros } from './index.js';
+import { asyncReadsOnly } from './testing/index.js';
 
 /**
  * A minimal array backend with a single `add` kernel: enough to exercise the
@@ -218,5 +219,58 @@ describe('Tensor and memory', () => {
     expect(() => conv2d(x, k3, { pad: -1 })).toThrow('conv2d: padding must be a non-negative integer, got -1');
     expect(() => add(x, k)).toThrow("add: 'a' and 'b' must have the same shape, got [1, 3, 4, 4] and [2, 1, 5, 5]");
     expect(() => conv2d(x, undefined as never)).toThrow("conv2d: 'filter' must be a Tensor, got undefined");
+  });
+});
+
+describe('backends without synchronous readback (canReadSync false)', () => {
+  /** The array backend with a oneHot kernel, made async-read-only by the testing kit. */
+  const oneHotPlugin: Plugin = {
+    name: 'test-onehot',
+    install(registry) {
+      registry.registerKernel(
+        defineKernel({
+          kernelName: 'oneHot',
+          backendName: 'arr',
+          kernelFunc: ({ inputs, attrs, backend }) => {
+            const labels = (inputs.indices.dataId as { values: TypedArray }).values;
+            const out = (backend as ArrayBackend).alloc(labels.length * attrs.depth, attrs.dtype);
+            labels.forEach((l, i) => {
+              if (l >= 0 && l < attrs.depth) out.values[i * attrs.depth + l] = 1;
+            });
+            return { dataId: out, shape: [labels.length, attrs.depth], dtype: attrs.dtype };
+          },
+        }),
+      );
+    },
+  };
+  const make = (asyncOnly: boolean): Registry => {
+    const registry = new Registry().use(asyncOnly ? asyncReadsOnly(arrayPlugin('arr'), 'arr') : arrayPlugin('arr'), oneHotPlugin);
+    registry.setBackend('arr');
+    return registry;
+  };
+
+  it('dataSync, arraySync and scalarSync throw a clear error; data() and array() work; toString does not throw', async () => {
+    const registry = make(true);
+    const t = tensor([1, 2, 3, 4], [2, 2], { registry });
+    expect(t.canReadSync).toBe(false);
+    expect(() => t.dataSync()).toThrow("dataSync: backend 'arr' cannot read synchronously (its device is read asynchronously, as WebGPU is); use `await tensor.data()`");
+    expect(() => t.arraySync()).toThrow(/await tensor\.data\(\)/);
+    expect(() => tensor([5], [], { registry }).scalarSync()).toThrow(/await tensor\.data\(\)/);
+    expect(Array.from(await t.data())).toEqual([1, 2, 3, 4]);
+    expect(await t.array()).toEqual([[1, 2], [3, 4]]);
+    expect(String(t)).toBe("Tensor([2, 2], float32) on 'arr' (read it with await tensor.data())");
+    const sync = make(false);
+    const s = tensor([1, 2, 3, 4], [2, 2], { registry: sync });
+    expect(s.canReadSync).toBe(true);
+    expect(await s.array()).toEqual(s.arraySync());
+  });
+
+  it('oneHot checks its labels where the backend reads synchronously and skips the check where it cannot', async () => {
+    const sync = make(false);
+    expect(() => oneHot(tensor([0, 3], [2], { registry: sync, dtype: 'int32' }), 3)).toThrow('oneHot: label 1 is 3, outside [0, 3)');
+    expect(() => oneHot(tensor([0, 1.5], [2], { registry: sync, dtype: 'float32' }), 3)).toThrow('oneHot: label 1 is 1.5, outside [0, 3)');
+    const asyncOnly = make(true);
+    const y = oneHot(tensor([2, 3], [2], { registry: asyncOnly, dtype: 'int32' }), 3);
+    expect(Array.from(await y.data())).toEqual([0, 0, 1, 0, 0, 0]);
   });
 });

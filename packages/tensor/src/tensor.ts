@@ -72,13 +72,31 @@ export class Tensor implements TensorInfo {
     }
   }
 
-  /** A copy of the values, synchronously. */
+  /**
+   * Whether `dataSync()` (and `arraySync`, `scalarSync`) can read this tensor: false on
+   * backends whose device is read asynchronously only (gpu.js webgpu mode). `await
+   * data()` works everywhere.
+   */
+  get canReadSync(): boolean {
+    return this.storage.backend.canReadSync !== false;
+  }
+
+  /**
+   * A copy of the values, synchronously. Throws on backends without synchronous
+   * readback (`canReadSync` false, e.g. WebGPU): use `await t.data()` there.
+   */
   dataSync(): TypedArray {
     this.assertLive('dataSync');
+    if (!this.canReadSync) {
+      throw new BackpropError(
+        'dataSync',
+        `backend '${this.backendName}' cannot read synchronously (its device is read asynchronously, as WebGPU is); use \`await tensor.data()\``,
+      );
+    }
     return this.storage.backend.readSync(this.storage.dataId);
   }
 
-  /** A copy of the values; on GPU backends this waits for the device. */
+  /** A copy of the values; on GPU backends this waits for the device. Works on every backend. */
   async data(): Promise<TypedArray> {
     this.assertLive('data');
     return this.storage.backend.read(this.storage.dataId);
@@ -86,18 +104,12 @@ export class Tensor implements TensorInfo {
 
   /** Nested JS arrays (for printing and tests). */
   arraySync(): unknown {
-    const values = Array.from(this.dataSync());
-    if (this.rank === 0) return values[0];
-    const build = (dim: number, offset: number): unknown[] => {
-      const n = this.shape[dim];
-      const stride = sizeOfShape(this.shape.slice(dim + 1));
-      const out: unknown[] = [];
-      for (let i = 0; i < n; i++) {
-        out.push(dim === this.rank - 1 ? values[offset + i] : build(dim + 1, offset + i * stride));
-      }
-      return out;
-    };
-    return build(0, 0);
+    return nest(Array.from(this.dataSync()), this.shape);
+  }
+
+  /** Nested JS arrays, read asynchronously (works on every backend). */
+  async array(): Promise<unknown> {
+    return nest(Array.from(await this.data()), this.shape);
   }
 
   /** The single value of a size-1 tensor. */
@@ -125,8 +137,24 @@ export class Tensor implements TensorInfo {
 
   toString(): string {
     if (this.disposed) return `Tensor(disposed, ${shapeToString(this.shape)})`;
+    if (!this.canReadSync) return `Tensor(${shapeToString(this.shape)}, ${this.dtype}) on '${this.backendName}' (read it with await tensor.data())`;
     return `Tensor(${shapeToString(this.shape)}, ${this.dtype}) ${JSON.stringify(this.arraySync())}`;
   }
+}
+
+/** Flat values → nested arrays of `shape` (a number for rank 0). */
+function nest(values: number[], shape: readonly number[]): unknown {
+  if (shape.length === 0) return values[0];
+  const build = (dim: number, offset: number): unknown[] => {
+    const n = shape[dim];
+    const stride = sizeOfShape(shape.slice(dim + 1));
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      out.push(dim === shape.length - 1 ? values[offset + i] : build(dim + 1, offset + i * stride));
+    }
+    return out;
+  };
+  return build(0, 0);
 }
 
 export function resolveReshape(where: string, from: readonly number[], to: readonly number[]): number[] {

@@ -55,18 +55,31 @@ export function argMax(x: Tensor, axis = -1): Tensor {
   return x.registry.runKernel('argMax', { x }, { axis: a });
 }
 
-/** Integer labels (N) → one-hot rows (N, depth). Labels outside [0, depth) are an error. */
+/**
+ * Integer labels (N) → one-hot rows (N, depth). Labels outside [0, depth) are an error.
+ *
+ * The label check reads the labels on the host, so it runs where the backend can read
+ * synchronously (`indices.canReadSync`: every backend but gpu.js webgpu). Where it cannot,
+ * `oneHot` stays synchronous and does not check: the rows of out-of-range labels are not
+ * defined by the kernel spec (gpu.js gives all-zero rows). Labels that start on the host
+ * are checked there on every backend (`toOneHot(array)` in @backprop/losses, the integer
+ * labels given to `Sequential.fit`/`evaluate`).
+ */
 export function oneHot(indices: Tensor, depth: number, dtype: DataType = 'float32'): Tensor {
   assertTensor('oneHot', 'indices', indices);
   assertRank('oneHot', 'indices', indices, 1, '(batch)');
   assertPositiveInt('oneHot', 'depth', depth);
   assertDtype('oneHot', dtype);
-  const labels = indices.dataSync();
+  if (indices.canReadSync) assertLabels('oneHot', indices.dataSync(), depth);
+  return indices.registry.runKernel('oneHot', { indices }, { depth, dtype });
+}
+
+/** Throws unless every label is an integer in [0, depth), naming the first bad one. */
+function assertLabels(op: string, labels: ArrayLike<number>, depth: number): void {
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i];
     if (!Number.isInteger(label) || label < 0 || label >= depth) {
-      throw new BackpropError('oneHot', `label ${i} is ${label}, outside [0, ${depth})`);
+      throw new BackpropError(op, `label ${i} is ${label}, outside [0, ${depth})`);
     }
   }
-  return indices.registry.runKernel('oneHot', { indices }, { depth, dtype });
 }

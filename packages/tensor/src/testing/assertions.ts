@@ -151,12 +151,46 @@ export function checkGradient(
   analytic: ArrayLike<number>,
   options: GradientCheckOptions = {},
 ): GradientCheckResult {
-  const { h = 1e-6, tol = 1e-6, label } = options;
-  const prefix = label ? `${label}: ` : '';
+  checkLengths(x, analytic, options);
+  return compareGradients(numericalGradient(f, Float64Array.from(x), options.h ?? 1e-6), analytic, options);
+}
+
+/** `numericalGradient` for a function that reads its result asynchronously (`await t.data()`). */
+export async function numericalGradientAsync(f: (x: Float64Array) => Promise<number>, x: Float64Array, h = 1e-6): Promise<Float64Array> {
+  const grad = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const orig = x[i];
+    x[i] = orig + h;
+    const plus = await f(x);
+    x[i] = orig - h;
+    const minus = await f(x);
+    x[i] = orig;
+    grad[i] = (plus - minus) / (2 * h);
+  }
+  return grad;
+}
+
+/** `checkGradient` for a function that reads its result asynchronously: the same rule and message. */
+export async function checkGradientAsync(
+  f: (x: Float64Array) => Promise<number>,
+  x: ArrayLike<number>,
+  analytic: ArrayLike<number>,
+  options: GradientCheckOptions = {},
+): Promise<GradientCheckResult> {
+  checkLengths(x, analytic, options);
+  return compareGradients(await numericalGradientAsync(f, Float64Array.from(x), options.h ?? 1e-6), analytic, options);
+}
+
+function checkLengths(x: ArrayLike<number>, analytic: ArrayLike<number>, options: GradientCheckOptions): void {
   if (analytic.length !== x.length) {
+    const prefix = options.label ? `${options.label}: ` : '';
     throw new Error(`${prefix}analytic gradient has ${analytic.length} values but x has ${x.length}`);
   }
-  const numeric = numericalGradient(f, Float64Array.from(x), h);
+}
+
+function compareGradients(numeric: Float64Array, analytic: ArrayLike<number>, options: GradientCheckOptions): GradientCheckResult {
+  const { tol = 1e-6, label } = options;
+  const prefix = label ? `${label}: ` : '';
   let maxError = 0;
   let worst = 0;
   for (let i = 0; i < numeric.length; i++) {
@@ -196,4 +230,22 @@ export function checkVjp(
     return s;
   };
   return checkGradient(f, x, analytic, options);
+}
+
+/** `checkVjp` for a forward pass read asynchronously (`await t.data()`), as on WebGPU. */
+export async function checkVjpAsync(
+  forward: (x: Float64Array) => Promise<ArrayLike<number>>,
+  x: ArrayLike<number>,
+  G: ArrayLike<number>,
+  analytic: ArrayLike<number>,
+  options: GradientCheckOptions = {},
+): Promise<GradientCheckResult> {
+  const f = async (v: Float64Array): Promise<number> => {
+    const y = await forward(v);
+    if (y.length !== G.length) throw new Error(`${options.label ?? 'checkVjp'}: forward gave ${y.length} values, G has ${G.length}`);
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += G[i] * y[i];
+    return s;
+  };
+  return checkGradientAsync(f, x, analytic, options);
 }

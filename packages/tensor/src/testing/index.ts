@@ -4,14 +4,18 @@
  * the float64 reference kernels.
  */
 export { describeBackendConformance } from './conformance.js';
+export { asyncReadsOnly } from './async-reads.js';
 export type { ConformanceOptions } from './conformance.js';
 export {
   checkGradient,
+  checkGradientAsync,
   checkVjp,
+  checkVjpAsync,
   expectArraysClose,
   expectArraysEqual,
   isClose,
   numericalGradient,
+  numericalGradientAsync,
 } from './assertions.js';
 export type { ArrayInput, CloseOptions, GradientCheckOptions, GradientCheckResult } from './assertions.js';
 export * as reference from './reference.js';
