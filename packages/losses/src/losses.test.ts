@@ -1,14 +1,17 @@
+import { cpuBackend } from '@backprop/backend-cpu';
 import {
   BackpropError,
+  Registry,
   RegistryError,
+  tensor,
   sigmoid,
   sigmoidBackward,
   softmax,
   softmaxBackward,
   type Loss,
-  type Registry,
   type Tensor,
 } from '@backprop/tensor';
+import { asyncReadsOnly } from '@backprop/tensor/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   binaryCrossentropy,
@@ -458,6 +461,44 @@ describe('toOneHot', () => {
     expect(() => toOneHot(t([0, 1.5]), 3)).toThrow('toOneHot: label 1 is 1.5, not an integer class index');
     expect(() => toOneHot([0], 0, { registry })).toThrow('toOneHot: numClasses must be a positive integer, got 0');
     expect(() => toOneHot(t([0, 1], [1, 2]), 3)).toThrow('toOneHot: labels must have shape (batch), got [1, 2]');
+  });
+});
+
+describe('backends without synchronous readback (async reads only, as WebGPU)', () => {
+  const asyncRegistry = (): Registry => {
+    const r = new Registry().use(asyncReadsOnly(cpuBackend, 'cpu'));
+    r.setBackend('cpu');
+    return r;
+  };
+  const on = (r: Registry, values: number[], shape?: number[]): Tensor => tensor(values, shape ?? [values.length], { registry: r, dtype: 'float64' });
+
+  it('compute skips the value checks it cannot read for, and checkValues runs them with the same messages', async () => {
+    const r = asyncRegistry();
+    const good = [0.1, 0.2, 0.3, 0.4];
+    const bad = [0.1, 0.2, NaN, NaN];
+    const out = mse().compute(on(r, bad, [2, 2]), on(r, good, [2, 2]));
+    expect(Number.isNaN((await out.loss.data())[0])).toBe(true);
+    const host = (values: number[], shape = [2, 2]) => ({ values, shape });
+    expect(() => mse().checkValues!(host(bad), host(good))).toThrow('mse: predictions contain NaN at index 2 (position [1, 0] of shape [2, 2])');
+    expect(() => mae().checkValues!(host(good), host(bad))).toThrow('mae: targets contain NaN at index 2');
+    expect(() => softmaxCrossEntropyFromLogits().checkValues!(host(bad), host(good))).toThrow('logits contain NaN at index 2');
+    expect(() => binaryCrossentropy().checkValues!(host([0.5, 1.5], [2]), host([0, 1], [2]))).toThrow(
+      /binaryCrossentropy: predictions must lie in \[0, 1\] but contain 1\.5 at index 1.*sigmoidCrossEntropyFromLogits/,
+    );
+    // fromLogits: the checks of computeFromLogits (targets only, beyond finiteness).
+    expect(() => binaryCrossentropy().checkValues!(host([0.5, 1.5], [2]), host([0, 1], [2]), true)).not.toThrow();
+    expect(() => binaryCrossentropy().checkValues!(host([3, -2], [2]), host([0, 2], [2]), true)).toThrow(/binaryCrossentropy: targets must lie in \[0, 1\] but contain 2/);
+    expect(() => categoricalCrossentropy().checkValues!(host([1, 2, 3, 4]), host([1, 0, 0.5, 0]), true)).toThrow(/targets row 1 sums to 0\.5/);
+    expect(() => mse({ validate: false }).checkValues!(host(bad), host(good))).not.toThrow();
+    // On a backend that reads synchronously, compute throws as before.
+    expect(() => mse().compute(t(bad, [2, 2]), t(good, [2, 2]))).toThrow('mse: predictions contain NaN at index 2');
+  });
+
+  it('toOneHot takes labels on such a backend (checked only when given as numbers)', async () => {
+    const r = asyncRegistry();
+    const a = toOneHot(on(r, [1, 0]), 2);
+    expect(Array.from(await a.data())).toEqual([0, 1, 1, 0]);
+    expect(() => toOneHot([0, 5], 3, { registry: r })).toThrow('toOneHot: label 1 is 5, outside [0, 3)');
   });
 });
 

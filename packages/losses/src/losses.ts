@@ -18,6 +18,7 @@ import {
   square,
   sub,
   sum,
+  type HostValues,
   type Loss,
   type LossFactory,
   type LossResult,
@@ -29,6 +30,7 @@ import {
   checkPair,
   checkRank2,
   checkUnitInterval,
+  hostValues,
   readOptions,
   sameDtype,
 } from './validate.js';
@@ -207,7 +209,7 @@ export type LossName =
   | 'sigmoidCrossEntropyFromLogits';
 
 type Math2 = (predictions: Tensor, targets: Tensor) => LossResult;
-type Check = (loss: string, predictions: Tensor, targets: Tensor) => void;
+type Check = (loss: string, predictions: HostValues, targets: HostValues) => void;
 
 interface Definition {
   name: LossName;
@@ -280,25 +282,34 @@ const oneHotHint = (p: Tensor, t: Tensor): string =>
 
 function build(def: Definition, config: Record<string, unknown> | undefined): Loss {
   const { validate } = readOptions(def.name, config);
-  const fromLogitsName = def.name.endsWith('FromLogits');
+  const computeArg = def.name.endsWith('FromLogits') ? 'logits' : 'predictions';
+  /** The value checks of `compute` (or of `computeFromLogits`) on host values. */
+  const checkValues = (predictions: HostValues, targets: HostValues, fromLogits = false): void => {
+    if (!validate) return;
+    const argName = fromLogits ? 'logits' : computeArg;
+    checkFinite(def.name, argName, predictions);
+    checkFinite(def.name, 'targets', targets);
+    (fromLogits ? def.fused?.check : def.check)?.(def.name, predictions, targets);
+  };
   const runner =
-    (argName: string, math: Math2, check: Check | undefined) =>
+    (argName: string, math: Math2, fromLogits: boolean) =>
     (predictions: Tensor, targets: Tensor): LossResult => {
       checkPair(def.name, predictions, targets, argName, def.rank2 ? oneHotHint : undefined);
       if (def.rank2) checkRank2(def.name, argName, predictions);
-      if (validate) {
-        checkFinite(def.name, argName, predictions);
-        checkFinite(def.name, 'targets', targets);
-        check?.(def.name, predictions, targets);
+      // The value checks need a synchronous read; backends without one (WebGPU) get
+      // them from `checkValues`, which Sequential.fit calls with values it reads anyway.
+      if (validate && predictions.canReadSync && (targets as Tensor).canReadSync) {
+        checkValues(hostValues(predictions), hostValues(targets as Tensor), fromLogits);
       }
       return predictions.registry.scope(() => math(predictions, sameDtype(targets, predictions)));
     };
   const loss: Loss = {
     name: def.name,
-    compute: runner(fromLogitsName ? 'logits' : 'predictions', def.math, def.check),
+    compute: runner(computeArg, def.math, false),
+    checkValues,
     getConfig: () => (validate ? {} : { validate: false }),
     ...(def.fused
-      ? { fusedActivation: def.fused.activation, computeFromLogits: runner('logits', def.fused.math, def.fused.check) }
+      ? { fusedActivation: def.fused.activation, computeFromLogits: runner('logits', def.fused.math, true) }
       : {}),
   };
   return Object.freeze(loss);

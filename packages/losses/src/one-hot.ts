@@ -24,7 +24,10 @@ export interface ToOneHotOptions {
  *
  * `toOneHot([2, 0, 1], 3)` gives [[0, 0, 1], [1, 0, 0], [0, 1, 0]]. Labels must be
  * integers in [0, numClasses); otherwise the error names the first bad label's index
- * and value: `toOneHot: label 3 is 10, outside [0, 10)`.
+ * and value: `toOneHot: label 3 is 10, outside [0, 10)`. Labels given as an array are
+ * always checked; labels given as a tensor are checked where its backend reads
+ * synchronously (`labels.canReadSync`), and not on backends that cannot (gpu.js
+ * webgpu), where `toOneHot` stays synchronous: check such labels before uploading them.
  */
 export function toOneHot(labels: Tensor | readonly number[], numClasses: number, options: ToOneHotOptions = {}): Tensor {
   const op = 'toOneHot';
@@ -35,7 +38,7 @@ export function toOneHot(labels: Tensor | readonly number[], numClasses: number,
   if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
     throw new BackpropError(op, `dtype must be 'float32', 'float64' or 'int32', got ${describeValue(dtype)}`);
   }
-  let values: ArrayLike<number>;
+  let values: ArrayLike<number> = [];
   let source: Tensor | undefined;
   if (Array.isArray(labels)) {
     values = labels;
@@ -45,7 +48,7 @@ export function toOneHot(labels: Tensor | readonly number[], numClasses: number,
     if (source.rank !== 1) {
       throw new BackpropError(op, `labels must have shape (batch), got ${shapeToString(source.shape)}`);
     }
-    values = source.dataSync();
+    if (source.canReadSync) values = source.dataSync();
   } else {
     throw new BackpropError(op, `labels must be a Tensor or an array of integers, got ${describeValue(labels)}`);
   }

@@ -1,9 +1,12 @@
-import { BackpropError, cast, describeValue, shapeToString, type Tensor } from '@backprop/tensor';
+import { BackpropError, cast, describeValue, type HostValues, shapeToString, type Tensor } from '@backprop/tensor';
 
 /**
  * Argument checks shared by every loss. Each error names the loss first
  * (`categoricalCrossentropy: targets have shape [4, 3] but predictions have shape [4, 10]`).
- * The value checks read the data (one synchronous read per argument and call); pass
+ * The value checks work on host values: `compute` reads its arguments synchronously
+ * (one read per argument and call) where the backend can (`Tensor.canReadSync`), and
+ * `Loss.checkValues` runs the same checks on values read elsewhere (Sequential.fit
+ * reads each batch's outputs on backends without synchronous readback). Pass
  * `{ validate: false }` to a loss to skip them once a pipeline is known to be sound.
  */
 
@@ -56,9 +59,14 @@ export function checkPair(
   if (p.size === 0) throw new BackpropError(loss, `${predictionsName} are empty (shape ${shapeToString(p.shape)})`);
 }
 
+/** A tensor's values on the host, read synchronously (callers check `canReadSync`). */
+export function hostValues(t: Tensor): HostValues {
+  return { values: t.dataSync(), shape: t.shape };
+}
+
 /** Throws at the first NaN or ±Infinity, naming the argument and the index. */
-export function checkFinite(loss: string, argName: string, t: Tensor): void {
-  const values = t.dataSync();
+export function checkFinite(loss: string, argName: string, t: HostValues): void {
+  const values = t.values;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) {
@@ -71,8 +79,8 @@ export function checkFinite(loss: string, argName: string, t: Tensor): void {
 }
 
 /** Every value lies in [0, 1] (probabilities, binary or soft targets); implies finite. */
-export function checkUnitInterval(loss: string, argName: string, t: Tensor, hint = ''): void {
-  const values = t.dataSync();
+export function checkUnitInterval(loss: string, argName: string, t: HostValues, hint = ''): void {
+  const values = t.values;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!(v >= 0 && v <= 1)) {
@@ -97,8 +105,8 @@ export function checkRank2(loss: string, argName: string, t: Tensor): void {
  * (one-hot for hard labels, or a soft distribution): entries in [0, 1] and each row
  * summing to 1 within 1e-3.
  */
-export function checkCategoricalTargets(loss: string, targets: Tensor): void {
-  const values = targets.dataSync();
+export function checkCategoricalTargets(loss: string, targets: HostValues): void {
+  const values = targets.values;
   const [n, k] = targets.shape;
   for (let r = 0; r < n; r++) {
     let total = 0;
@@ -132,7 +140,10 @@ export function sameDtype(targets: Tensor, like: Tensor): Tensor {
 export interface LossOptions {
   /**
    * Check the arguments' values (NaN, ±Infinity, ranges, target rows) on every call.
-   * This reads the data back from the backend; default true.
+   * This reads the data back from the backend; default true. On a backend without
+   * synchronous readback (gpu.js webgpu) `compute` cannot read, so it skips these
+   * checks and `Sequential.fit`/`evaluateAsync` run them through `checkValues` on each
+   * batch's outputs and targets instead (after the batch's step).
    */
   validate?: boolean;
 }
