@@ -1,4 +1,4 @@
-import { BackpropError, type FloatDataType, type Registry, shapeToString, Tensor } from '@backprop/tensor';
+import { BackpropError, type FloatDataType, type Registry, shapeToString, Tensor, type TypedArray } from '@backprop/tensor';
 
 /** Host-side data: a flat array with the shape of the whole set, (N, …sample). */
 export interface HostData {
@@ -18,11 +18,22 @@ export interface HostSet {
 }
 
 export function toHostSet(where: string, name: string, data: DataLike): HostSet {
-  if (data instanceof Tensor) {
-    const values = data.dataSync();
-    const floats = values instanceof Int32Array ? Float32Array.from(values) : values;
-    return make(where, name, floats, data.shape);
-  }
+  if (data instanceof Tensor) return fromTensorValues(where, name, data.dataSync(), data.shape);
+  return fromHost(where, name, data);
+}
+
+/** `toHostSet` reading a tensor with `await data()` (every backend, WebGPU included). */
+export async function toHostSetAsync(where: string, name: string, data: DataLike): Promise<HostSet> {
+  if (data instanceof Tensor) return fromTensorValues(where, name, await data.data(), data.shape);
+  return fromHost(where, name, data);
+}
+
+function fromTensorValues(where: string, name: string, values: TypedArray, shape: readonly number[]): HostSet {
+  const floats = values instanceof Int32Array ? Float32Array.from(values) : values;
+  return make(where, name, floats, shape);
+}
+
+function fromHost(where: string, name: string, data: DataLike): HostSet {
   if (!data || typeof data !== 'object' || !('values' in data) || !('shape' in data)) {
     throw new BackpropError(where, `${name} must be a Tensor or { values, shape }, got ${typeof data}`);
   }

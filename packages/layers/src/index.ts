@@ -35,6 +35,7 @@ export {
   MANIFEST_FILE,
   saveModel,
   toArtifacts,
+  toArtifactsAsync,
   writeFileAtomic,
 } from './serialization.js';
 export type { ModelArtifacts, ModelManifest, WeightSpec } from './serialization.js';

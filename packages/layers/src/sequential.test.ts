@@ -1,11 +1,11 @@
 import { cpuBackend } from '@backprop/backend-cpu';
 import { loadMnist } from '@backprop/datasets';
-import { lossesPlugin } from '@backprop/losses';
+import { lossesPlugin, toOneHot } from '@backprop/losses';
 import { optimizersPlugin } from '@backprop/optimizers';
-import { createRandom, Registry } from '@backprop/tensor';
-import { expectArraysClose } from '@backprop/tensor/testing';
+import { createRandom, Registry, tensor } from '@backprop/tensor';
+import { asyncReadsOnly, expectArraysClose } from '@backprop/tensor/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Conv2D, Dense, Flatten, gradCheck, layersPlugin, MaxPool2D, paperNetwork, Sequential } from './index.js';
+import { Conv2D, Dense, Flatten, gradCheck, layersPlugin, MaxPool2D, paperNetwork, Sequential, toArtifacts, toArtifactsAsync } from './index.js';
 
 const registry = new Registry().use(cpuBackend, layersPlugin, lossesPlugin, optimizersPlugin);
 
@@ -270,5 +270,72 @@ describe('gradCheck of the paper’s full network (float64)', () => {
     const report = gradCheck(model, images, labels, lying, { maxChecksPerTensor: 10 });
     expect(Math.max(...Object.values(report).map((e) => e.maxRelativeError))).toBeGreaterThan(1e-6);
     model.dispose();
+  });
+});
+
+describe('Sequential on a backend without synchronous readback (async reads only, as WebGPU)', () => {
+  const asyncRegistry = new Registry().use(asyncReadsOnly(cpuBackend, 'cpu'), layersPlugin, lossesPlugin, optimizersPlugin);
+  asyncRegistry.setBackend('cpu');
+  const x = randomImages(40, 3, [1, 8, 8]);
+  const y = { values: Float64Array.from({ length: 40 }, (_, i) => i % 3), shape: [40] };
+  const build = (r: Registry): Sequential =>
+    new Sequential({
+      registry: r,
+      inputShape: [1, 8, 8],
+      seed: 5,
+      layers: [new Conv2D({ filters: 2, kernelSize: 3, activation: 'relu' }), new MaxPool2D({ poolSize: 2 }), new Flatten(), new Dense({ units: 3, activation: 'softmax' })],
+    });
+  const options = { loss: 'categoricalCrossentropy', optimizer: { name: 'sgd', config: { learningRate: 0.5 } }, epochs: 2, batchSize: 8, seed: 3, validationSplit: 0.2 };
+
+  it('fit trains with the same history as on the synchronous backend; evaluateAsync, predictAsync, getWeightsAsync and toArtifactsAsync match', async () => {
+    const sync = build(registry);
+    const asyncModel = build(asyncRegistry);
+    const batchLosses: [number[], number[]] = [[], []];
+    const a = await sync.fit(x, y, { ...options, callbacks: { onBatchEnd: (l) => void batchLosses[0].push(l.loss) } });
+    const before = asyncRegistry.memory();
+    const b = await asyncModel.fit(x, y, { ...options, callbacks: { onBatchEnd: (l) => void batchLosses[1].push(l.loss) } });
+    expect(batchLosses[1]).toEqual(batchLosses[0]);
+    expect(b.epochs.map((e) => [e.loss, e.accuracy, e.valLoss, e.valAccuracy])).toEqual(a.epochs.map((e) => [e.loss, e.accuracy, e.valLoss, e.valAccuracy]));
+    const after = asyncRegistry.memory();
+    expect([after.numTensors, after.numDataBuffers, after.numBytes], 'fit leaves memory at its baseline (plain SGD keeps no state)').toEqual([
+      before.numTensors, before.numDataBuffers, before.numBytes,
+    ]);
+    expect(await asyncModel.evaluateAsync(x, y, { loss: 'categoricalCrossentropy', batchSize: 16 })).toEqual(sync.evaluate(x, y, { loss: 'categoricalCrossentropy', batchSize: 16 }));
+    const p = await asyncModel.predictAsync(x, { batchSize: 16 });
+    expect(Array.from(await p.data())).toEqual(Array.from(sync.predict(x, { batchSize: 16 }).dataSync()));
+    expect(await asyncModel.getWeightsAsync()).toEqual(sync.getWeights());
+    expect(new Uint8Array((await toArtifactsAsync(asyncModel)).weightData)).toEqual(new Uint8Array(toArtifacts(sync).weightData));
+    // A tensor as data is read with data() too.
+    const xt = tensor(x.values, x.shape, { registry: asyncRegistry });
+    expect(await asyncModel.evaluateAsync(xt, y, { loss: 'categoricalCrossentropy' })).toEqual(sync.evaluate(x, y, { loss: 'categoricalCrossentropy' }));
+    const batch = await asyncModel.trainOnBatchAsync(xt, toOneHot(Array.from(y.values), 3, { registry: asyncRegistry }), asyncModel.resolveLoss('categoricalCrossentropy'), asyncModel.optimizer!);
+    expect(batch.correct).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(batch.loss)).toBe(true);
+    sync.dispose();
+    asyncModel.dispose();
+  });
+
+  it('the synchronous methods name their asynchronous twin', () => {
+    const model = build(asyncRegistry);
+    expect(() => model.evaluate(x, y, { loss: 'categoricalCrossentropy' })).toThrow(
+      "evaluate: backend 'cpu' cannot read synchronously (its device is read asynchronously, as WebGPU is); use `await model.evaluateAsync(…)`",
+    );
+    expect(() => model.predict(x)).toThrow(/predict: .*`await model\.predictAsync\(…\)`/);
+    expect(() => model.getWeights()).toThrow(/getWeightsAsync/);
+    model.dispose();
+  });
+
+  it("fit runs the loss's value checks on the values it reads back, with the same message as on a synchronous backend", async () => {
+    // Targets rows that are not distributions: compute() throws on the CPU backend; on the
+    // async backend fit throws the same error from checkValues after the step.
+    const bad = { values: new Float64Array(40 * 3).fill(0.5), shape: [40, 3] };
+    const message = /categoricalCrossentropy: targets row 0 sums to 1\.5, not 1/;
+    const sync = build(registry);
+    await expect(sync.fit(x, bad, { ...options, validationSplit: undefined })).rejects.toThrow(message);
+    const asyncModel = build(asyncRegistry);
+    await expect(asyncModel.fit(x, bad, { ...options, validationSplit: undefined })).rejects.toThrow(message);
+    await expect(asyncModel.evaluateAsync(x, bad, { loss: 'categoricalCrossentropy' })).rejects.toThrow(message);
+    sync.dispose();
+    asyncModel.dispose();
   });
 });

@@ -10,7 +10,7 @@ import {
   shapeToString,
   type Tensor,
 } from '@backprop/tensor';
-import { countCorrect, type DataLike, gatherBatch, type HostSet, toHostSet, toTargets } from './data.js';
+import { countCorrect, type DataLike, gatherBatch, type HostSet, toHostSet, toHostSetAsync, toTargets } from './data.js';
 import type { Layer, Param } from './layer.js';
 
 export interface SequentialConfig {
@@ -197,19 +197,71 @@ export class Sequential {
   /**
    * One gradient-descent step on a batch; every intermediate tensor is disposed
    * before it returns. Returns the batch loss and its number of correct predictions.
+   * Reads them synchronously: on a backend without synchronous readback (gpu.js
+   * webgpu) use `trainOnBatchAsync`.
    */
   trainOnBatch(x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer): { loss: number; correct: number } {
+    this.assertSyncReads('trainOnBatch', 'trainOnBatchAsync');
     const fused = this.fusesWith(loss);
+    const { value, out } = this.step(x, y, loss, optimizer, fused);
+    try {
+      return this.batchStats(value.dataSync()[0], out.dataSync(), out.shape, y.dataSync(), fused);
+    } finally {
+      value.dispose();
+      out.dispose();
+    }
+  }
+
+  /**
+   * `trainOnBatch` reading the loss and the outputs with `await data()`: works on every
+   * backend. Where the backend cannot read synchronously, the loss's value checks
+   * (`Loss.checkValues`) run here on the values read back, after the step.
+   */
+  async trainOnBatchAsync(x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer): Promise<{ loss: number; correct: number }> {
+    return this.trainBatch(x, y, loss, optimizer);
+  }
+
+  /** Forward, loss, backward and the optimizer step in one scope; the loss value and the output (logits when fused) survive it. */
+  private step(x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer, fused: boolean): { value: Tensor; out: Tensor } {
     return this.registry.scope(() => {
       const out = this.forward(x, { training: true, logits: fused });
       const { loss: value, grad } = fused ? loss.computeFromLogits!(out, y) : loss.compute(out, y);
       this.backward(grad);
       optimizer.step(this.params().map((p) => ({ name: p.name, param: p.value, grad: p.grad! })));
-      const lossValue = value.dataSync()[0];
-      const k = out.size / out.shape[0];
-      const correct = countCorrect(out.dataSync(), y.dataSync(), out.shape[0], k, fused ? 0 : 0.5);
-      return { loss: lossValue, correct };
+      return { value, out };
     });
+  }
+
+  /**
+   * One step with asynchronous reads. `hostTargets` are `y`'s values when the caller
+   * has them on the host (fit does), which saves reading `y` back from the device.
+   */
+  private async trainBatch(x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer, hostTargets?: ArrayLike<number>): Promise<{ loss: number; correct: number }> {
+    const fused = this.fusesWith(loss);
+    const { value, out } = this.step(x, y, loss, optimizer, fused);
+    return this.readStats(value, out, loss, fused, hostTargets ?? y.data());
+  }
+
+  /**
+   * Reads a batch's loss and outputs with `await data()` (then frees them) and counts
+   * the correct predictions against `targets` (same shape as the outputs).
+   */
+  private async readStats(value: Tensor, out: Tensor, loss: Loss, fused: boolean, targets: ArrayLike<number> | Promise<ArrayLike<number>>): Promise<{ loss: number; correct: number }> {
+    try {
+      const [lossValues, outputs, targetValues] = await Promise.all([value.data(), out.data(), targets]);
+      // compute() checked the values where it could read them synchronously; where it could not, here they are.
+      if (!out.canReadSync) loss.checkValues?.({ values: outputs, shape: out.shape }, { values: targetValues, shape: out.shape }, fused);
+      return this.batchStats(lossValues[0], outputs, out.shape, targetValues, fused);
+    } finally {
+      value.dispose();
+      out.dispose();
+    }
+  }
+
+  private batchStats(lossValue: number, outputs: ArrayLike<number>, outShape: readonly number[], targets: ArrayLike<number>, fused: boolean): { loss: number; correct: number } {
+    const n = outShape[0];
+    const k = outputs.length / n;
+    return { loss: lossValue, correct: countCorrect(outputs, targets, n, k, fused ? 0 : 0.5) };
   }
 
   async fit(x: DataLike, y: DataLike, options: FitOptions): Promise<History> {
@@ -223,13 +275,13 @@ export class Sequential {
     const loss = this.resolveLoss(options.loss);
     const optimizer = this.resolveOptimizer(options.optimizer);
     this.optimizer = optimizer;
-    let train = this.inputSet(where, 'x', x);
-    let targets = toTargets(where, toHostSet(where, 'y', y), this.outputShape);
+    let train = await this.inputSetAsync(where, 'x', x);
+    let targets = toTargets(where, await toHostSetAsync(where, 'y', y), this.outputShape);
     if (targets.count !== train.count) throw new BackpropError(where, `x has ${train.count} samples but y has ${targets.count}`);
     let validation: [HostSet, HostSet] | undefined;
     if (options.validationData) {
       const [vx, vy] = options.validationData;
-      validation = [this.inputSet(where, 'validationData x', vx), toTargets(where, toHostSet(where, 'validationData y', vy), this.outputShape)];
+      validation = [await this.inputSetAsync(where, 'validationData x', vx), toTargets(where, await toHostSetAsync(where, 'validationData y', vy), this.outputShape)];
     } else if (options.validationSplit !== undefined) {
       const split = options.validationSplit;
       if (!(split > 0 && split < 1)) throw new BackpropError(where, `validationSplit must be in (0, 1), got ${split}`);
@@ -257,11 +309,19 @@ export class Sequential {
       for (let b = 0; b < batches && !this.stopTraining; b++) {
         const from = b * batchSize;
         const to = Math.min(train.count, from + batchSize);
-        const stats = this.registry.scope(() => {
-          const xb = gatherBatch(this.registry, train, order, from, to, this.dtype, this.scratchX);
-          const yb = gatherBatch(this.registry, targets, order, from, to, this.dtype, this.scratchY);
-          return this.trainOnBatch(xb, yb, loss, optimizer);
-        });
+        // Reads are asynchronous (await data()), so fit trains on every backend; the
+        // batch's targets are counted from the host copy, never read back.
+        const [xb, yb] = this.registry.scope(() => [
+          gatherBatch(this.registry, train, order, from, to, this.dtype, this.scratchX),
+          gatherBatch(this.registry, targets, order, from, to, this.dtype, this.scratchY),
+        ]);
+        let stats: { loss: number; correct: number };
+        try {
+          stats = await this.trainBatch(xb, yb, loss, optimizer, this.scratchY.buffer!.subarray(0, yb.size));
+        } finally {
+          xb.dispose();
+          yb.dispose();
+        }
         if (!Number.isFinite(stats.loss)) {
           throw new BackpropError(
             where,
@@ -296,7 +356,7 @@ export class Sequential {
         durationMs,
       };
       if (validation) {
-        const v = this.evaluateSets(validation[0], validation[1], loss, 256);
+        const v = await this.evaluateSetsAsync(validation[0], validation[1], loss, 256);
         logs.valLoss = v.loss;
         logs.valAccuracy = v.accuracy;
       }
@@ -308,51 +368,119 @@ export class Sequential {
     return history;
   }
 
-  /** Mean loss and accuracy over a dataset, in batches. */
+  /**
+   * Mean loss and accuracy over a dataset, in batches. Reads synchronously: on a
+   * backend without synchronous readback (gpu.js webgpu) use `evaluateAsync`.
+   */
   evaluate(x: DataLike, y: DataLike, options: { loss: string | ComponentJSON | Loss; batchSize?: number }): EvaluateResult {
     const where = 'evaluate';
+    this.assertSyncReads(where, 'evaluateAsync');
     const inputs = this.inputSet(where, 'x', x);
     const targets = toTargets(where, toHostSet(where, 'y', y), this.outputShape);
     if (targets.count !== inputs.count) throw new BackpropError(where, `x has ${inputs.count} samples but y has ${targets.count}`);
-    return this.evaluateSets(inputs, targets, this.resolveLoss(options.loss), options.batchSize ?? 256);
+    const loss = this.resolveLoss(options.loss);
+    const batchSize = options.batchSize ?? 256;
+    checkPositiveInt(where, 'batchSize', batchSize);
+    const fused = this.fusesWith(loss);
+    const totals = { loss: 0, correct: 0 };
+    for (let from = 0; from < inputs.count; from += batchSize) {
+      const to = Math.min(inputs.count, from + batchSize);
+      const { value, out } = this.evaluateBatch(inputs, targets, from, to, loss, fused);
+      try {
+        const stats = this.batchStats(value.dataSync()[0], out.dataSync(), out.shape, this.scratchY.buffer!.subarray(0, out.size), fused);
+        totals.loss += stats.loss * (to - from);
+        totals.correct += stats.correct;
+      } finally {
+        value.dispose();
+        out.dispose();
+      }
+    }
+    return { loss: totals.loss / Math.max(inputs.count, 1), accuracy: totals.correct / Math.max(inputs.count, 1) };
   }
 
-  private evaluateSets(inputs: HostSet, targets: HostSet, loss: Loss, batchSize: number): EvaluateResult {
+  /** `evaluate` reading each batch with `await data()`: works on every backend. */
+  async evaluateAsync(x: DataLike, y: DataLike, options: { loss: string | ComponentJSON | Loss; batchSize?: number }): Promise<EvaluateResult> {
+    const where = 'evaluateAsync';
+    const inputs = await this.inputSetAsync(where, 'x', x);
+    const targets = toTargets(where, await toHostSetAsync(where, 'y', y), this.outputShape);
+    if (targets.count !== inputs.count) throw new BackpropError(where, `x has ${inputs.count} samples but y has ${targets.count}`);
+    const batchSize = options.batchSize ?? 256;
+    checkPositiveInt(where, 'batchSize', batchSize);
+    return this.evaluateSetsAsync(inputs, targets, this.resolveLoss(options.loss), batchSize);
+  }
+
+  /** Forward and loss of samples [from, to); the loss value and the output (logits when fused) survive the scope. */
+  private evaluateBatch(inputs: HostSet, targets: HostSet, from: number, to: number, loss: Loss, fused: boolean): { value: Tensor; out: Tensor } {
+    return this.registry.scope(() => {
+      const xb = gatherBatch(this.registry, inputs, null, from, to, this.dtype, this.scratchX);
+      const yb = gatherBatch(this.registry, targets, null, from, to, this.dtype, this.scratchY);
+      const out = this.forward(xb, { logits: fused });
+      const value = (fused ? loss.computeFromLogits!(out, yb) : loss.compute(out, yb)).loss;
+      return { value, out };
+    });
+  }
+
+  private async evaluateSetsAsync(inputs: HostSet, targets: HostSet, loss: Loss, batchSize: number): Promise<EvaluateResult> {
     const fused = this.fusesWith(loss);
     let lossSum = 0;
     let correct = 0;
     for (let from = 0; from < inputs.count; from += batchSize) {
       const to = Math.min(inputs.count, from + batchSize);
-      const stats = this.registry.scope(() => {
-        const xb = gatherBatch(this.registry, inputs, null, from, to, this.dtype, this.scratchX);
-        const yb = gatherBatch(this.registry, targets, null, from, to, this.dtype, this.scratchY);
-        const out = this.forward(xb, { logits: fused });
-        const value = (fused ? loss.computeFromLogits!(out, yb) : loss.compute(out, yb)).loss.dataSync()[0];
-        const k = out.size / out.shape[0];
-        return { loss: value, correct: countCorrect(out.dataSync(), yb.dataSync(), to - from, k, fused ? 0 : 0.5) };
-      });
+      const { value, out } = this.evaluateBatch(inputs, targets, from, to, loss, fused);
+      const stats = await this.readStats(value, out, loss, fused, this.scratchY.buffer!.subarray(0, out.size));
       lossSum += stats.loss * (to - from);
       correct += stats.correct;
     }
     return { loss: lossSum / Math.max(inputs.count, 1), accuracy: correct / Math.max(inputs.count, 1) };
   }
 
-  /** Outputs for every sample, computed in batches: shape (N, …outputShape). */
+  /**
+   * Outputs for every sample, computed in batches: shape (N, …outputShape). Reads each
+   * batch synchronously: on a backend without synchronous readback use `predictAsync`.
+   */
   predict(x: DataLike, options: { batchSize?: number } = {}): Tensor {
+    this.assertSyncReads('predict', 'predictAsync');
     const inputs = this.inputSet('predict', 'x', x);
     const batchSize = options.batchSize ?? 256;
     checkPositiveInt('predict', 'batchSize', batchSize);
-    const outSize = this.outputShape.reduce((p, d) => p * d, 1);
-    const out = this.dtype === 'float64' ? new Float64Array(inputs.count * outSize) : new Float32Array(inputs.count * outSize);
+    const out = this.predictionBuffer(inputs.count);
     for (let from = 0; from < inputs.count; from += batchSize) {
       const to = Math.min(inputs.count, from + batchSize);
-      const values = this.registry.scope(() => {
-        const xb = gatherBatch(this.registry, inputs, null, from, to, this.dtype, this.scratchX);
-        return this.forward(xb).dataSync();
-      });
-      out.set(values, from * outSize);
+      const y = this.predictBatch(inputs, from, to);
+      try {
+        out.set(y.dataSync(), from * (out.length / Math.max(inputs.count, 1)));
+      } finally {
+        y.dispose();
+      }
     }
     return this.registry.makeTensor(out, [inputs.count, ...this.outputShape], this.dtype);
+  }
+
+  /** `predict` reading each batch with `await data()`: works on every backend. */
+  async predictAsync(x: DataLike, options: { batchSize?: number } = {}): Promise<Tensor> {
+    const inputs = await this.inputSetAsync('predictAsync', 'x', x);
+    const batchSize = options.batchSize ?? 256;
+    checkPositiveInt('predictAsync', 'batchSize', batchSize);
+    const out = this.predictionBuffer(inputs.count);
+    for (let from = 0; from < inputs.count; from += batchSize) {
+      const to = Math.min(inputs.count, from + batchSize);
+      const y = this.predictBatch(inputs, from, to);
+      try {
+        out.set(await y.data(), from * (out.length / Math.max(inputs.count, 1)));
+      } finally {
+        y.dispose();
+      }
+    }
+    return this.registry.makeTensor(out, [inputs.count, ...this.outputShape], this.dtype);
+  }
+
+  private predictionBuffer(count: number): Float32Array | Float64Array {
+    const outSize = this.outputShape.reduce((p, d) => p * d, 1);
+    return this.dtype === 'float64' ? new Float64Array(count * outSize) : new Float32Array(count * outSize);
+  }
+
+  private predictBatch(inputs: HostSet, from: number, to: number): Tensor {
+    return this.registry.scope(() => this.forward(gatherBatch(this.registry, inputs, null, from, to, this.dtype, this.scratchX)));
   }
 
   /** Topology as JSON, rebuilt by `Sequential.fromJSON` through the registry. */
@@ -388,9 +516,17 @@ export class Sequential {
     });
   }
 
-  /** Current parameter values by name (copies). */
+  /** Current parameter values by name (copies). Reads synchronously: see `getWeightsAsync`. */
   getWeights(): NamedArray[] {
+    this.assertSyncReads('getWeights', 'getWeightsAsync');
     return this.params().map((p) => ({ name: p.name, shape: [...p.value.shape], values: p.value.dataSync() as Float32Array | Float64Array }));
+  }
+
+  /** `getWeights` reading with `await data()`: works on every backend (e.g. to move a model off WebGPU). */
+  async getWeightsAsync(): Promise<NamedArray[]> {
+    const params = this.params();
+    const values = await Promise.all(params.map((p) => p.value.data()));
+    return params.map((p, i) => ({ name: p.name, shape: [...p.value.shape], values: values[i] as Float32Array | Float64Array }));
   }
 
   /**
@@ -427,8 +563,26 @@ export class Sequential {
     this.optimizer = undefined;
   }
 
+  /** The synchronous methods name their asynchronous twin on a backend without synchronous readback. */
+  private assertSyncReads(where: string, alternative: string): void {
+    const param = this.params()[0]?.value;
+    if (param ? !param.canReadSync : this.registry.backend.canReadSync === false) {
+      throw new BackpropError(
+        where,
+        `backend '${param?.backendName ?? this.registry.backendName}' cannot read synchronously (its device is read asynchronously, as WebGPU is); use \`await model.${alternative}(…)\``,
+      );
+    }
+  }
+
   private inputSet(where: string, name: string, data: DataLike): HostSet {
-    const set = toHostSet(where, name, data);
+    return this.checkInputSet(where, name, toHostSet(where, name, data));
+  }
+
+  private async inputSetAsync(where: string, name: string, data: DataLike): Promise<HostSet> {
+    return this.checkInputSet(where, name, await toHostSetAsync(where, name, data));
+  }
+
+  private checkInputSet(where: string, name: string, set: HostSet): HostSet {
     const expected = this.inputShape;
     if (set.sampleShape.length !== expected.length || set.sampleShape.some((d, i) => d !== expected[i])) {
       throw new BackpropError(

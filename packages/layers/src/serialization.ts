@@ -39,21 +39,38 @@ export interface ModelManifest {
 
 const OPTIMIZER_PREFIX = 'optimizer:';
 
-export function toArtifacts(
-  model: Sequential,
-  options: { includeOptimizer?: boolean; metadata?: Record<string, unknown> } = {},
-): ModelArtifacts {
-  const named: NamedArray[] = model.getWeights();
+type ArtifactOptions = { includeOptimizer?: boolean; metadata?: Record<string, unknown> };
+
+/** The model (and, by default, its optimizer state) as artifacts, read synchronously; see `toArtifactsAsync`. */
+export function toArtifacts(model: Sequential, options: ArtifactOptions = {}): ModelArtifacts {
+  const { tensors, optimizer } = collect(model, options);
+  return pack(model, tensors.map((w) => ({ ...w, values: w.tensor.dataSync() as Float32Array | Float64Array })), optimizer, options);
+}
+
+/** `toArtifacts` reading the weights with `await data()`: works on every backend (WebGPU included). */
+export async function toArtifactsAsync(model: Sequential, options: ArtifactOptions = {}): Promise<ModelArtifacts> {
+  const { tensors, optimizer } = collect(model, options);
+  const values = await Promise.all(tensors.map((w) => w.tensor.data()));
+  return pack(model, tensors.map((w, i) => ({ name: w.name, shape: w.shape, values: values[i] as Float32Array | Float64Array })), optimizer, options);
+}
+
+/** Every tensor to save (weights, then optimizer slots), in order. */
+function collect(model: Sequential, options: ArtifactOptions): { tensors: { name: string; shape: number[]; tensor: Tensor }[]; optimizer: ModelManifest['optimizer'] } {
+  const tensors = model.params().map((p) => ({ name: p.name, shape: [...p.value.shape], tensor: p.value }));
   let optimizer: ModelManifest['optimizer'];
   if ((options.includeOptimizer ?? true) && model.optimizer) {
     const state = model.optimizer.getState();
     const slots = Object.keys(state.tensors).sort();
     for (const slot of slots) {
       const t: Tensor = state.tensors[slot];
-      named.push({ name: OPTIMIZER_PREFIX + slot, shape: [...t.shape], values: t.dataSync() as Float32Array | Float64Array });
+      tensors.push({ name: OPTIMIZER_PREFIX + slot, shape: [...t.shape], tensor: t });
     }
     optimizer = { spec: { name: model.optimizer.name, config: model.optimizer.getConfig() }, iterations: state.iterations, slots };
   }
+  return { tensors, optimizer };
+}
+
+function pack(model: Sequential, named: NamedArray[], optimizer: ModelManifest['optimizer'], options: ArtifactOptions): ModelArtifacts {
   const specs: WeightSpec[] = [];
   let byteLength = 0;
   for (const w of named) {
@@ -157,7 +174,7 @@ export async function saveModel(
 ): Promise<{ manifestPath: string; weightsPath: string }> {
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
-  const artifacts = toArtifacts(model, options);
+  const artifacts = await toArtifactsAsync(model, options);
   await fs.mkdir(dir, { recursive: true });
   const weightsPath = path.join(dir, artifacts.manifest.weights.file);
   const manifestPath = path.join(dir, MANIFEST_FILE);
