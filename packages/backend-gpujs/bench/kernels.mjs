@@ -9,9 +9,8 @@ import { fileURLToPath } from 'node:url';
 const self = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--child') {
+  // No process.exit(): removeBackend destroys the WebGPU device (webgpu), so the child exits by itself.
   await runMode(process.argv[3]);
-  // Dawn (webgpu) can keep a Node process alive after the device work is done.
-  process.exit(0);
 } else {
   const modes = process.argv.slice(2).length ? process.argv.slice(2) : ['cpu', 'webasm', 'headlessgl', 'webgpu'];
   for (const mode of modes) {
@@ -62,9 +61,8 @@ async function runMode(mode) {
   console.log(`backend-gpujs mode ${mode}, node ${process.version}`);
   console.table(rows);
 
-  if (mode === 'webgpu') {
-    console.log('training: not possible in webgpu mode (Sequential.fit reads losses with dataSync; WebGPU readback is async-only)');
-  } else {
+  {
+    // Sequential.fit reads with await data(), so it trains in every mode, webgpu included.
     const { layersPlugin, paperNetwork } = await import('@backprop/layers');
     const { lossesPlugin } = await import('@backprop/losses');
     const { optimizersPlugin } = await import('@backprop/optimizers');

@@ -9,9 +9,13 @@ import {
   type TypedArray,
 } from '@backprop/tensor';
 import gpujs from 'gpu.js';
-import { type GpujsConcreteMode, type GpujsMode, resolveMode } from './modes.js';
+import { GpujsModeError, type GpujsConcreteMode, type GpujsMode, availableModes, resolveMode } from './modes.js';
 
 const { GPU } = gpujs;
+/** gpu.js's one WebGPU device per page/process, shared by every gpu.js instance in webgpu mode. */
+const WebGPUContext = (gpujs as unknown as { WebGPUContext: { acquire(): Promise<unknown>; destroy(): Promise<void> } }).WebGPUContext;
+/** webgpu-mode backends alive (created and not yet torn down) that release the shared device. */
+let liveWebGPUBackends = 0;
 type GPUInstance = InstanceType<typeof GPU>;
 
 /** What gpu.js hands back from a pipelined kernel: a texture/buffer handle (GPU modes) or a Float32Array (cpu, webasm). */
@@ -82,6 +86,12 @@ export interface GpujsBackendOptions {
   mode?: GpujsMode;
   /** An already created gpu.js instance to use (its mode must match `mode`). */
   gpu?: GPUInstance;
+  /**
+   * webgpu: destroy gpu.js's shared WebGPU device when the last webgpu backend is
+   * disposed (default true). A live device keeps a Node process running (Dawn polls it)
+   * and holds GPU memory; pass false if other gpu.js webgpu code in the page uses it.
+   */
+  releaseDevice?: boolean;
 }
 
 type KernelRun = ((...args: unknown[]) => unknown) & {
@@ -107,7 +117,10 @@ export class GpujsBackend implements Backend {
   readonly gpu: GPUInstance;
   /** Whether outputs are device textures/buffers (GL and webgpu) or plain arrays (cpu, webasm). */
   readonly onDevice: boolean;
+  /** webgpu: every kernel call is a promise and reads are asynchronous only. */
   readonly isAsync: boolean;
+  /** False in webgpu mode: WebGPU maps buffers with a promise, so only `await tensor.data()` reads. */
+  readonly canReadSync: boolean;
 
   private readonly kernels = new Map<string, KernelRun>();
   private numBuffers = 0;
@@ -116,11 +129,31 @@ export class GpujsBackend implements Backend {
   /** Kernel compilations so far (tests use it to check caching). */
   compiles = 0;
 
+  /** webgpu: resolves once gpu.js has its device; rejects with GpujsModeError when there is no adapter. */
+  private readonly deviceReady: Promise<void> | null = null;
+  /** webgpu: resolves when `dispose()` has finished tearing down (kernels, gpu.js instance, device). */
+  private teardown: Promise<void> = Promise.resolve();
+  private readonly releasesDevice: boolean;
+
   constructor(options: GpujsBackendOptions = {}) {
     this.mode = resolveMode(options.mode ?? 'auto');
     this.onDevice = this.mode !== 'cpu' && this.mode !== 'webasm';
     this.isAsync = this.mode === 'webgpu';
+    this.canReadSync = !this.isAsync;
+    this.releasesDevice = this.isAsync && options.releaseDevice !== false;
     this.gpu = options.gpu ?? new GPU({ mode: this.mode });
+    if (this.isAsync) {
+      if (this.releasesDevice) liveWebGPUBackends++;
+      // navigator.gpu can exist with no adapter behind it (headless Chromium without
+      // --enable-unsafe-webgpu): then every read rejects with a GpujsModeError saying so.
+      this.deviceReady = WebGPUContext.acquire().then(
+        () => undefined,
+        (error: unknown) => {
+          throw new GpujsModeError('webgpu', `gpu.js could not get a WebGPU device: ${(error as Error).message}`, availableModes());
+        },
+      );
+      this.deviceReady.catch(() => undefined);
+    }
   }
 
   // ---- Backend interface ------------------------------------------------------------
@@ -142,7 +175,7 @@ export class GpujsBackend implements Backend {
     const data = this.check(dataId);
     if (data.host) return convert(data.host, data.dtype);
     if (data.size === 0) return convert(new Float32Array(0), data.dtype);
-    if (data.pending && !data.handle) {
+    if (this.isAsync) {
       throw new Error(
         `@backprop/backend-gpujs (${this.mode}): synchronous reads are impossible in webgpu mode (WebGPU readback is asynchronous); use \`await tensor.data()\``,
       );
@@ -171,19 +204,41 @@ export class GpujsBackend implements Backend {
     return { numDataBuffers: this.numBuffers, numBytes: this.bytes };
   }
 
-  /** Destroys every cached kernel and the gpu.js instance (GL context, wasm modules). */
+  /**
+   * Destroys every cached kernel and the gpu.js instance (GL context, wasm modules).
+   * webgpu: after every queued device operation has run; and when this was the last
+   * webgpu backend (and `releaseDevice` is not false), gpu.js's shared WebGPU device
+   * too, so a Node process using Dawn exits on its own. `whenDisposed()` resolves then.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const k of this.kernels.values()) {
-      try {
-        k.destroy(true);
-      } catch {
-        // already gone
-      }
-    }
+    const kernels = [...this.kernels.values()];
     this.kernels.clear();
-    void Promise.resolve(this.gpu.destroy()).catch(() => undefined);
+    const destroy = async (): Promise<void> => {
+      for (const k of kernels) {
+        try {
+          k.destroy(true);
+        } catch {
+          // already gone
+        }
+      }
+      await Promise.resolve(this.gpu.destroy()).catch(() => undefined);
+    };
+    if (!this.isAsync) {
+      void destroy();
+      return;
+    }
+    this.teardown = this.queue.then(destroy).then(async () => {
+      if (!this.releasesDevice) return;
+      // Counted at teardown time: a backend created meanwhile shares the device and keeps it.
+      if (--liveWebGPUBackends === 0) await WebGPUContext.destroy().catch(() => undefined);
+    });
+  }
+
+  /** Resolves when `dispose()` has finished (webgpu tears down after its queue drains; immediate elsewhere). */
+  whenDisposed(): Promise<void> {
+    return this.teardown;
   }
 
   // ---- helpers for kernels ------------------------------------------------------------
@@ -268,9 +323,13 @@ export class GpujsBackend implements Backend {
 
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Runs `fn` after every operation enqueued before it (webgpu). */
+  /** Runs `fn` after every operation enqueued before it (webgpu), once the device is there. */
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.queue.then(fn);
+    const deviceReady = this.deviceReady;
+    const p = this.queue.then(async () => {
+      await deviceReady;
+      return fn();
+    });
     this.queue = p.catch(() => undefined);
     return p;
   }

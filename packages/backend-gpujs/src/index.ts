@@ -16,6 +16,7 @@ export {
   availableModes,
   resolveMode,
   whyUnavailable,
+  whyUnavailableAsync,
   type GpujsConcreteMode,
   type GpujsMode,
 } from './modes.js';

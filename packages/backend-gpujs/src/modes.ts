@@ -57,11 +57,27 @@ export function whyUnavailable(mode: GpujsConcreteMode): string | null {
     case 'webgpu':
       if (!nav()?.gpu) {
         return isNode
-          ? 'navigator.gpu is not defined: install the `webgpu` npm package (≥ 0.3.10) and create the backend with ' +
-              '`await createGpujsBackendAsync({ mode: "webgpu" })`, which provides navigator.gpu'
+          ? 'navigator.gpu is not defined: install the `webgpu` npm package (≥ 0.3.10) and call ' +
+              '`await installNodeWebGPU()` before creating the backend; it provides navigator.gpu from Dawn'
           : 'navigator.gpu is not defined (Chromium needs --enable-unsafe-webgpu without a GPU)';
       }
       return null;
+  }
+}
+
+/**
+ * Why `mode` cannot run here, or null when it can, asking the device where only that
+ * answers: for webgpu, `navigator.gpu` can exist with no adapter behind it (headless
+ * Chromium without `--enable-unsafe-webgpu`), which only `requestAdapter()` tells.
+ */
+export async function whyUnavailableAsync(mode: GpujsConcreteMode): Promise<string | null> {
+  const why = whyUnavailable(mode);
+  if (why !== null || mode !== 'webgpu') return why;
+  try {
+    const adapter = await (nav()!.gpu as { requestAdapter(): Promise<unknown> }).requestAdapter();
+    return adapter ? null : 'navigator.gpu.requestAdapter() returned null: no WebGPU adapter (Chromium without a GPU needs --enable-unsafe-webgpu)';
+  } catch (error) {
+    return `navigator.gpu.requestAdapter() failed: ${(error as Error).message}`;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * Test suites shared by every mode's test file: the gpu.js traps, device residency and
  * memory, kernel caching, clean disposal, and training parity with the CPU backend.
+ * Every value is read with `await data()`, so the same suites run in webgpu mode.
  */
 import { cpuBackend } from '@backprop/backend-cpu';
 import { loadMnist } from '@backprop/datasets';
@@ -19,6 +20,15 @@ export function yieldBetweenTests(): void {
   afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 }
 
+/** Removes a backend and, for gpujs, waits for its teardown (webgpu releases its device after its queue drains). */
+async function removeGpujs(registry: Registry, name = 'gpujs'): Promise<void> {
+  const backend = registry.findBackend(name);
+  registry.removeBackend(name);
+  if (backend instanceof GpujsBackend || typeof (backend as { whenDisposed?: unknown }).whenDisposed === 'function') {
+    await (backend as GpujsBackend).whenDisposed();
+  }
+}
+
 function registryFor(lib: GpujsExports, mode: GpujsConcreteMode, extra: Plugin[] = []): Registry {
   const registry = new Registry().use(lib.gpujsBackend({ mode }), ...extra);
   registry.setBackend('gpujs');
@@ -28,19 +38,19 @@ function registryFor(lib: GpujsExports, mode: GpujsConcreteMode, extra: Plugin[]
 /** gpu.js 2.24 traps, kernel caching, residency and disposal. `lib` is src or the built dist. */
 export function defineTrapTests(mode: GpujsConcreteMode, lib: GpujsExports, label = 'src'): void {
   describe(`gpu.js traps and device behaviour (${mode}, ${label})`, () => {
-    it('a reduction longer than loopMaxIterations (1000) is complete: sum of 2500 and a 3000-long dot product', () => {
+    it('a reduction longer than loopMaxIterations (1000) is complete: sum of 2500 and a 3000-long dot product', async () => {
       const registry = registryFor(lib, mode);
       const n = 2500;
       const x = tensor(new Float32Array(n).fill(1), [n], { registry });
-      expect(sum(x).scalarSync()).toBe(n);
+      expect((await sum(x).data())[0]).toBe(n);
       const k = 3000;
       const a = tensor(new Float32Array(k).fill(0.5), [1, k], { registry });
       const b = tensor(new Float32Array(k).fill(2), [k, 1], { registry });
-      expect(matMul(a, b).scalarSync()).toBe(k);
-      registry.removeBackend('gpujs');
+      expect((await matMul(a, b).data())[0]).toBe(k);
+      await removeGpujs(registry);
     });
 
-    it('pipelined results are immutable: a second call of the same cached kernel does not overwrite the first', () => {
+    it('pipelined results are immutable: a second call of the same cached kernel does not overwrite the first', async () => {
       const registry = registryFor(lib, mode);
       const backend = registry.backend as GpujsBackend;
       const a = tensor([1, 2, 3], [3], { registry });
@@ -48,9 +58,9 @@ export function defineTrapTests(mode: GpujsConcreteMode, lib: GpujsExports, labe
       const compiles = backend.compiles;
       const second = ops.addScalar(a, 20);
       expect(backend.compiles, 'the second call reuses the cached kernel (scalar is a parameter)').toBe(compiles);
-      expect(Array.from(first.dataSync())).toEqual([11, 12, 13]);
-      expect(Array.from(second.dataSync())).toEqual([21, 22, 23]);
-      registry.removeBackend('gpujs');
+      expect(Array.from(await first.data())).toEqual([11, 12, 13]);
+      expect(Array.from(await second.data())).toEqual([21, 22, 23]);
+      await removeGpujs(registry);
     });
 
     it('results stay on the device between kernels and are read back only on data()/dataSync()', async () => {
@@ -59,16 +69,20 @@ export function defineTrapTests(mode: GpujsConcreteMode, lib: GpujsExports, labe
       const x = tensor([1, -2, 3, -4], [2, 2], { registry });
       const y = ops.relu(ops.mulScalar(x, 2));
       const data = y.dataId as GpujsData;
+      expect(backend.canReadSync, 'only webgpu reads asynchronously only').toBe(mode !== 'webgpu');
+      expect(y.canReadSync).toBe(backend.canReadSync);
       if (backend.onDevice) {
-        expect(data.handle, 'a device texture, not a host array').not.toBeInstanceOf(Float32Array);
-        expect(typeof (data.handle as { delete?: unknown }).delete).toBe('function');
+        // webgpu: the handle is the kernel's promised result, queued in program order.
+        const handle = data.handle ?? (await data.pending);
+        expect(handle, 'a device texture or buffer, not a host array').not.toBeInstanceOf(Float32Array);
+        expect(typeof (handle as { delete?: unknown }).delete).toBe('function');
       }
       expect(data.host, 'no host copy').toBeNull();
       expect(Array.from(await y.data())).toEqual([2, 0, 6, 0]);
-      registry.removeBackend('gpujs');
+      await removeGpujs(registry);
     });
 
-    it("kernels compile with precision 'single', pipeline and immutable; one compile per (kernel, shapes, attrs)", () => {
+    it("kernels compile with precision 'single', pipeline and immutable; one compile per (kernel, shapes, attrs)", async () => {
       const registry = registryFor(lib, mode);
       const backend = registry.backend as GpujsBackend;
       const a = tensor([1, 2, 3, 4], [2, 2], { registry });
@@ -89,20 +103,21 @@ export function defineTrapTests(mode: GpujsConcreteMode, lib: GpujsExports, labe
         expect(k.kernel.pipeline).toBe(true);
         expect(k.kernel.immutable).toBe(true);
       }
-      registry.removeBackend('gpujs');
+      await removeGpujs(registry);
     });
 
     it('every program passes fewer than 8 array arguments (gpu.js webgpu limit)', () => {
       expect(lib.MAX_KERNEL_ARRAY_ARGS).toBeLessThan(8);
     });
 
-    it('a gpu.js compile error names the Backprop kernel and its shapes', () => {
+    it('a gpu.js compile error names the Backprop kernel and its shapes', async () => {
       const backend = new lib.GpujsBackend({ mode });
       const x = backend.write(new Float32Array([1, 2]), [2], 'float32') as GpujsData;
       const bad = { kernel: 'myKernel', key: 'bad', detail: 'x[2]', args: ['x'], body: 'return undefinedThing[this.thread.x];', size: 2 };
       let error: unknown;
       try {
-        backend.run(bad, [x], 'float32');
+        // webgpu compiles on the first (queued) call: the error arrives with the read.
+        await backend.read(backend.run(bad, [x], 'float32'));
       } catch (e) {
         error = e;
       }
@@ -110,16 +125,18 @@ export function defineTrapTests(mode: GpujsConcreteMode, lib: GpujsExports, labe
       expect(String((error as Error).message)).toMatch(/kernel 'myKernel' \(x\[2\]\) failed in gpu\.js/);
       expect(String((error as Error).message)).toContain(`(${mode})`);
       backend.dispose();
+      await backend.whenDisposed();
       void GpujsKernelError;
     });
 
-    it('dispose frees device memory, and backend.dispose destroys every cached kernel', () => {
+    it('dispose frees device memory, and backend.dispose destroys every cached kernel', async () => {
       const registry = registryFor(lib, mode);
       const backend = registry.backend as GpujsBackend;
       const base = registry.memory();
       const x = tensor([1, 2, 3], [3], { registry });
       const t = ops.exp(x);
-      const handle = (t.dataId as GpujsData).handle as { delete?: () => void } | Float32Array;
+      const data = t.dataId as GpujsData;
+      const handle = (data.handle ?? (await data.pending)) as { delete?: () => void } | Float32Array;
       let deleted = 0;
       if (backend.onDevice && !(handle instanceof Float32Array) && handle.delete) {
         const original = handle.delete.bind(handle);
@@ -134,12 +151,14 @@ export function defineTrapTests(mode: GpujsConcreteMode, lib: GpujsExports, labe
       });
       t.dispose();
       x.dispose();
+      await backend.flush(); // webgpu deletes in queue order, after every earlier reader
       if (backend.onDevice) expect(deleted, 'the texture was deleted').toBe(1);
       const m = registry.memory();
       expect([m.numTensors, m.numDataBuffers, m.numBytes]).toEqual([base.numTensors, base.numDataBuffers, base.numBytes]);
       expect(backend.numKernels).toBeGreaterThan(0);
       registry.removeBackend('gpujs');
       expect(backend.numKernels).toBe(0);
+      await backend.whenDisposed();
     });
 
     it('a mode that cannot start throws, naming the mode, why, and the modes that work', () => {
@@ -184,7 +203,7 @@ export function defineTrainingTests(mode: GpujsConcreteMode, lib: GpujsExports, 
       const backend = registry.backend as GpujsBackend;
       expect(backend.numKernels, 'kernels are cached, not recompiled per step').toBeLessThan(kernelsBefore + 60);
       model.dispose();
-      registry.removeBackend('gpujs');
+      await removeGpujs(registry);
     });
 
     it(`${paritySteps} steps on real MNIST (seed 1, batch 32): per-step loss within 1e-3 of the CPU backend`, async () => {
@@ -199,7 +218,7 @@ export function defineTrainingTests(mode: GpujsConcreteMode, lib: GpujsExports, 
         await model.fit(x, y, { loss, optimizer, epochs: 1, batchSize: 32, seed: 1, callbacks: { onBatchEnd: (l) => void losses.push(l.loss) } });
         const seconds = (performance.now() - started) / 1000;
         model.dispose();
-        registry.removeBackend(name);
+        await removeGpujs(registry, name);
         return { losses, seconds };
       };
       const cpu = await run(cpuBackend, 'cpu');

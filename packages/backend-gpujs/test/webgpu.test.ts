@@ -1,17 +1,24 @@
-// webgpu mode in Node (Dawn's GLES path on llvmpipe): its own process, never with headless-gl.
-// WebGPU has no synchronous readback, and the conformance suite reads with dataSync(), so
-// this file checks every kernel through async data() against the CPU backend instead.
+// webgpu mode in Node (Dawn's GLES path on llvmpipe, featureLevel 'compatibility',
+// EGL_PLATFORM=surfaceless): its own process, never with headless-gl. WebGPU has no
+// synchronous readback (canReadSync false); the conformance suite, the traps, the
+// 100-step memory test and the 50-step MNIST parity all read with `await data()`, so they
+// run here as in every other mode. Every kernel is also checked against the CPU backend.
 import { cpuBackend } from '@backprop/backend-cpu';
 import * as ops from '@backprop/tensor';
 import { KERNEL_NAMES, type KernelName, Registry, type Tensor } from '@backprop/tensor';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describeBackendConformance } from '@backprop/tensor/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
-import { yieldBetweenTests } from './suites.js';
+import { defineTrainingTests, defineTrapTests, yieldBetweenTests } from './suites.js';
 
 yieldBetweenTests();
 beforeAll(async () => {
   await lib.installNodeWebGPU();
 });
+
+describeBackendConformance('backend-gpujs webgpu mode', lib.gpujsBackend({ mode: 'webgpu' }), { backendName: 'gpujs', dtypes: ['float32'] });
+defineTrapTests('webgpu', lib);
+defineTrainingTests('webgpu', lib);
 
 /** One invocation per kernel on inputs built by `t`; returns the output tensors. */
 function invocations(t: (shape: number[], lo?: number, hi?: number) => Tensor, int: (v: number[]) => Tensor): Record<KernelName, () => Tensor[]> {
@@ -123,6 +130,11 @@ describe('backend-gpujs webgpu mode (Node, Dawn GLES): every kernel against the 
     cpu = new Registry().use(cpuBackend);
     cpu.setBackend('cpu');
   });
+  afterAll(async () => {
+    const backend = gpu.backend as lib.GpujsBackend;
+    gpu.removeBackend('gpujs');
+    await backend.whenDisposed();
+  });
 
   for (const name of KERNEL_NAMES) {
     it(name, async () => {
@@ -141,7 +153,9 @@ describe('backend-gpujs webgpu mode (Node, Dawn GLES): every kernel against the 
 
   it('dataSync() explains that webgpu reads are asynchronous', () => {
     const t = ops.tensor([1, 2], [2], { registry: gpu });
-    expect(() => t.dataSync()).toThrow(/synchronous reads are impossible in webgpu mode/);
+    expect(t.canReadSync).toBe(false);
+    expect(() => t.dataSync()).toThrow(/cannot read synchronously .*`await tensor\.data\(\)`/);
+    expect(() => (gpu.backend as lib.GpujsBackend).readSync(t.dataId)).toThrow(/synchronous reads are impossible in webgpu mode/);
   });
 
   it('memory returns to baseline after kernels and disposal', async () => {
