@@ -36,3 +36,25 @@ export function batcher(maxBatch) {
     return { x: x.subarray(0, n * 784), y: y.subarray(0, n * 10), labels: set.labels.subarray(from, from + n), n };
   };
 }
+
+/**
+ * The paper conv's output gradient as training produces it (NCHW [32, 8, 24, 24]): behind
+ * 2×2 max pooling exactly one element per window gets a gradient, and ReLU clears ~10 % of
+ * those (22.5 % non-zero). Deterministic, the same for every library.
+ */
+export function pooledConvGradient() {
+  const [n, f, h, w] = [32, 8, 24, 24];
+  const dy = new Float32Array(n * f * h * w);
+  let s = 12345;
+  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+  for (let p = 0; p < n * f; p++) {
+    for (let i = 0; i < h; i += 2) {
+      for (let j = 0; j < w; j += 2) {
+        const at = Math.floor(next() * 4);
+        const value = next() * 2 - 1;
+        if (next() < 0.9) dy[p * h * w + (i + (at >> 1)) * w + j + (at & 1)] = value;
+      }
+    }
+  }
+  return dy;
+}

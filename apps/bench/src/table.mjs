@@ -7,6 +7,7 @@ const isBackprop = (lib) => lib === BACKPROP || lib.startsWith(`${BACKPROP}-`);
 const FIGURES = [
   ['kernels', (r) => r.kernels?.convForward?.ms, 'paper conv fwd, batch 32 (ms)', 'lower'],
   ['kernels', (r) => r.kernels?.convFilterGrad?.ms, 'paper conv filter grad (ms)', 'lower'],
+  ['kernels', (r) => r.kernels?.convFilterGradPooled?.ms, 'paper conv filter grad, dy as behind max pool + ReLU (ms)', 'lower'],
   ['kernels', (r) => r.kernels?.convInputGrad?.ms, 'paper conv input grad (ms)', 'lower'],
   ['kernels', (r) => r.kernels?.convBothGrads?.ms ?? sum(r.kernels?.convFilterGrad?.ms, r.kernels?.convInputGrad?.ms), 'paper conv both grads (ms)', 'lower'],
   ['kernels', (r) => r.kernels?.matMul?.ms, 'matMul 256³ (ms)', 'lower'],

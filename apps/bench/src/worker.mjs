@@ -79,7 +79,8 @@ if (task === 'A' || task === 'B') {
 } else if (task === 'kernels') {
   const fns = lib.kernels();
   const CONV_FLOPS = 2 * 32 * 8 * 24 * 24 * 25;
-  const flops = { convForward: CONV_FLOPS, convFilterGrad: CONV_FLOPS, convInputGrad: CONV_FLOPS, convBothGrads: 2 * CONV_FLOPS, matMul: 2 * 256 ** 3 };
+  // The pooled-gradient row counts the dense FLOPs too, so its GFLOP/s compare with the dense row.
+  const flops = { convForward: CONV_FLOPS, convFilterGrad: CONV_FLOPS, convFilterGradPooled: CONV_FLOPS, convInputGrad: CONV_FLOPS, convBothGrads: 2 * CONV_FLOPS, matMul: 2 * 256 ** 3 };
   result.kernels = {};
   for (const [k, fn] of Object.entries(fns)) {
     const t = now();

@@ -3,6 +3,7 @@ import { cpuBackend } from '@backprop/backend-cpu';
 import { Conv2D, Dense, Flatten, layersPlugin, lenet, MaxPool2D, Sequential } from '@backprop/layers';
 import { lossesPlugin } from '@backprop/losses';
 import { optimizersPlugin } from '@backprop/optimizers';
+import { pooledConvGradient } from '../data.mjs';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, matMul, randomNormal, Registry } from '@backprop/tensor';
 
 export const name = 'backprop-cpu';
@@ -79,9 +80,11 @@ export function kernels() {
   const x = rnd([32, 1, 28, 28], 1), k = rnd([8, 1, 5, 5], 2), dy = rnd([32, 8, 24, 24], 3);
   const a = rnd([256, 256], 4), b = rnd([256, 256], 5);
   const g = { strides: 1, pad: 0 };
+  const pooledDy = registry.makeTensor(pooledConvGradient(), [32, 8, 24, 24], 'float32');
   return {
     convForward: () => conv2d(x, k, g).dispose(),
     convFilterGrad: () => conv2dBackwardFilter(x, dy, k.shape, g).dispose(),
+    convFilterGradPooled: () => conv2dBackwardFilter(x, pooledDy, k.shape, g).dispose(),
     convInputGrad: () => conv2dBackwardInput(dy, k, x.shape, g).dispose(),
     matMul: () => matMul(a, b).dispose(),
   };

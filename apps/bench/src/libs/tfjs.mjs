@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { pooledConvGradient } from '../data.mjs';
 
 const require = createRequire(import.meta.url);
 let backendName = 'cpu';
@@ -166,9 +167,11 @@ export function kernels() {
   const attrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined };
   // Each op is synchronous on these backends; dataSync-free so only the kernel is timed.
   const run = (kernel, inputs, a2) => () => tf.engine().runKernel(kernel, inputs, a2).dispose();
+  const pooledDy = tf.transpose(tf.tensor4d(pooledConvGradient(), [32, 8, 24, 24]), [0, 2, 3, 1]);
   return {
     convForward: run('Conv2D', { x, filter: k }, { ...attrs, dilations: 1 }),
     convFilterGrad: run('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [5, 5, 1, 8] }),
+    convFilterGradPooled: run('Conv2DBackpropFilter', { x, dy: pooledDy }, { ...attrs, filterShape: [5, 5, 1, 8] }),
     convInputGrad: run('Conv2DBackpropInput', { dy, filter: k }, { ...attrs, inputShape: [32, 28, 28, 1] }),
     matMul: run('BatchMatMul', { a: tf.reshape(a, [1, 256, 256]), b: tf.reshape(b, [1, 256, 256]) }, { transposeA: false, transposeB: false }),
   };
