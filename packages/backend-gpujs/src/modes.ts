@@ -22,7 +22,7 @@ export class GpujsModeError extends Error {
     readonly available: readonly GpujsConcreteMode[],
   ) {
     super(
-      `@backprop/backend-gpujs: mode '${mode}' cannot start here: ${reason}. ` +
+      `@backprop/backend-gpujs: mode '${mode}' cannot start here: ${reason.replace(/\.+$/, '')}. ` +
         `Modes that work in this environment: ${available.length ? available.join(', ') : '(none)'}.`,
     );
     this.name = 'GpujsModeError';

@@ -17,7 +17,7 @@ function binary<K extends 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum'>
 
 /** NaN-propagating max/min (GLSL's max/min leave NaN undefined). */
 const pick = (op: '>' | '<', l: string, r: string): string =>
-  `if (${l} !== ${l}) { return ${l}; }\nif (${r} !== ${r}) { return ${r}; }\nif (${l} ${op} ${r}) { return ${l}; }\nreturn ${r};`;
+  `if (!(${l} === ${l})) { return ${l}; }\nif (!(${r} === ${r})) { return ${r}; }\nif (${l} ${op} ${r}) { return ${l}; }\nreturn ${r};`;
 
 export const add = binary('add', 'return x + y;');
 export const sub = binary('sub', 'return x - y;');
@@ -65,7 +65,7 @@ export const powScalar = defineKernel<'powScalar', B>({
       // Non-integer exponent: negative bases give NaN, as in JS. 0^e: 0 for e > 0, ∞ for e < 0.
       body =
         'const e = p[0];\n' +
-        'if (v !== v) { return v; }\n' +
+        'if (!(v === v)) { return v; }\n' +
         'if (v < 0) { return (v - v) / (v - v); }\n' +
         'if (v === 0) { if (e > 0) { return 0; } return 1 / v; }\n' +
         'return Math.exp(e * Math.log(v));';
@@ -93,14 +93,14 @@ function unary<K extends UnaryName>(kernelName: K, body: string): KernelConfig<K
 }
 
 export const neg = unary('neg', 'return -v;');
-export const exp = unary('exp', 'return Math.exp(v);');
-export const log = unary('log', 'return Math.log(v);');
+export const exp = unary('exp', 'if (!(v === v)) { return v; }\nreturn Math.exp(v);');
+export const log = unary('log', 'if (!(v === v)) { return v; }\nreturn Math.log(v);');
 /** log1p via the classic u = 1 + x correction (accurate for small x in float32). */
 export const log1p = unary(
   'log1p',
-  'const u = 1 + v;\nif (u === 1) { return v; }\nif (v !== v) { return v; }\nreturn Math.log(u) * (v / (u - 1));',
+  'const u = 1 + v;\nif (u === 1) { return v; }\nif (!(v === v)) { return v; }\nreturn Math.log(u) * (v / (u - 1));',
 );
-export const sqrt = unary('sqrt', 'return Math.sqrt(v);');
+export const sqrt = unary('sqrt', 'if (!(v === v)) { return v; }\nreturn Math.sqrt(v);');
 export const square = unary('square', 'return v * v;');
 export const abs = unary('abs', 'if (v < 0) { return -v; }\nreturn v;');
 /** sign(0) = 0, sign(NaN) = NaN. */
@@ -113,7 +113,7 @@ export const cast = defineKernel<'cast', B>({
   kernelFunc: ({ inputs: { x }, attrs: { dtype }, backend }) => {
     const toInt = dtype === 'int32' && x.dtype !== 'int32';
     const src = toInt
-      ? 'const v = x[this.thread.x];\nif (v !== v) { return 0; }\nif (v < 0) { return -Math.floor(-v); }\nreturn Math.floor(v);'
+      ? 'const v = x[this.thread.x];\nif (!(v === v)) { return 0; }\nif (v < 0) { return -Math.floor(-v); }\nreturn Math.floor(v);'
       : 'return x[this.thread.x];';
     const out = backend.run(program('cast', toInt ? 'int' : 'copy', describe({ x }, { dtype }), ['x'], src, sizeOf(x.shape)), [x], dtype);
     return info(out, x.shape, dtype);

@@ -52,7 +52,7 @@ export const sigmoidCrossEntropy = defineKernel<'sigmoidCrossEntropy', B>({
       `  let ax = xv;\n  if (xv < 0) { ax = -xv; }\n` +
       `  const e = Math.exp(-ax);\n  const u = 1 + e;\n` +
       // log1p(e) with the u = 1 + e correction (exact for tiny e)
-      `  let lp = e;\n  if (u !== 1) { lp = Math.log(u) * (e / (u - 1)); }\n` +
+      `  let lp = e;\n  if (!(u === 1)) { lp = Math.log(u) * (e / (u - 1)); }\n` +
       `  let mx = 0;\n  if (xv > 0) { mx = xv; }\n` +
       `  total += mx - xv * yv + lp;\n` +
       `}\nreturn total / ${int(M)};`;

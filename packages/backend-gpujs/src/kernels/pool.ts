@@ -69,7 +69,7 @@ const inCount = (g: Geo): number => g.N * g.C * g.H * g.W;
 function windowArgMax(g: Geo): string {
   return (
     `let ba = 0;\nlet bb = 0;\nlet bv = x[xb];\n` +
-    forWindow(g, '    if (bv === bv) { if (wv !== wv || wv > bv) { ba = wa; bb = wb; bv = wv; } }')
+    forWindow(g, '    if (bv === bv) { if (!(wv === wv) || wv > bv) { ba = wa; bb = wb; bv = wv; } }')
   );
 }
 
@@ -92,7 +92,7 @@ export const maxPoolBackward = defineKernel<'maxPoolBackward', B>({
     // Indent-free: the window scan re-runs for each covering window.
     const body =
       `let ba = 0;\nlet bb = 0;\nlet bv = x[xb];\n` +
-      forWindow(g, 'if (bv === bv) { if (wv !== wv || wv > bv) { ba = wa; bb = wb; bv = wv; } }') +
+      forWindow(g, 'if (bv === bv) { if (!(wv === wv) || wv > bv) { ba = wa; bb = wb; bv = wv; } }') +
       `\nif (ba === a && bb === b) { s += dy[o]; }`;
     const src = forCoveringWindows(g, body);
     const out = backend.run(program('maxPoolBackward', geoKey(g), describe({ dy, x }, attrs), ['dy', 'x'], src, inCount(g)), [dy, x], dy.dtype);
@@ -139,7 +139,7 @@ export const l2PoolBackward = defineKernel<'l2PoolBackward', B>({
   backendName: 'gpujs',
   kernelFunc: ({ inputs: { dy, x, y }, attrs, backend }) => {
     const g = geometry(x.shape, attrs);
-    const src = forCoveringWindows(g, 'const yv = y[o];\nif (yv !== 0) { s += (dy[o] * x[this.thread.x]) / yv; }');
+    const src = forCoveringWindows(g, 'const yv = y[o];\nif (!(yv === 0)) { s += (dy[o] * x[this.thread.x]) / yv; }');
     const out = backend.run(program('l2PoolBackward', geoKey(g), describe({ dy, x, y }, attrs), ['dy', 'x', 'y'], src, inCount(g)), [dy, x, y], dy.dtype);
     return info(out, x.shape, dy.dtype);
   },

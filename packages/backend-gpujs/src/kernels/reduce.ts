@@ -63,7 +63,7 @@ export const max = defineKernel<'max', B>({
       x.shape,
       axes,
       'let acc = x[base];',
-      'if (acc === acc) { if (v > acc || v !== v) { acc = v; } }',
+      'if (acc === acc) { if (v > acc || !(v === v)) { acc = v; } }',
     );
     const out = backend.run(program('max', `${x.shape}|${axes}`, describe({ x }, { axes }), ['x'], src, sizeOf(shape)), [x], x.dtype);
     return info(out, shape, x.dtype);
@@ -85,7 +85,7 @@ export const argMax = defineKernel<'argMax', B>({
       `const base = o * ${int(len * inner)} + q;\n` +
       `let best = 0;\nlet bv = x[base];\n` +
       `for (let j = 1; j < ${int(len)}; j++) {\n` +
-      `  if (bv === bv) { const v = x[base + j * ${int(inner)}]; if (v !== v || v > bv) { best = j; bv = v; } }\n` +
+      `  if (bv === bv) { const v = x[base + j * ${int(inner)}]; if (!(v === v) || v > bv) { best = j; bv = v; } }\n` +
       `}\nreturn best;`;
     const out = backend.run(program('argMax', `${outer}|${len}|${inner}`, describe({ x }, { axis }), ['x'], src, outer * inner), [x], 'int32');
     return info(out, shape, 'int32');

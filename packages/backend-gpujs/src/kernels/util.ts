@@ -9,7 +9,12 @@
  *    loops bounded by arguments at `loopMaxIterations` without a word);
  *  - float attributes arrive in the parameter vector `p` (so changing a learning rate
  *    does not recompile), integers are literals;
- *  - integer division is `Math.floor((a + 0.5) / d)`, exact in float32 for a < 2^22.
+ *  - integer division is `Math.floor((a + 0.5) / d)`, exact in float32 for a < 2^22;
+ *  - NaN tests are written `!(v === v)`, never `v !== v`, and `x !== y` as `!(x === y)`:
+ *    Chromium's WebGPU on SwiftShader compiles `!=` as an ordered comparison (false
+ *    when either side is NaN), while `==` is IEEE there; and transcendental functions
+ *    need explicit NaN guards (SwiftShader's exp(NaN) is +Infinity, in WebGL2 too).
+ *    The conformance suite's NaN tests catch both, run in Chromium.
  */
 import type { FusedActivation, TensorInfo } from '@backprop/tensor';
 import type { GpujsBackend, Program } from '../backend.js';
@@ -62,7 +67,7 @@ export function returnActivation(activation: FusedActivation, s: string, alpha: 
     case 'linear':
       return `return ${s};`;
     case 'relu':
-      return `if (${s} > 0) { return ${s}; }\nif (${s} !== ${s}) { return ${s}; }\nreturn 0;`;
+      return `if (${s} > 0) { return ${s}; }\nif (!(${s} === ${s})) { return ${s}; }\nreturn 0;`;
     case 'leakyRelu':
       return `if (${s} > 0) { return ${s}; }\nreturn ${alpha} * ${s};`;
     case 'sigmoid':
@@ -74,13 +79,13 @@ export function returnActivation(activation: FusedActivation, s: string, alpha: 
 
 /** Stable logistic function (MATH.md §2.2). */
 export function sigmoidReturn(x: string): string {
-  return `if (${x} >= 0) { return 1 / (1 + Math.exp(-${x})); }\nconst sgE = Math.exp(${x});\nreturn sgE / (1 + sgE);`;
+  return `if (${x} >= 0) { return 1 / (1 + Math.exp(-${x})); }\nif (!(${x} === ${x})) { return ${x}; }\nconst sgE = Math.exp(${x});\nreturn sgE / (1 + sgE);`;
 }
 
 /** tanh that stays finite for large |x| (GLSL's tanh overflows to NaN). */
 export function tanhReturn(x: string): string {
   return (
-    `if (${x} !== ${x}) { return ${x}; }\n` +
+    `if (!(${x} === ${x})) { return ${x}; }\n` +
     `const thT = Math.exp(-2 * Math.abs(${x}));\n` +
     `const thR = (1 - thT) / (1 + thT);\n` +
     `if (${x} < 0) { return -thR; }\nreturn thR;`
