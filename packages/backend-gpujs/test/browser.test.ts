@@ -1,9 +1,15 @@
-// webgl2 mode in a real browser: Debian's Chromium (SwiftShader WebGL2, no GPU) driven by
-// playwright-core. test/browser/entry.ts is bundled with esbuild and served from a local
-// HTTP server; the page checks float32 parity of every kernel of KERNEL_NAMES against the
-// CPU backend (rtol 1e-4, atol 1e-5) and MATH.md W2 exactly, and leaves its outcome on
-// window.__result. Chromium is installed by scripts/ensure-system-deps.sh before the tests;
-// a missing browser is a failure, not a skip.
+// The gpu.js backend in a real browser: Debian's Chromium (no GPU: SwiftShader behind
+// both WebGL2 and WebGPU) driven by playwright-core. test/browser/entry.ts is bundled
+// with esbuild, 'vitest' aliased to an in-page harness built on vitest's own expect
+// (test/browser/harness.ts), so the page runs the real suites unchanged:
+// describeBackendConformance, the gpu.js traps, 100 training steps back to the memory
+// baseline and 50 steps on real MNIST matching the CPU backend's losses (the Node side
+// serves the images); plus a compact table checking every kernel against the CPU backend.
+//
+// webgl2 runs with the plain headless flags. webgpu needs --enable-unsafe-webgpu: without
+// it navigator.gpu exists but requestAdapter() resolves null, and the page must get a
+// GpujsModeError saying so (checked too). Chromium is installed by
+// scripts/ensure-system-deps.sh before the tests; a missing browser is a failure.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -11,18 +17,22 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadMnist } from '@backprop/datasets';
 import { KERNEL_NAMES } from '@backprop/tensor';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserResult } from './browser/entry.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
+const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** Enough for the 50-step MNIST parity test. */
+const MNIST_IMAGES = 50 * 32;
 
 // esbuild is not a dependency of this package; it comes with tsup (a root devDependency),
 // so it is resolved from tsup and typed here with the little this file uses.
 interface EsbuildPluginBuild {
-  onResolve(options: { filter: RegExp }, callback: () => { path: string; namespace: string }): void;
+  onResolve(options: { filter: RegExp }, callback: (args: { path: string }) => { path: string; namespace?: string }): void;
   onLoad(options: { filter: RegExp; namespace: string }, callback: () => { contents: string; loader: 'js' }): void;
 }
 interface Esbuild {
@@ -39,75 +49,149 @@ afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
 
-describe('backend-gpujs webgl2 mode in Chromium (SwiftShader)', () => {
+let base = '';
+beforeAll(async () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'backprop-gpujs-browser-'));
+  cleanup.push(() => rmSync(outDir, { recursive: true, force: true }));
+  const esbuild = await loadEsbuild();
+  const started = Date.now();
+  await esbuild.build({
+    entryPoints: [join(here, 'browser/entry.ts')],
+    outfile: join(outDir, 'entry.js'),
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['backprop-source'],
+    // saveModel/loadModel import node:fs lazily; the page never calls them.
+    external: ['node:*'],
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'page-stand-ins',
+        setup(build) {
+          // The suites import vitest and @backprop/datasets (Node's fs); the page has stand-ins.
+          build.onResolve({ filter: /^vitest$/ }, () => ({ path: join(here, 'browser/harness.ts') }));
+          build.onResolve({ filter: /^@backprop\/datasets$/ }, () => ({ path: join(here, 'browser/mnist.ts') }));
+          // The Node-only `webgpu` package (Dawn) is imported lazily for Node's WebGPU; the page needs none.
+          build.onResolve({ filter: /^webgpu$/ }, () => ({ path: 'webgpu', namespace: 'empty' }));
+          build.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+        },
+      },
+    ],
+  });
+  console.log(`[browser] bundled the page in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const bundle = readFileSync(join(outDir, 'entry.js'));
+  const { train } = await loadMnist({ trainLimit: MNIST_IMAGES, testLimit: 1 });
+  const mnist = Buffer.concat([
+    Buffer.from(new Uint32Array([train.count]).buffer),
+    Buffer.from(train.images.buffer, train.images.byteOffset, train.images.byteLength),
+    Buffer.from(train.labels.buffer, train.labels.byteOffset, train.labels.byteLength),
+  ]);
+  const html = '<!doctype html><html><head><meta charset="utf-8"><title>gpujs in chromium</title><link rel="icon" href="data:,"></head><body><script src="/entry.js"></script></body></html>';
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/entry.js') res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
+    else if (path === '/mnist.bin') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(mnist);
+    else if (path === '/' || path === '/index.html') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  // 127.0.0.1 is a secure context: navigator.gpu is exposed there.
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+async function launch(extraArgs: string[]): Promise<BrowserContext> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'backprop-gpujs-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, ...extraArgs] });
+  cleanup.push(() => rmSync(userDataDir, { recursive: true, force: true }));
+  cleanup.push(() => context.close());
+  return context;
+}
+
+/** Opens the page in `mode` and waits for its result; page errors are collected. */
+async function runPage(context: BrowserContext, mode: string): Promise<{ result: BrowserResult; pageErrors: string[]; seconds: number }> {
+  const started = Date.now();
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(`uncaught: ${error.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(`console error: ${msg.text()}`);
+    // The training suite logs its speed and its largest loss difference from the CPU backend.
+    if (msg.type() === 'log' && msg.text().startsWith('gpujs ')) console.log(`[browser ${mode}] ${msg.text()}`);
+  });
+  await page.goto(`${base}/?mode=${mode}`);
+  await page.waitForFunction(() => (globalThis as { __result?: unknown }).__result !== undefined, undefined, { timeout: 540_000, polling: 500 });
+  const result = (await page.evaluate(() => (globalThis as { __result?: unknown }).__result)) as BrowserResult | { fatal: string };
+  await page.close();
+  expect('fatal' in result ? result.fatal : null, 'the page ran').toBeNull();
+  return { result: result as BrowserResult, pageErrors, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Checks a full run: every kernel against the CPU, and every registered suite test passed. */
+function expectFullRun(mode: string, { result, pageErrors, seconds }: Awaited<ReturnType<typeof runPage>>): void {
+  const r = result;
+  const tests = r.tests!;
+  const bySuite = new Map<string, number>();
+  for (const name of tests.passed) {
+    const suite = name.split(' > ')[0].replace(/ \(.*$/, '');
+    bySuite.set(suite, (bySuite.get(suite) ?? 0) + 1);
+  }
+  const training = tests.passed.filter((n) => n.startsWith('training'));
+  console.log(
+    `[browser ${mode}] ${JSON.stringify({
+      adapter: r.adapter,
+      kernelsPassed: r.kernels?.passed.length,
+      kernelCases: r.kernels?.cases,
+      testsPassed: tests.passed.length,
+      bySuite: Object.fromEntries(bySuite),
+      failed: tests.failed,
+      skipped: tests.skipped.length,
+      suiteSeconds: +tests.seconds.toFixed(1),
+      slowest: tests.slowest.map((s) => `${s.name.split(' > ').pop()} ${s.seconds.toFixed(1)} s`),
+      totalSeconds: seconds,
+      trainingTests: training.length,
+    })}`,
+  );
+  expect(r.kernels!.mode).toBe(mode);
+  expect(r.kernels!.onDevice, `${mode} keeps results on the device`).toBe(true);
+  expect(r.kernels!.failed).toEqual([]);
+  expect([...r.kernels!.checked].sort(), 'every kernel ran on the gpujs registry').toEqual([...KERNEL_NAMES].sort());
+  expect(tests.failed).toEqual([]);
+  expect(tests.skipped).toEqual([]);
+  expect(bySuite.get(`backend-gpujs ${mode} mode`) ?? 0, 'the conformance suite ran in the page').toBeGreaterThan(150);
+  expect(bySuite.get('gpu.js traps and device behaviour') ?? 0, 'the traps ran').toBeGreaterThanOrEqual(7);
+  expect(training.length, '100-step memory and 50-step MNIST parity ran').toBe(2);
+  expect(pageErrors).toEqual([]);
+}
+
+describe('backend-gpujs in Chromium (SwiftShader, no GPU)', () => {
   it('has Debian chromium to drive', () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/ensure-system-deps.sh`).toBe(true);
   });
 
-  it('every kernel matches the CPU backend in float32, and MATH.md W2 is exact', async () => {
-    const started = Date.now();
-    const outDir = mkdtempSync(join(tmpdir(), 'backprop-gpujs-browser-'));
-    cleanup.push(() => rmSync(outDir, { recursive: true, force: true }));
-    const esbuild = await loadEsbuild();
-    await esbuild.build({
-      entryPoints: [join(here, 'browser/entry.ts')],
-      outfile: join(outDir, 'entry.js'),
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      conditions: ['backprop-source'],
-      logLevel: 'silent',
-      plugins: [
-        {
-          // The Node-only `webgpu` package (Dawn) is imported lazily for Node's WebGPU; the page needs none.
-          name: 'no-node-webgpu',
-          setup(build) {
-            build.onResolve({ filter: /^webgpu$/ }, () => ({ path: 'webgpu', namespace: 'empty' }));
-            build.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
-          },
-        },
-      ],
-    });
-    const bundle = readFileSync(join(outDir, 'entry.js'));
-    const html = '<!doctype html><html><head><meta charset="utf-8"><title>gpujs webgl2</title><link rel="icon" href="data:,"></head><body><script src="/entry.js"></script></body></html>';
+  it('webgl2: every kernel matches the CPU backend; the conformance suite, traps, 100-step memory and 50-step MNIST parity pass', async () => {
+    const context = await launch([]);
+    expectFullRun('webgl2', await runPage(context, 'webgl2'));
+  });
 
-    const server: Server = createServer((req, res) => {
-      if (req.url === '/entry.js') res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
-      else if (req.url === '/' || req.url === '/index.html') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    const userDataDir = mkdtempSync(join(tmpdir(), 'backprop-gpujs-chromium-'));
-    cleanup.push(() => rmSync(userDataDir, { recursive: true, force: true }));
-    const context: BrowserContext = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    cleanup.push(() => context.close());
-
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(`uncaught: ${error.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(`console error: ${msg.text()}`);
-    });
-    await page.goto(`${base}/`);
-    await page.waitForFunction(() => (globalThis as { __result?: unknown }).__result !== undefined, undefined, { timeout: 120_000, polling: 250 });
-    const result = (await page.evaluate(() => (globalThis as { __result?: unknown }).__result)) as BrowserResult | { fatal: string };
-    console.log(`[browser webgl2] ${JSON.stringify({ ...result, passed: 'passed' in result ? result.passed.length : undefined, checked: 'checked' in result ? result.checked.length : undefined, totalSeconds: (Date.now() - started) / 1000 })}`);
-
-    expect('fatal' in result ? result.fatal : null, 'the page ran the check').toBeNull();
-    const r = result as BrowserResult;
-    expect(r.mode).toBe('webgl2');
-    expect(r.onDevice, 'webgl2 keeps results in textures').toBe(true);
-    expect(r.failed).toEqual([]);
-    expect([...r.checked].sort(), 'every kernel ran on the gpujs registry').toEqual([...KERNEL_NAMES].sort());
-    expect(r.passed.length).toBe(KERNEL_NAMES.length);
+  it('webgpu without --enable-unsafe-webgpu: navigator.gpu has no adapter, and a read rejects with GpujsModeError saying so', async () => {
+    const context = await launch([]);
+    const { result, pageErrors } = await runPage(context, 'webgpu');
+    console.log(`[browser webgpu, no flag] ${JSON.stringify({ adapter: result.adapter, unavailable: result.unavailable })}`);
+    expect(result.adapter, 'requestAdapter() resolves null').toBeNull();
+    expect(result.unavailable?.why).toMatch(/requestAdapter\(\) returned null: no WebGPU adapter/);
+    expect(result.unavailable?.readError?.name).toBe('GpujsModeError');
+    expect(result.unavailable?.readError?.message).toMatch(/mode 'webgpu' cannot start here: gpu\.js could not get a WebGPU device/);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('webgpu (--enable-unsafe-webgpu): every kernel matches the CPU backend; the conformance suite, traps, 100-step memory and 50-step MNIST parity pass', async () => {
+    const context = await launch(['--enable-unsafe-webgpu']);
+    const run = await runPage(context, 'webgpu');
+    expect(run.result.unavailable, 'SwiftShader provides a WebGPU adapter with this flag').toBeUndefined();
+    expect(run.result.adapter).toMatchObject({ architecture: 'swiftshader' });
+    expectFullRun('webgpu', run);
   });
 });

@@ -1,13 +1,23 @@
 /**
- * Runs in Chromium (bundled by test/browser.test.ts): float32 parity of every kernel of
- * KERNEL_NAMES between the gpujs backend in mode 'webgl2' and the CPU backend, plus the
- * MATH.md W2 worked example exactly. The outcome is left on `window.__result`.
- * describeBackendConformance needs vitest, so this is a compact case table instead.
+ * Runs in Chromium (bundled by test/browser.test.ts, with 'vitest' aliased to
+ * ./harness.ts and '@backprop/datasets' to ./mnist.ts), in the gpu.js mode named by the
+ * page's `?mode=` (webgl2 or webgpu):
+ *   1. float32 parity of every kernel of KERNEL_NAMES against the CPU backend, plus the
+ *      MATH.md W2 worked example exactly (a compact case table);
+ *   2. the real suites, unchanged: describeBackendConformance, the gpu.js traps, 100
+ *      training steps back to the memory baseline, and 50 MNIST steps matching the CPU
+ *      backend's losses (relative 1e-3), all reading with `await data()`.
+ * Where the mode has no device here (webgpu without an adapter), it records why and the
+ * GpujsModeError a read gets instead. The outcome is left on `window.__result`.
  */
 import { cpuBackend } from '@backprop/backend-cpu';
 import * as ops from '@backprop/tensor';
 import { createRandom, type DataType, type FusedActivation, KERNEL_NAMES, type Random, Registry, type Tensor } from '@backprop/tensor';
-import { GpujsBackend, gpujsBackend } from '../../src/index.js';
+import { describeBackendConformance } from '@backprop/tensor/testing';
+import * as lib from '../../src/index.js';
+import { GpujsBackend, type GpujsConcreteMode, gpujsBackend } from '../../src/index.js';
+import { defineTrainingTests, defineTrapTests } from '../suites.js';
+import { type HarnessResult, runRegistered } from './harness.js';
 
 const RTOL = 1e-4;
 const ATOL = 1e-5;
@@ -16,7 +26,7 @@ interface Failure {
   kernel: string;
   message: string;
 }
-export interface BrowserResult {
+export interface KernelTableResult {
   mode: string;
   onDevice: boolean;
   passed: string[];
@@ -24,6 +34,16 @@ export interface BrowserResult {
   failed: Failure[];
   cases: number;
   seconds: number;
+}
+
+export interface BrowserResult {
+  mode: string;
+  /** What `navigator.gpu.requestAdapter()` gave (webgpu), for the log. */
+  adapter?: unknown;
+  /** Set when the mode has no device here: why, and the error a read got. */
+  unavailable?: { why: string; readError: { name: string; message: string } | null };
+  kernels?: KernelTableResult;
+  tests?: HarnessResult;
 }
 
 /** Creates tensors on one registry; both registries replay the same random stream per case. */
@@ -175,12 +195,12 @@ interface Out {
   values: number[];
 }
 
-function collect(value: unknown, into: Out[] = []): Out[] {
-  if (Array.isArray(value)) value.forEach((v) => collect(v, into));
+async function collect(value: unknown, into: Out[] = []): Promise<Out[]> {
+  if (Array.isArray(value)) for (const v of value) await collect(v, into);
   else if (value && typeof value === 'object' && 'dataSync' in value) {
     const t = value as Tensor;
-    into.push({ shape: [...t.shape], dtype: t.dtype, values: Array.from(t.dataSync()) });
-  } else if (value && typeof value === 'object') Object.values(value).forEach((v) => collect(v, into));
+    into.push({ shape: [...t.shape], dtype: t.dtype, values: Array.from(await t.data()) });
+  } else if (value && typeof value === 'object') for (const v of Object.values(value)) await collect(v, into);
   return into;
 }
 
@@ -200,7 +220,7 @@ function compare(label: string, got: Out[], want: Out[]): string | null {
     const exact = g.dtype !== 'float32' && g.dtype !== 'float64';
     for (let i = 0; i < w.values.length; i++) {
       const ok = exact ? g.values[i] === w.values[i] : isClose(g.values[i], w.values[i]);
-      if (!ok) return `${label} output ${o}[${i}]: webgl2 ${g.values[i]}, CPU ${w.values[i]}`;
+      if (!ok) return `${label} output ${o}[${i}]: gpujs ${g.values[i]}, CPU ${w.values[i]}`;
     }
   }
   return null;
@@ -213,7 +233,7 @@ function seedOf(label: string): number {
 }
 
 /** MATH.md W2: conv forward (cross-correlation) and all three gradients, exact. */
-function w2(m: Maker): string[] {
+async function w2(m: Maker): Promise<string[]> {
   const problems: string[] = [];
   const X4 = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
   const K2 = [1, 2, 3, 4];
@@ -227,15 +247,15 @@ function w2(m: Maker): string[] {
     ['W2 ∂X', ops.conv2dBackwardInput(G, k, [1, 1, 4, 4]), [1, 2, -1, -2, 3, 6, 1, -4, 1, 8, 8, 0, 3, 4, 0, 0]],
   ];
   for (const [label, t, want] of checks) {
-    const got = Array.from(t.dataSync());
+    const got = Array.from(await t.data());
     if (got.length !== want.length || got.some((v, i) => v !== want[i])) problems.push(`${label}: got [${got}], MATH.md says [${want}]`);
   }
   return problems;
 }
 
-export function run(): BrowserResult {
+async function kernelTable(mode: GpujsConcreteMode): Promise<KernelTableResult> {
   const started = performance.now();
-  const gpu = new Registry().use(gpujsBackend({ mode: 'webgl2' }));
+  const gpu = new Registry().use(gpujsBackend({ mode }));
   gpu.setBackend('gpujs');
   const cpu = new Registry().use(cpuBackend);
   cpu.setBackend('cpu');
@@ -270,10 +290,10 @@ export function run(): BrowserResult {
     try {
       const cm = new Maker(cpu);
       cm.rng = createRandom(seedOf(label));
-      const want = collect(body(cm));
+      const want = await collect(body(cm));
       const gm = new Maker(gpu);
       gm.rng = createRandom(seedOf(label));
-      const got = collect(body(gm));
+      const got = await collect(body(gm));
       const problem = compare(label, got, want);
       if (problem) fail(kernelsOfCase(), problem);
     } catch (e) {
@@ -281,20 +301,72 @@ export function run(): BrowserResult {
     }
   }
   try {
-    for (const problem of w2(new Maker(gpu))) fail(['conv2d'], problem);
+    for (const problem of await w2(new Maker(gpu))) fail(['conv2d'], problem);
   } catch (e) {
     fail(['conv2d'], `W2 threw ${String(e)}`);
   }
   const checked = KERNEL_NAMES.filter((k) => invoked.has(k));
   const passed = checked.filter((k) => !failedKernels.has(k));
-  return { mode: backend.mode, onDevice: backend.onDevice, passed, checked, failed, cases: all.length, seconds: (performance.now() - started) / 1000 };
+  const result = { mode: backend.mode, onDevice: backend.onDevice, passed, checked, failed, cases: all.length, seconds: (performance.now() - started) / 1000 };
+  gpu.removeBackend('gpujs');
+  await backend.whenDisposed();
+  return result;
+}
+
+async function describeAdapter(): Promise<unknown> {
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: Record<string, unknown>; isFallbackAdapter?: boolean } | null> } }).gpu;
+  if (!gpu) return 'navigator.gpu is undefined';
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return null;
+  const info = adapter.info ?? {};
+  return { vendor: info.vendor, architecture: info.architecture, description: info.description, fallback: info.isFallbackAdapter ?? adapter.isFallbackAdapter };
+}
+
+/** The mode cannot run here: the backend still starts (navigator.gpu exists), and its first read says why. */
+async function readError(mode: GpujsConcreteMode): Promise<{ name: string; message: string } | null> {
+  try {
+    const registry = new Registry().use(gpujsBackend({ mode }));
+    registry.setBackend('gpujs');
+    const backend = registry.backend as GpujsBackend;
+    try {
+      await ops.tensor([1, 2, 3], [3], { registry }).data();
+      return null;
+    } finally {
+      registry.removeBackend('gpujs');
+      await backend.whenDisposed();
+    }
+  } catch (e) {
+    return { name: (e as Error).name, message: (e as Error).message };
+  }
+}
+
+async function main(): Promise<BrowserResult> {
+  const mode = (new URLSearchParams(location.search).get('mode') ?? 'webgl2') as GpujsConcreteMode;
+  const result: BrowserResult = { mode };
+  if (mode === 'webgpu') result.adapter = await describeAdapter();
+  const why = await lib.whyUnavailableAsync(mode);
+  if (why !== null) {
+    result.unavailable = { why, readError: await readError(mode) };
+    return result;
+  }
+  result.kernels = await kernelTable(mode);
+  describeBackendConformance(`backend-gpujs ${mode} mode`, gpujsBackend({ mode }), { backendName: 'gpujs', dtypes: ['float32'] });
+  defineTrapTests(mode, lib, 'chromium');
+  defineTrainingTests(mode, lib);
+  result.tests = await runRegistered((done) => {
+    (globalThis as { __progress?: number }).__progress = done;
+  });
+  return result;
 }
 
 (globalThis as { __result?: unknown }).__result = undefined;
 setTimeout(() => {
-  try {
-    (globalThis as { __result?: unknown }).__result = run();
-  } catch (e) {
-    (globalThis as { __result?: unknown }).__result = { fatal: (e as Error)?.stack ?? String(e) };
-  }
+  main().then(
+    (result) => {
+      (globalThis as { __result?: unknown }).__result = result;
+    },
+    (e: unknown) => {
+      (globalThis as { __result?: unknown }).__result = { fatal: (e as Error)?.stack ?? String(e) };
+    },
+  );
 }, 0);
