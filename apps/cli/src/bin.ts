@@ -1,4 +1,4 @@
-import { BackpropError } from '@backprop/tensor';
+import { BackpropError, type Registry } from '@backprop/tensor';
 import { Command, CommanderError } from 'commander';
 import { configureEvaluate } from './commands/evaluate.js';
 import { configureGradcheck } from './commands/gradcheck.js';
@@ -10,8 +10,7 @@ import { CliError, EXIT, oneLine } from './errors.js';
 import { createRegistry } from './setup.js';
 
 /** The `backprop` program. Settings made before `.command()` are inherited by every subcommand. */
-export function buildProgram(): Command {
-  const registry = createRegistry();
+export function buildProgram(registry: Registry = createRegistry()): Command {
   const program = new Command('backprop')
     .description('Train, evaluate and inspect convolutional neural networks on MNIST with Backprop.')
     .version(cliVersion(), '-V, --version', 'print the version')
@@ -68,10 +67,31 @@ async function main(argv: string[]): Promise<void> {
       throw error;
     });
   }
+  const registry = createRegistry();
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(registry).parseAsync(argv);
   } catch (error) {
     process.exitCode = exitCodeFor(error);
+  } finally {
+    await releaseBackends(registry);
+  }
+}
+
+/**
+ * Disposes every backend the command started, so nothing keeps Node running: the gpu.js
+ * webgpu mode holds a Dawn device until its backend is disposed (whenDisposed() resolves
+ * once it is destroyed).
+ */
+async function releaseBackends(registry: Registry): Promise<void> {
+  for (const name of registry.backendNames()) {
+    let backend: { whenDisposed?: () => Promise<void> } | undefined;
+    try {
+      backend = registry.findBackend(name) as typeof backend;
+    } catch {
+      continue;
+    }
+    registry.removeBackend(name);
+    await backend?.whenDisposed?.();
   }
 }
 

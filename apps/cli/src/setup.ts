@@ -51,6 +51,14 @@ async function loadGpujsPlugin(mode: string | undefined): Promise<Plugin> {
     }
     throw new CliError(`cannot load ${GPUJS_PACKAGE}: ${(error as Error).message}`);
   }
+  // WebGPU in Node comes from the `webgpu` package (Dawn): installNodeWebGPU provides navigator.gpu.
+  if (mode === 'webgpu') {
+    try {
+      await gpujs.installNodeWebGPU();
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+  }
   // The backend throws a GpujsModeError naming the mode, why it cannot start, and the modes that can.
   return gpujs.gpujsBackend({ mode: (mode ?? 'auto') as import('@backprop/backend-gpujs').GpujsMode });
 }

@@ -178,4 +178,16 @@ describe('--backend gpujs', () => {
     expect(result.backend).toBe('gpujs');
     expect(result.testAccuracy).toBeGreaterThan(0.1);
   });
+
+  it('trains in the webgpu mode (Dawn in Node: no synchronous readback) and the process exits by itself', async () => {
+    const started = Date.now();
+    const r = await cli('train', '--limit', '128', '--test-limit', '64', '--epochs', '1', '--out', join(tempDir(), 'gpujs-webgpu'), '--backend', 'gpujs', '--gpujs-mode', 'webgpu', '--json');
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.backend).toBe('gpujs');
+    expect(result.testAccuracy).toBeGreaterThan(0.1);
+    // A live WebGPU device kept Node running; the CLI disposes its backends when a command ends.
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
 });

@@ -35,9 +35,9 @@ Examples:
     const { test, source } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit });
     checkFits(test, model.inputShape, 'test data');
     const x = inputsOf(test);
-    const result = model.evaluate(x, labelsOf(test), { loss });
-    const predicted = model.predict(x);
-    const outputs = predicted.dataSync();
+    const result = await model.evaluateAsync(x, labelsOf(test), { loss });
+    const predicted = await model.predictAsync(x);
+    const outputs = await predicted.data();
     predicted.dispose();
     const confusion = confusionMatrix(outputs, test.labels, outputs.length / test.count);
     const accuracy = confusion.reduce((s, row, i) => s + row[i], 0) / test.count;

@@ -51,8 +51,8 @@ Examples:
     const pixels = new Float32Array(images.length * 28 * 28);
     for (let i = 0; i < images.length; i++) pixels.set(await loadDigit(images[i]), i * 28 * 28);
     const head = headOf(model);
-    const out = model.predict({ values: pixels, shape: [images.length, 1, 28, 28] });
-    const values = out.dataSync();
+    const out = await model.predictAsync({ values: pixels, shape: [images.length, 1, 28, 28] });
+    const values = await out.data();
     out.dispose();
     model.dispose();
     const k = values.length / images.length;

@@ -302,9 +302,10 @@ async function train(flags: TrainFlags, cmd: Command, registry: Registry): Promi
   // Test-set evaluation, the final model and the report.
   const testX = inputsOf(data.test);
   const testY = labelsOf(data.test);
-  const evaluation = model.evaluate(testX, testY, { loss: args.loss });
-  const predicted = model.predict(testX);
-  const outputs = predicted.dataSync();
+  // Asynchronous reads: they work on every backend (gpu.js webgpu has no synchronous readback).
+  const evaluation = await model.evaluateAsync(testX, testY, { loss: args.loss });
+  const predicted = await model.predictAsync(testX);
+  const outputs = await predicted.data();
   predicted.dispose();
   const k = outputs.length / data.test.count;
   const confusion = confusionMatrix(outputs, data.test.labels, k);

@@ -37,14 +37,14 @@ function misclassified(input: ReportInput): { images: ReportImage[]; total: numb
 }
 
 /** The first Conv2D layer's kernels (F, C, kh, kw), one normalised PNG per filter and channel. */
-function kernels(model: Sequential): { images: ReportImage[]; note: string; convIndex: number } {
+async function kernels(model: Sequential): Promise<{ images: ReportImage[]; note: string; convIndex: number }> {
   const convIndex = model.layers.findIndex((l) => l.className === 'Conv2D');
   if (convIndex < 0) return { images: [], note: '', convIndex };
   const layer = model.layers[convIndex];
   const kernel = layer.params().find((p) => p.name.endsWith('/kernel'));
   if (!kernel) return { images: [], note: '', convIndex };
   const [f, c, kh, kw] = kernel.value.shape;
-  const values = kernel.value.dataSync();
+  const values = await kernel.value.data();
   const scale = Math.max(1, Math.round(60 / Math.max(kh, kw)));
   const images: ReportImage[] = [];
   for (let i = 0; i < f; i++) {
@@ -57,16 +57,23 @@ function kernels(model: Sequential): { images: ReportImage[]; note: string; conv
 }
 
 /** Runs one test digit through the layers up to the first conv layer and renders each output channel. */
-function featureMaps(model: Sequential, test: ImageSet, convIndex: number): { digit?: ReportImage; maps: ReportImage[] } {
+async function featureMaps(model: Sequential, test: ImageSet, convIndex: number): Promise<{ digit?: ReportImage; maps: ReportImage[] }> {
   if (convIndex < 0 || test.count === 0) return { maps: [] };
   const size = test.rows * test.cols;
   const pixels = test.images.subarray(0, size);
   const registry = model.registry;
-  const { values, shape } = registry.scope(() => {
+  const out = registry.scope(() => {
     let x = registry.makeTensor(pixels, [1, 1, test.rows, test.cols], model.dtype);
     for (let i = 0; i <= convIndex; i++) x = model.layers[i].forward(x, { training: false });
-    return { values: x.dataSync(), shape: [...x.shape] };
+    return x;
   });
+  const shape = [...out.shape];
+  let values: Float32Array | Float64Array;
+  try {
+    values = (await out.data()) as Float32Array | Float64Array; // asynchronous: works on every backend
+  } finally {
+    out.dispose();
+  }
   const [, channels, h, w] = shape;
   const scale = Math.max(1, Math.round(84 / Math.max(h, w)));
   const maps: ReportImage[] = [];
@@ -79,8 +86,8 @@ function featureMaps(model: Sequential, test: ImageSet, convIndex: number): { di
 /** Builds the report and writes it atomically (temporary file + rename). */
 export async function writeReport(file: string, input: ReportInput): Promise<void> {
   const wrong = misclassified(input);
-  const k = kernels(input.model);
-  const maps = featureMaps(input.model, input.test, k.convIndex);
+  const k = await kernels(input.model);
+  const maps = await featureMaps(input.model, input.test, k.convIndex);
   const data: ReportData = {
     title: input.title,
     facts: input.facts,
