@@ -25,9 +25,10 @@ function backendsModule(): string {
   ];
   if (hasGpujs()) {
     // One registry backend per gpu.js mode ('gpujs-webgl2', …), so the page can switch between them.
+    // whyUnavailableAsync asks for a WebGPU adapter: navigator.gpu can exist without one.
     for (const mode of GPUJS_MODES) {
       lines.push(
-        `  { id: 'gpujs-${mode}', label: 'gpu.js ${mode}', gpujs: '${mode}', load: () => import('@backprop/backend-gpujs').then((m) => ({ plugin: m.gpujsBackend({ mode: '${mode}', backendName: 'gpujs-${mode}' }), name: 'gpujs-${mode}' })), available: () => import('@backprop/backend-gpujs').then((m) => m.whyUnavailable('${mode}')) },`,
+        `  { id: 'gpujs-${mode}', label: 'gpu.js ${mode}', gpujs: '${mode}', load: () => import('@backprop/backend-gpujs').then((m) => ({ plugin: m.gpujsBackend({ mode: '${mode}', backendName: 'gpujs-${mode}' }), name: 'gpujs-${mode}' })), available: () => import('@backprop/backend-gpujs').then((m) => m.whyUnavailableAsync('${mode}')) },`,
       );
     }
   }

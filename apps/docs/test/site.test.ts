@@ -11,6 +11,16 @@ const ARTIFACTS = join(docsRoot, 'test-artifacts');
 
 let context: BrowserContext;
 let base: string;
+const BROWSER_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 let closeServer: () => Promise<void>;
 let userDataDir: string;
 const timings: Record<string, number> = {};
@@ -69,16 +79,8 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    // No GPU here: --enable-unsafe-webgpu gives WebGPU SwiftShader's adapter, so the train page trains on webgpu too.
+    args: [...BROWSER_ARGS, '--enable-unsafe-webgpu'],
   });
   timings.setupSeconds = (Date.now() - started) / 1000;
 });
@@ -256,6 +258,10 @@ describe('docs site in chromium', () => {
     );
     expect(all[0].id).toBe('cpu');
     const options = all.filter((o) => !o.disabled).map((o) => o.id);
+    if (all.some((o) => o.id.startsWith('gpujs-'))) {
+      // WebGPU has an adapter (SwiftShader, --enable-unsafe-webgpu) and no synchronous readback: it must train.
+      expect(options, 'every gpu.js mode of the list runs here, webgpu included').toEqual(all.map((o) => o.id));
+    }
     // The CPU backend trains ~1,300 samples/s here; gpu.js runs on SwiftShader (no GPU in CI), so fewer batches.
     const batchesFor = (backend: string): number => Number(process.env.DOCS_TEST_BATCHES ?? (backend === 'cpu' ? 40 : 12));
     const speeds: Record<string, unknown> = {};
@@ -263,12 +269,9 @@ describe('docs site in chromium', () => {
     for (const backend of options) {
       await page.locator('[data-testid="backend-select"]').selectOption(backend);
       await expect.poll(() => status.innerText(), { timeout: 60_000 }).toMatch(/ready on|still on/);
+      // A mode listed as available must start (webgpu included: every read is asynchronous).
       const startError = await page.locator('[data-testid="train-error"]').count();
-      if (startError && backend !== 'cpu') {
-        // A gpu.js mode this browser cannot run (e.g. WebGPU): report it, do not fail.
-        speeds[backend] = { unavailable: await page.locator('[data-testid="train-error"]').innerText() };
-        continue;
-      }
+      expect(startError ? await page.locator('[data-testid="train-error"]').innerText() : null, `${backend} starts`).toBeNull();
       await page.locator('[data-testid="train-reset"]').click();
       await expect.poll(() => status.getAttribute('data-batches')).toBe('0');
       await page.locator('[data-testid="epochs"]').fill('1');
@@ -312,6 +315,30 @@ describe('docs site in chromium', () => {
     await shot(page, 'train');
     expect(problems.errors).toEqual([]);
     await page.close();
+  });
+
+  it('without a WebGPU adapter the train page lists webgpu as unavailable, saying why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backprop-docs-chromium-nogpu-'));
+    const plain = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
+    try {
+      const page = await plain.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+      await page.goto(`${base}/train.html`, { waitUntil: 'networkidle' });
+      await page.waitForSelector('[data-testid="train-demo"][data-ready="true"]', { timeout: 60_000 });
+      const webgpu = await page.locator('[data-testid="backend-select"] option[value="gpujs-webgpu"]').evaluateAll((els) =>
+        els.map((e) => ({ disabled: (e as HTMLOptionElement).disabled, why: (e as HTMLOptionElement).title })),
+      );
+      if (webgpu.length) {
+        expect(webgpu[0].disabled).toBe(true);
+        expect(webgpu[0].why).toMatch(/requestAdapter\(\) returned null: no WebGPU adapter/);
+        timings.webgpuWithoutAdapter = webgpu[0].why as never;
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await plain.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('saves screenshots of the main pages', async () => {
