@@ -2,6 +2,7 @@ import { defineKernel } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import type { ConvGeom } from './im2col.js';
 import { convAlgorithm } from './direct.js';
+import { winogradApplies } from './winograd.js';
 
 type B = CpuBackend;
 
@@ -20,12 +21,23 @@ export function convGeom(
   };
 }
 
-/** Direct convolution wins when the column matrix would be short (small C·kh·kw). */
-function useDirectForward(g: ConvGeom, f: number): boolean {
-  if (convAlgorithm.forward !== 'auto') return convAlgorithm.forward === 'direct';
-  void f;
-  return g.c * g.kh * g.kw <= 128;
+/**
+ * Winograd F(2×2, 3×3) for 3×3 stride-1 convs with enough channels and filters to share
+ * its transforms (x[32,32,13,13] ⊛ k[64,32,3,3]: 40 → 25 ms); direct convolution when the column
+ * matrix would be short (small C·kh·kw); im2col + GEMM otherwise.
+ */
+function forwardAlgorithm(g: ConvGeom, f: number): 'conv2dWinograd' | 'conv2dDirect' | 'conv2dGemm' {
+  const choice = convAlgorithm.forward;
+  if (choice === 'winograd' && winogradApplies(g)) return 'conv2dWinograd';
+  if (choice === 'direct') return 'conv2dDirect';
+  if (choice === 'gemm' || choice === 'winograd') return 'conv2dGemm';
+  if (winogradApplies(g) && g.c >= WINOGRAD_MIN_CHANNELS && f >= WINOGRAD_MIN_FILTERS) return 'conv2dWinograd';
+  return g.c * g.kh * g.kw <= 128 ? 'conv2dDirect' : 'conv2dGemm';
 }
+
+/** Below these the Winograd transforms cost more than the multiplications they save. */
+export const WINOGRAD_MIN_CHANNELS = 8;
+export const WINOGRAD_MIN_FILTERS = 8;
 
 /**
  * Direct convolution or Y_n[F, P] = K[F, CKK] · col_n[CKK, P] per image (im2col + GEMM);
@@ -46,7 +58,7 @@ export const conv2d = defineKernel<'conv2d', B>({
     };
     // Images are independent: threads take shares of the batch (small shares: a share
     // costs only a filter repack, and a worker that is descheduled mid-share stalls less).
-    backend.parallel(useDirectForward(g, f) ? 'conv2dDirect' : 'conv2dGemm', args, n, 2 * o.length * kdim, 8);
+    backend.parallel(forwardAlgorithm(g, f), args, n, 2 * o.length * kdim, 8);
     return out.info;
   },
 });

@@ -20,7 +20,7 @@ import { applyActivation, float32Bits } from './util.js';
  * Which algorithm the conv kernels use: 'auto' (the heuristics in conv2d.ts /
  * conv2dBackwardFilter.ts), 'direct' or 'gemm' (im2col + GEMM). For benchmarks and tests.
  */
-export const convAlgorithm: { forward: 'auto' | 'direct' | 'gemm'; filter: 'auto' | 'direct' | 'gemm' | 'sparse' } = { forward: 'auto', filter: 'auto' };
+export const convAlgorithm: { forward: 'auto' | 'direct' | 'gemm' | 'winograd'; filter: 'auto' | 'direct' | 'gemm' | 'sparse' } = { forward: 'auto', filter: 'auto' };
 
 /**
  * 'auto' takes the sparse filter gradient when at most this fraction of dy is non-zero.
@@ -42,7 +42,7 @@ function paddedDims(g: ConvGeom): { hp: number; wp: number } {
 }
 
 /** Copies image `xOff` into dst as C planes of hp×wp with the image at (ph, pw), zeros elsewhere. */
-function padImage(x: TypedArray, xOff: number, g: ConvGeom, hp: number, wp: number, dst: Float64Array, zeroed: boolean): void {
+export function padImage(x: TypedArray, xOff: number, g: ConvGeom, hp: number, wp: number, dst: Float64Array, zeroed: boolean): void {
   const { c: cn, h, w, ph, pw } = g;
   if (!zeroed) dst.fill(0, 0, cn * hp * wp);
   for (let c = 0; c < cn; c++) {

@@ -16,6 +16,7 @@ import type { FusedActivation, TypedArray } from '@backprop/tensor';
 import { gemmBlock, macroKernel, MR, NR, packA, packB, roundUp } from '../kernels/gemm.js';
 import { type ConvGeom, col2im, im2colPackedB, im2colTPackedB } from '../kernels/im2col.js';
 import { conv2dBackwardFilterSparse, conv2dDirect } from '../kernels/direct.js';
+import { conv2dWinograd } from '../kernels/winograd.js';
 import { applyActivation } from '../kernels/util.js';
 
 /** Per-thread Float64 scratch (the backend on the main thread, a local cache in a worker). */
@@ -59,6 +60,12 @@ export interface ConvArgs {
 export function conv2dDirectJob(s: JobScratch, a: ConvArgs, chunk: number, chunks: number): void {
   const [i0, i1] = share(a.n, chunk, chunks);
   if (i1 > i0) conv2dDirect(s, a.x, a.k, a.bias, a.n, a.f, a.g, a.o, a.activation, a.alpha, i0, i1);
+}
+
+/** Winograd F(2×2, 3×3) convolution of this share's images. */
+export function conv2dWinogradJob(s: JobScratch, a: ConvArgs, chunk: number, chunks: number): void {
+  const [i0, i1] = share(a.n, chunk, chunks);
+  if (i1 > i0) conv2dWinograd(s, a.x, a.k, a.bias, a.n, a.f, a.g, a.o, a.activation, a.alpha, i0, i1);
 }
 
 /**
@@ -177,6 +184,7 @@ export const jobs = {
   gemm: gemmJob,
   conv2dDirect: conv2dDirectJob,
   conv2dGemm: conv2dGemmJob,
+  conv2dWinograd: conv2dWinogradJob,
   convFilterGemm: convFilterGemmJob,
   convFilterSparse: convFilterSparseJob,
   convInput: convInputJob,
