@@ -67,3 +67,28 @@ describe('nonZeroFraction (picks the sparse filter gradient)', () => {
     expect(nonZeroFraction(dense, 0.4)).toBeGreaterThan(0.4);
   });
 });
+
+describe('sparse filter gradient and non-finite inputs', () => {
+  afterEach(() => {
+    convAlgorithm.filter = 'auto';
+  });
+  it('a NaN or Inf in x still reaches ∂K where dy is 0 (0·NaN = NaN), as in the GEMM path: the sparse kernel is not used', () => {
+    const r = makeRegistry();
+    for (const bad of [NaN, Infinity]) {
+      const xv = rand(2 * 1 * 8 * 8, 61);
+      xv[8 * 3 + 3] = bad;
+      const x = t(r, xv, [2, 1, 8, 8], 'float32');
+      // 90 % zeros, and zero wherever a window reads the bad pixel.
+      const dyv = rand(2 * 2 * 6 * 6, 62).map((v, i) => (i % 10 === 0 && i >= 72 ? v : 0));
+      const dy = t(r, dyv, [2, 2, 6, 6], 'float32');
+      const run = (alg: 'auto' | 'gemm') => {
+        convAlgorithm.filter = alg;
+        return Array.from(conv2dBackwardFilter(x, dy, [2, 1, 3, 3], { strides: 1, pad: 0 }).dataSync());
+      };
+      const gemm = run('gemm');
+      expect(gemm.some((v) => Number.isNaN(v)), `${bad} times a zero gradient is NaN`).toBe(true);
+      expect(run('auto')).toEqual(gemm);
+    }
+  });
+});
+

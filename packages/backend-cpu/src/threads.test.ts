@@ -6,8 +6,9 @@ import {
   type DataType, type Tensor,
 } from '@backprop/tensor';
 import { describeBackendConformance } from '@backprop/tensor/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CpuBackend } from './backend.js';
+import { convAlgorithm } from './kernels/direct.js';
 import { cpuBackend, cpuBackendWithThreads } from './plugin.js';
 import { rand } from './testUtil.js';
 import { CLAIM, CONTROL_INTS, DONE, WAKE } from './threads/pool.js';
@@ -34,6 +35,11 @@ describe('threads=2 gives bit-identical results above the threshold', () => {
   const backend = multi.setBackend('cpu') as CpuBackend;
   afterAll(() => multi.removeBackend('cpu'));
 
+  afterEach(() => {
+    convAlgorithm.forward = 'auto';
+    convAlgorithm.filter = 'auto';
+  });
+
   it('has a worker', () => expect(backend.threads).toBe(2));
 
   const both = (values: Float64Array, shape: number[], dtype: DataType): [Tensor, Tensor] => [
@@ -57,18 +63,25 @@ describe('threads=2 gives bit-identical results above the threshold', () => {
       });
     }
 
-    // The paper's conv, Model B's two convs (GEMM forward path) and a strided padded one.
+    // The paper's conv, Model B-like convs and a strided padded one, through every forward
+    // and filter-gradient algorithm (each picks its own split: images, filters or columns).
     const convs: [number[], number[], number, number][] = [
       [[32, 1, 28, 28], [8, 1, 5, 5], 1, 0], [[32, 8, 12, 12], [32, 8, 3, 3], 1, 1],
       [[32, 32, 6, 6], [64, 32, 3, 3], 1, 1], [[9, 3, 17, 15], [6, 3, 4, 3], 2, 1],
     ];
     for (const [xs, ks, stride, pad] of convs) {
-      it(`conv2d and its gradients x[${xs}] k[${ks}] s${stride} p${pad} ${dtype}`, () => {
+      it(`conv2d and its gradients x[${xs}] k[${ks}] s${stride} p${pad} ${dtype}, every algorithm`, () => {
         const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
         const [x1, x2] = both(rand(size(xs), 4), xs, dtype);
         const [k1, k2] = both(rand(size(ks), 5), ks, dtype);
         const [b1, b2] = both(rand(ks[0], 6), [ks[0]], dtype);
         const g = { strides: stride, pad, activation: 'relu' as const };
+        for (const forward of ['direct', 'gemm', 'winograd'] as const) {
+          convAlgorithm.forward = forward;
+          const f1 = conv2d(x1, k1, { ...g, bias: b1 }), f2 = conv2d(x2, k2, { ...g, bias: b2 });
+          bitsEqual(f2.dataSync(), f1.dataSync(), `conv2d (${forward})`);
+        }
+        convAlgorithm.forward = 'auto';
         const y1 = conv2d(x1, k1, { ...g, bias: b1 }), y2 = conv2d(x2, k2, { ...g, bias: b2 });
         bitsEqual(y2.dataSync(), y1.dataSync(), 'conv2d');
         const [d1, d2] = both(rand(y1.size, 7), [...y1.shape], dtype);
@@ -79,9 +92,13 @@ describe('threads=2 gives bit-identical results above the threshold', () => {
         // Mostly zeros, as behind max pooling + ReLU: the sparse filter-gradient kernel.
         const sparse = rand(y1.size, 8).map((v, i) => (i % 5 === 0 || v > 0.6 ? v : 0));
         const [s1, s2] = both(sparse, [...y1.shape], dtype);
-        bitsEqual(
-          conv2dBackwardFilter(x2, s2, ks, geo).dataSync(), conv2dBackwardFilter(x1, s1, ks, geo).dataSync(), 'sparse filter gradient',
-        );
+        for (const filter of ['sparse', 'gemm', 'auto'] as const) {
+          convAlgorithm.filter = filter;
+          bitsEqual(
+            conv2dBackwardFilter(x2, s2, ks, geo).dataSync(), conv2dBackwardFilter(x1, s1, ks, geo).dataSync(), `filter gradient of a sparse dy (${filter})`,
+          );
+        }
+        convAlgorithm.filter = 'auto';
         bitsEqual(
           conv2dBackwardInput(d2, k2, xs, geo).dataSync(), conv2dBackwardInput(d1, k1, xs, geo).dataSync(), 'input gradient',
         );

@@ -1,6 +1,8 @@
 import { conv2d, type DataType, type FusedActivation } from '@backprop/tensor';
 import { afterEach, describe, expect, it } from 'vitest';
+import { forwardAlgorithm } from './kernels/conv2d.js';
 import { convAlgorithm } from './kernels/direct.js';
+import type { ConvGeom } from './kernels/im2col.js';
 import { expectClose, makeRegistry, rand, t } from './testUtil.js';
 
 /** Winograd F(2×2, 3×3) must agree with im2col + GEMM on every 3×3 stride-1 geometry. */
@@ -40,23 +42,51 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
     }
   }
 
-  it("'auto' takes Winograd for 3×3 stride 1 with ≥ 8 channels and filters, not below or at stride 2", () => {
+  it('several column blocks per call and an image with more tiles than a block (batch 20 at 12×12, 40×37)', () => {
     const r = makeRegistry();
-    const pick = (xs: number[], ks: number[], strides: number) => {
-      const x = t(r, rand(size(xs), 31), xs), k = t(r, rand(size(ks), 32), ks);
-      const run = (alg: 'auto' | 'gemm' | 'winograd' | 'direct') => {
+    for (const [xs, ks] of [[[20, 8, 12, 12], [8, 8, 3, 3]], [[2, 8, 40, 37], [9, 8, 3, 3]]]) {
+      const x = t(r, rand(size(xs), 41), xs, 'float64'), k = t(r, rand(size(ks), 42), ks, 'float64');
+      const run = (alg: 'gemm' | 'winograd') => {
         convAlgorithm.forward = alg;
-        return Array.from(conv2d(x, k, { strides, pad: 1 }).dataSync());
+        return conv2d(x, k, { strides: 1, pad: 1 }).dataSync();
       };
-      // float64 sums in a different order differ in the last bits, which tells the paths apart.
-      const auto = run('auto');
-      if (auto.join() === run('winograd').join() && auto.join() !== run('gemm').join()) return 'winograd';
-      return auto.join() === run('gemm').join() || auto.join() === run('direct').join() ? 'other' : 'unknown';
+      expectClose(run('winograd'), run('gemm'), 1e-12);
+    }
+  });
+
+  it('non-finite inputs propagate as in the direct sum (Inf stays Inf, not Inf − Inf = NaN): Winograd is not used', () => {
+    const r = makeRegistry();
+    const xs = [1, 8, 6, 6], ks = [8, 8, 3, 3];
+    const values = rand(size(xs), 51);
+    values[2 * 36 + 14] = Infinity;
+    values[5 * 36 + 30] = NaN;
+    const x = t(r, values, xs, 'float32'), k = t(r, rand(size(ks), 52), ks, 'float32');
+    const run = (alg: 'auto' | 'gemm' | 'winograd') => {
+      convAlgorithm.forward = alg;
+      return Array.from(conv2d(x, k, { strides: 1, pad: 1 }).dataSync());
     };
-    expect(pick([2, 8, 9, 9], [8, 8, 3, 3], 1)).toBe('winograd');
-    expect(pick([2, 32, 11, 11], [64, 32, 3, 3], 1)).toBe('winograd');
-    expect(pick([2, 4, 9, 9], [8, 4, 3, 3], 1)).toBe('other');
-    expect(pick([2, 8, 9, 9], [4, 8, 3, 3], 1)).toBe('other');
-    expect(pick([2, 8, 9, 9], [8, 8, 3, 3], 2)).toBe('other');
+    const gemm = run('gemm');
+    expect(gemm.some((v) => v === Infinity || v === -Infinity), 'the Inf reaches some outputs').toBe(true);
+    expect(run('auto')).toEqual(gemm);
+    expect(run('winograd')).toEqual(gemm);
+  });
+
+  it("'auto' picks Winograd for 3×3 stride 1 with ≥ 8 channels and filters on outputs ≥ 2×2, finite inputs", () => {
+    const geom = (c: number, h: number, strides = 1, pad = 1, k = 3): ConvGeom => ({
+      c, h, w: h, kh: k, kw: k, sh: strides, sw: strides, ph: pad, pw: pad,
+      ho: Math.floor((h + 2 * pad - k) / strides) + 1, wo: Math.floor((h + 2 * pad - k) / strides) + 1,
+    });
+    const finite = new Float32Array([1, 2]), infinite = new Float32Array([1, Infinity]), nan = new Float32Array([NaN]);
+    expect(forwardAlgorithm(geom(8, 9), 8, finite, finite)).toBe('conv2dWinograd');
+    expect(forwardAlgorithm(geom(32, 13, 1, 0), 64, finite, finite)).toBe('conv2dWinograd');
+    expect(forwardAlgorithm(geom(16, 5, 1, 0), 16, finite, finite), '3×3 output').toBe('conv2dWinograd');
+    expect(forwardAlgorithm(geom(16, 3, 1, 0), 16, finite, finite), '1×1 output (C·9 > 128)').toBe('conv2dGemm');
+    expect(forwardAlgorithm(geom(4, 9), 8, finite, finite), 'C = 4').toBe('conv2dDirect');
+    expect(forwardAlgorithm(geom(8, 9), 4, finite, finite), 'F = 4').toBe('conv2dDirect');
+    expect(forwardAlgorithm(geom(8, 9, 2), 8, finite, finite), 'stride 2').toBe('conv2dDirect');
+    expect(forwardAlgorithm(geom(32, 9, 1, 2, 5), 8, finite, finite), '5×5').toBe('conv2dGemm');
+    expect(forwardAlgorithm(geom(8, 9), 8, infinite, finite), 'Inf in x').toBe('conv2dDirect');
+    expect(forwardAlgorithm(geom(8, 9), 8, finite, nan), 'NaN in the filter').toBe('conv2dDirect');
+    expect(forwardAlgorithm(geom(64, 9), 8, infinite, finite), 'wide, Inf in x').toBe('conv2dGemm');
   });
 });

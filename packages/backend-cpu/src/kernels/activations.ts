@@ -1,6 +1,6 @@
 import { defineKernel } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
-import { applyActivation, reluBackwardInto, reluInto } from './util.js';
+import { applyActivation, leakyReluInto, reluBackwardInto, reluInto } from './util.js';
 
 type B = CpuBackend;
 
@@ -32,11 +32,7 @@ export const leakyRelu = defineKernel<'leakyRelu', B>({
     const v = backend.values(x);
     const out = backend.makeOutput(x.shape, x.dtype);
     const o = out.values;
-    const slope = [alpha, 1];
-    for (let i = 0; i < o.length; i++) {
-      const t = v[i];
-      o[i] = t * slope[+(t > 0)];
-    }
+    leakyReluInto(v, o, 0, o.length, alpha);
     return out.info;
   },
 });

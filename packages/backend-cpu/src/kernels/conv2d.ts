@@ -1,7 +1,8 @@
-import { defineKernel } from '@backprop/tensor';
+import { defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import type { ConvGeom } from './im2col.js';
 import { convAlgorithm } from './direct.js';
+import { allFinite } from './util.js';
 import { winogradApplies } from './winograd.js';
 
 type B = CpuBackend;
@@ -23,15 +24,20 @@ export function convGeom(
 
 /**
  * Winograd F(2×2, 3×3) for 3×3 stride-1 convs with enough channels and filters to share
- * its transforms (x[32,32,13,13] ⊛ k[64,32,3,3]: 40 → 25 ms); direct convolution when the column
- * matrix would be short (small C·kh·kw); im2col + GEMM otherwise.
+ * its transforms and outputs big enough that the 2×2 tiles waste little (x[32,32,13,13] ⊛
+ * k[64,32,3,3]: 40 → 25 ms), on finite inputs only (its transforms add and subtract, so
+ * an Inf would become Inf − Inf = NaN); direct convolution when the column matrix would
+ * be short (small C·kh·kw); im2col + GEMM otherwise.
  */
-function forwardAlgorithm(g: ConvGeom, f: number): 'conv2dWinograd' | 'conv2dDirect' | 'conv2dGemm' {
+export function forwardAlgorithm(
+  g: ConvGeom, f: number, x: TypedArray, filter: TypedArray,
+): 'conv2dWinograd' | 'conv2dDirect' | 'conv2dGemm' {
   const choice = convAlgorithm.forward;
-  if (choice === 'winograd' && winogradApplies(g)) return 'conv2dWinograd';
   if (choice === 'direct') return 'conv2dDirect';
-  if (choice === 'gemm' || choice === 'winograd') return 'conv2dGemm';
-  if (winogradApplies(g) && g.c >= WINOGRAD_MIN_CHANNELS && f >= WINOGRAD_MIN_FILTERS) return 'conv2dWinograd';
+  if (choice === 'gemm') return 'conv2dGemm';
+  const winograd = winogradApplies(g) && allFinite(x) && allFinite(filter);
+  if (choice === 'winograd') return winograd ? 'conv2dWinograd' : 'conv2dGemm';
+  if (winograd && g.c >= WINOGRAD_MIN_CHANNELS && f >= WINOGRAD_MIN_FILTERS && winogradSaves(g)) return 'conv2dWinograd';
   return g.c * g.kh * g.kw <= 128 ? 'conv2dDirect' : 'conv2dGemm';
 }
 
@@ -40,8 +46,18 @@ export const WINOGRAD_MIN_CHANNELS = 8;
 export const WINOGRAD_MIN_FILTERS = 8;
 
 /**
- * Direct convolution or Y_n[F, P] = K[F, CKK] · col_n[CKK, P] per image (im2col + GEMM);
- * the loops are in threads/jobs.ts (conv2dDirectJob, conv2dGemmJob).
+ * 16 products per 2×2 tile (tiles hang past odd edges) against 9 per output. Measured at
+ * C = F = 16: a 3×3 output (ratio 0.79) still gains (0.56 → 0.46 ms); a 1×1 output (1.78)
+ * cannot.
+ */
+function winogradSaves(g: ConvGeom): boolean {
+  return 16 * Math.ceil(g.ho / 2) * Math.ceil(g.wo / 2) <= 0.8 * 9 * g.ho * g.wo;
+}
+
+/**
+ * Winograd, direct convolution, or Y_n[F, P] = K[F, CKK] · col_n[CKK, P] per image (im2col
+ * + GEMM), as forwardAlgorithm picks; the loops are in threads/jobs.ts (conv2dWinogradJob,
+ * conv2dDirectJob, conv2dGemmJob).
  */
 export const conv2d = defineKernel<'conv2d', B>({
   kernelName: 'conv2d', backendName: 'cpu',
@@ -58,7 +74,7 @@ export const conv2d = defineKernel<'conv2d', B>({
     };
     // Images are independent: threads take shares of the batch (small shares: a share
     // costs only a filter repack, and a worker that is descheduled mid-share stalls less).
-    backend.parallel(forwardAlgorithm(g, f), args, n, 2 * o.length * kdim, 8);
+    backend.parallel(forwardAlgorithm(g, f, args.x, args.k), args, n, 2 * o.length * kdim, 8);
     return out.info;
   },
 });

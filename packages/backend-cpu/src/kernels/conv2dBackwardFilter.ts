@@ -3,14 +3,18 @@ import type { CpuBackend } from '../backend.js';
 import { MR, NR, roundUp } from './gemm.js';
 import { convGeom } from './conv2d.js';
 import { conv2dBackwardFilterDirect, convAlgorithm, nonZeroFraction, SPARSE_FILTER_MAX_DENSITY } from './direct.js';
+import { allFinite } from './util.js';
 
 type B = CpuBackend;
 
-/** Sparse path: 'sparse' forced, or 'auto' and dy mostly zeros (behind max pooling + ReLU). */
-function useSparse(dy: TypedArray): boolean {
-  if (convAlgorithm.filter === 'sparse') return true;
-  if (convAlgorithm.filter !== 'auto') return false;
-  return nonZeroFraction(dy, SPARSE_FILTER_MAX_DENSITY) <= SPARSE_FILTER_MAX_DENSITY;
+/**
+ * The sparse path: 'sparse' forced, or 'auto' and dy mostly zeros (behind max pooling +
+ * ReLU). Never with a non-finite x: skipping dy's zeros would drop 0·NaN and 0·Inf terms.
+ */
+function useSparse(x: TypedArray, dy: TypedArray): boolean {
+  if (convAlgorithm.filter !== 'sparse' && convAlgorithm.filter !== 'auto') return false;
+  if (convAlgorithm.filter === 'auto' && nonZeroFraction(dy, SPARSE_FILTER_MAX_DENSITY) > SPARSE_FILTER_MAX_DENSITY) return false;
+  return allFinite(x);
 }
 
 /**
@@ -35,15 +39,15 @@ export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
     const fp = roundUp(f, MR), kp = roundUp(kdim, NR);
     const cbuf = backend.scratch('convBF.c', fp * kp);
     cbuf.fill(0, 0, fp * kp);
-    const dyv = backend.values(dy);
-    if (np > 0 && n > 0 && kdim > 0 && useSparse(dyv)) {
+    const xv = backend.values(x), dyv = backend.values(dy);
+    if (np > 0 && n > 0 && kdim > 0 && useSparse(xv, dyv)) {
       // Filters are independent here: threads take shares of them.
-      const args = { x: backend.values(x), dy: dyv, n, f, g, c: cbuf, ldc: kp };
+      const args = { x: xv, dy: dyv, n, f, g, c: cbuf, ldc: kp };
       backend.parallel('convFilterSparse', args, f, 2 * f * kdim * np * n * SPARSE_FILTER_MAX_DENSITY, 1);
     } else if (np > 0 && n > 0 && kdim > 0) {
       // The batch is summed over, so threads split the CKK columns instead (one share
       // each: every share re-packs each image's dy).
-      const args = { x: backend.values(x), dy: dyv, n, f, g, c: cbuf, ldc: kp };
+      const args = { x: xv, dy: dyv, n, f, g, c: cbuf, ldc: kp };
       backend.parallel('convFilterGemm', args, kp / NR, 2 * f * kdim * np * n, 1);
     }
     const o = out.values;

@@ -47,6 +47,27 @@ export function reluBackwardInto(g: TypedArray, v: TypedArray, o: TypedArray): v
   for (let i = 0; i < n; i++) o[i] = v[i] > 0 ? g[i] : 0;
 }
 
+/**
+ * Whether every value is finite: x·0 is ±0 for a finite x and NaN for ±Infinity or NaN,
+ * so one sum answers without a branch per element. The sparse filter gradient and the
+ * Winograd transforms would change how non-finite inputs propagate (a skipped 0·NaN, an
+ * Inf − Inf), so they run only on finite inputs.
+ */
+export function allFinite(v: TypedArray): boolean {
+  let z = 0;
+  for (let i = 0; i < v.length; i++) z += v[i] * 0;
+  return z === 0;
+}
+
+/** o = x > 0 ? x : αx over [start, end) (o may be v); picking the slope by index avoids a mispredicted branch. */
+export function leakyReluInto(v: TypedArray, o: TypedArray, start: number, end: number, alpha: number): void {
+  const slope = [alpha, 1];
+  for (let i = start; i < end; i++) {
+    const t = v[i];
+    o[i] = t * slope[+(t > 0)];
+  }
+}
+
 /** Applies a fused activation in place over out[start, end). */
 export function applyActivation(out: TypedArray, start: number, end: number, activation: FusedActivation, alpha: number): void {
   switch (activation) {
@@ -55,15 +76,9 @@ export function applyActivation(out: TypedArray, start: number, end: number, act
     case 'relu':
       reluInto(out, out, start, end);
       return;
-    case 'leakyRelu': {
-      // slope[1] = 1 leaves v exact; picking by index avoids a mispredicted branch.
-      const slope = [alpha, 1];
-      for (let i = start; i < end; i++) {
-        const v = out[i];
-        out[i] = v * slope[+(v > 0)];
-      }
+    case 'leakyRelu':
+      leakyReluInto(out, out, start, end, alpha);
       return;
-    }
     case 'sigmoid':
       for (let i = start; i < end; i++) {
         const v = out[i];

@@ -10,8 +10,10 @@
  * and channel pair instead of 36: 1.9× fewer for Model B's second conv (11×11 output). The
  * transforms are additions only and are shared across filters (input) or channels (output),
  * so the kernel is worth it when C and F are both large enough (conv2d.ts decides).
- * Like the cross-correlation it computes, it accumulates in Float64; float32 results differ
- * from the direct sum by rounding only (the transforms use 0, ±1 and ±½).
+ * Like the other paths it accumulates in Float64; results differ from the direct sum by
+ * rounding only (the transforms use 0, ±1 and ±½), for finite inputs: ±Infinity would
+ * meet its own negation in the transforms and give NaN, so conv2d.ts does not use this
+ * kernel when x or the filter holds a non-finite value.
  */
 import type { FusedActivation, TypedArray } from '@backprop/tensor';
 import { padImage } from './direct.js';
@@ -29,7 +31,10 @@ export function winogradApplies(g: ConvGeom): boolean {
   return g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.ho > 0 && g.wo > 0;
 }
 
-/** Tiles per GEMM column block: enough columns to keep the GEMMs efficient, small enough for L2. */
+/**
+ * Images per GEMM column block: about this many tiles, enough columns to keep the GEMMs
+ * efficient (an image with more tiles than this makes a block on its own).
+ */
 const TILES_PER_BLOCK = 256;
 
 /** U[ξ][f][c] = (G g Gᵀ)[ξ] for every filter f and channel c. */
@@ -69,7 +74,6 @@ export function conv2dWinograd(
   n: number, f: number, g: ConvGeom, o: TypedArray, activation: FusedActivation, alpha: number,
   img0 = 0, img1 = n,
 ): void {
-  void n;
   const { c, ho, wo } = g;
   const th = Math.ceil(ho / 2), tw = Math.ceil(wo / 2);
   const tilesPerImage = th * tw;
