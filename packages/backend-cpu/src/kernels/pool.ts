@@ -55,7 +55,18 @@ function orderKey(u: number): number {
   return ((k + ((k >> 31) & 1)) & ~isNaN) | (0x7fffffff & isNaN);
 }
 
-/** maxPool over 2×2 windows of float32 planes, writing the max's bits (first max, NaN wins). */
+/** Index of the first maximum of the 2×2 window at s (row length w) of float32 bits `vb`. */
+function firstMaxAt2x2(vb: Int32Array, s: number, w: number): number {
+  let best = orderKey(vb[s]), at = s;
+  let key = orderKey(vb[s + 1]), take = -(key > best);
+  best ^= (best ^ key) & take; at ^= (at ^ (s + 1)) & take;
+  key = orderKey(vb[s + w]); take = -(key > best);
+  best ^= (best ^ key) & take; at ^= (at ^ (s + w)) & take;
+  key = orderKey(vb[s + w + 1]); take = -(key > best);
+  return at ^ ((at ^ (s + w + 1)) & take);
+}
+
+/** maxPool over 2×2 windows of float32 planes, copying the max's bits (first max, NaN wins). */
 function maxPool2x2Float32(v: Float32Array, o: Float32Array, d: PoolDims): void {
   const vb = float32Bits(v), ob = float32Bits(o);
   const { h, w, sh, sw, ho, wo } = d;
@@ -64,16 +75,7 @@ function maxPool2x2Float32(v: Float32Array, o: Float32Array, d: PoolDims): void 
     const base = p * h * w;
     for (let i = 0; i < ho; i++) {
       let s = base + i * sh * w;
-      for (let j = 0; j < wo; j++, s += sw) {
-        let bits = vb[s], best = orderKey(bits);
-        let u = vb[s + 1], key = orderKey(u), take = -(key > best);
-        best ^= (best ^ key) & take; bits ^= (bits ^ u) & take;
-        u = vb[s + w]; key = orderKey(u); take = -(key > best);
-        best ^= (best ^ key) & take; bits ^= (bits ^ u) & take;
-        u = vb[s + w + 1]; key = orderKey(u); take = -(key > best);
-        bits ^= (bits ^ u) & take;
-        ob[oi++] = bits;
-      }
+      for (let j = 0; j < wo; j++, s += sw) ob[oi++] = vb[firstMaxAt2x2(vb, s, w)];
     }
   }
 }
@@ -87,16 +89,7 @@ function maxPool2x2BackwardFloat32(v: Float32Array, g: Float32Array | Float64Arr
     const base = p * h * w;
     for (let i = 0; i < ho; i++) {
       let s = base + i * sh * w;
-      for (let j = 0; j < wo; j++, s += sw) {
-        let best = orderKey(vb[s]), at = s;
-        let key = orderKey(vb[s + 1]), take = -(key > best);
-        best ^= (best ^ key) & take; at ^= (at ^ (s + 1)) & take;
-        key = orderKey(vb[s + w]); take = -(key > best);
-        best ^= (best ^ key) & take; at ^= (at ^ (s + w)) & take;
-        key = orderKey(vb[s + w + 1]); take = -(key > best);
-        at ^= (at ^ (s + w + 1)) & take;
-        o[at] += g[gi++];
-      }
+      for (let j = 0; j < wo; j++, s += sw) o[firstMaxAt2x2(vb, s, w)] += g[gi++];
     }
   }
 }
@@ -164,36 +157,9 @@ export const maxPoolBackward = defineKernel<'maxPoolBackward', B>({
     const out = backend.makeZeroOutput(x.shape, x.dtype);
     const o = out.values;
     let gi = 0;
-    const { h, w, sh, sw, ho, wo } = d;
+    const { h, w, ho, wo } = d;
     if (d.kh === 2 && d.kw === 2 && v instanceof Float32Array && o instanceof Float32Array && !(g instanceof Int32Array)) {
       maxPool2x2BackwardFloat32(v, g, o, d);
-      return out.info;
-    }
-    if (d.kh === 2 && d.kw === 2) {
-      // argMaxWindow unrolled for the common 2×2 window (same first-max / first-NaN rule).
-      for (let p = 0; p < d.planes; p++) {
-        const base = p * h * w;
-        for (let i = 0; i < ho; i++) {
-          let s = base + i * sh * w;
-          for (let j = 0; j < wo; j++, s += sw) {
-            let m = v[s];
-            let at = s;
-            if (m === m) {
-              const a1 = v[s + 1];
-              if (a1 > m || a1 !== a1) { m = a1; at = s + 1; }
-            }
-            if (m === m) {
-              const a2 = v[s + w];
-              if (a2 > m || a2 !== a2) { m = a2; at = s + w; }
-            }
-            if (m === m) {
-              const a3 = v[s + w + 1];
-              if (a3 > m || a3 !== a3) at = s + w + 1;
-            }
-            o[at] += g[gi++];
-          }
-        }
-      }
       return out.info;
     }
     for (let p = 0; p < d.planes; p++) {
