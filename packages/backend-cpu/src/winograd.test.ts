@@ -1,4 +1,4 @@
-import { conv2d, type DataType, type FusedActivation } from '@backprop/tensor';
+import { conv2d, conv2dBackwardInput, type DataType, type FusedActivation } from '@backprop/tensor';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forwardAlgorithm } from './kernels/conv2d.js';
 import { convAlgorithm } from './kernels/direct.js';
@@ -88,5 +88,54 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
     expect(forwardAlgorithm(geom(8, 9), 8, infinite, finite), 'Inf in x').toBe('conv2dDirect');
     expect(forwardAlgorithm(geom(8, 9), 8, finite, nan), 'NaN in the filter').toBe('conv2dDirect');
     expect(forwardAlgorithm(geom(64, 9), 8, infinite, finite), 'wide, Inf in x').toBe('conv2dGemm');
+  });
+});
+
+/** The input gradient of 3×3 stride-1 convs as a Winograd forward conv on the flipped kernel. */
+describe('Winograd input gradient vs GEMM + col2im', () => {
+  afterEach(() => {
+    convAlgorithm.input = 'auto';
+  });
+  const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+  const cases: { x: number[]; k: number[]; p: number }[] = [
+    { x: [2, 8, 13, 13], k: [16, 8, 3, 3], p: 0 },
+    { x: [1, 8, 6, 6], k: [8, 8, 3, 3], p: 1 },
+    { x: [3, 9, 5, 10], k: [9, 9, 3, 3], p: 2 },
+    { x: [2, 3, 7, 4], k: [5, 3, 3, 3], p: 0 },
+    { x: [1, 2, 3, 3], k: [2, 2, 3, 3], p: 0 },
+    { x: [2, 4, 6, 6], k: [3, 4, 3, 3], p: 3 }, // pad > 2: stays on GEMM + col2im
+  ];
+  for (const dtype of ['float64', 'float32'] as DataType[]) {
+    for (const c of cases) {
+      it(`${dtype} x[${c.x}] k[${c.k}] pad ${c.p}`, () => {
+        const r = makeRegistry();
+        const ho = c.x[2] + 2 * c.p - 2, wo = c.x[3] + 2 * c.p - 2;
+        const dy = t(r, rand(c.x[0] * c.k[0] * ho * wo, 71), [c.x[0], c.k[0], ho, wo], dtype);
+        const k = t(r, rand(size(c.k), 72), c.k, dtype);
+        const run = (alg: 'gemm' | 'winograd' | 'auto') => {
+          convAlgorithm.input = alg;
+          return conv2dBackwardInput(dy, k, c.x, { strides: 1, pad: c.p }).dataSync();
+        };
+        const gemm = run('gemm');
+        expectClose(run('winograd'), gemm, dtype === 'float32' ? 1e-5 : 1e-12);
+        expectClose(run('auto'), gemm, dtype === 'float32' ? 1e-5 : 1e-12);
+      });
+    }
+  }
+
+  it('a NaN or Inf in dy propagates as through GEMM + col2im (Winograd is not used)', () => {
+    const r = makeRegistry();
+    const values = rand(1 * 8 * 6 * 6, 81);
+    values[3 * 36 + 14] = Infinity;
+    values[6 * 36 + 2] = NaN;
+    const dy = t(r, values, [1, 8, 6, 6], 'float32'), k = t(r, rand(8 * 8 * 9, 82), [8, 8, 3, 3], 'float32');
+    const run = (alg: 'gemm' | 'winograd' | 'auto') => {
+      convAlgorithm.input = alg;
+      return Array.from(conv2dBackwardInput(dy, k, [1, 8, 6, 6], { strides: 1, pad: 1 }).dataSync());
+    };
+    const gemm = run('gemm');
+    expect(gemm.some((v) => v === Infinity || v === -Infinity)).toBe(true);
+    expect(run('auto')).toEqual(gemm);
+    expect(run('winograd')).toEqual(gemm);
   });
 });

@@ -3,7 +3,7 @@ import type { CpuBackend } from '../backend.js';
 import type { ConvGeom } from './im2col.js';
 import { convAlgorithm } from './direct.js';
 import { allFinite } from './util.js';
-import { winogradApplies } from './winograd.js';
+import { WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradApplies, winogradSaves } from './winograd.js';
 
 type B = CpuBackend;
 
@@ -39,19 +39,6 @@ export function forwardAlgorithm(
   if (choice === 'winograd') return winograd ? 'conv2dWinograd' : 'conv2dGemm';
   if (winograd && g.c >= WINOGRAD_MIN_CHANNELS && f >= WINOGRAD_MIN_FILTERS && winogradSaves(g)) return 'conv2dWinograd';
   return g.c * g.kh * g.kw <= 128 ? 'conv2dDirect' : 'conv2dGemm';
-}
-
-/** Below these the Winograd transforms cost more than the multiplications they save. */
-export const WINOGRAD_MIN_CHANNELS = 8;
-export const WINOGRAD_MIN_FILTERS = 8;
-
-/**
- * 16 products per 2×2 tile (tiles hang past odd edges) against 9 per output. Measured at
- * C = F = 16: a 3×3 output (ratio 0.79) still gains (0.56 → 0.46 ms); a 1×1 output (1.78)
- * cannot.
- */
-function winogradSaves(g: ConvGeom): boolean {
-  return 16 * Math.ceil(g.ho / 2) * Math.ceil(g.wo / 2) <= 0.8 * 9 * g.ho * g.wo;
 }
 
 /**

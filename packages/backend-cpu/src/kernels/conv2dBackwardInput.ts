@@ -1,10 +1,28 @@
-import { defineKernel } from '@backprop/tensor';
+import { defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import { convGeom } from './conv2d.js';
+import { convAlgorithm } from './direct.js';
+import type { ConvGeom } from './im2col.js';
+import { allFinite } from './util.js';
+import { flipKernelForInputGradient, inputGradientGeom, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradSaves } from './winograd.js';
 
 type B = CpuBackend;
 
 /**
+ * The geometry to run as a Winograd forward conv, or null for GEMM + col2im: 3×3 stride 1
+ * with ≥ 8 channels and filters, outputs where tiles waste little, finite dy and kernel
+ * (the same rules as conv2d's forward choice).
+ */
+function winogradInput(g: ConvGeom, f: number, dy: TypedArray, k: TypedArray): ConvGeom | null {
+  if (convAlgorithm.input === 'gemm') return null;
+  const gT = inputGradientGeom(g, f);
+  if (gT === null || !allFinite(dy) || !allFinite(k)) return null;
+  if (convAlgorithm.input === 'winograd') return gT;
+  return gT.c >= WINOGRAD_MIN_CHANNELS && g.c >= WINOGRAD_MIN_FILTERS && winogradSaves(gT) ? gT : null;
+}
+
+/**
+ * Stride 1, 3×3: Winograd on the flipped kernel (winograd.ts inputGradientGeom). Otherwise
  * dcol_n[CKK, P] = Kᵀ[CKK, F] · G_n[F, P], then col2im scatter-adds dcol_n into the
  * image (contributions that land in the padding are dropped; pixels that no window
  * reads get 0). Accumulates in Float64, stores in the input dtype (threads/jobs.ts convInputJob).
@@ -23,8 +41,17 @@ export const conv2dBackwardInput = defineKernel<'conv2dBackwardInput', B>({
       o.fill(0);
       return out.info;
     }
+    const dyv = backend.values(dy), kv = backend.values(filter);
+    const gT = winogradInput(g, f, dyv, kv);
+    if (gT !== null) {
+      const kFlip = backend.scratch('convBI.kflip', g.c * f * 9);
+      flipKernelForInputGradient(kv, f, g.c, kFlip);
+      const args = { x: dyv, k: kFlip, bias: undefined, n, f: g.c, g: gT, o, activation: 'linear' as const, alpha: 0 };
+      backend.parallel('conv2dWinograd', args, n, 2 * n * f * kdim * np, 8);
+      return out.info;
+    }
     // Images are independent: threads take shares of the batch.
-    const args = { dy: backend.values(dy), k: backend.values(filter), n, f, g, o };
+    const args = { dy: dyv, k: kv, n, f, g, o };
     backend.parallel('convInput', args, n, 2 * n * f * kdim * np, 8);
     return out.info;
   },

@@ -19,10 +19,14 @@ import { applyActivation, float32Bits } from './util.js';
 /**
  * Which algorithm the conv kernels use, for benchmarks and tests: 'auto' (the heuristics
  * in conv2d.ts / conv2dBackwardFilter.ts), 'direct', 'gemm' (im2col + GEMM), and
- * 'winograd' (forward; falls back to GEMM where it does not apply) or 'sparse' (filter
- * gradient over dy's non-zeros).
+ * 'winograd' (forward and input gradient; falls back to GEMM where it does not apply) or
+ * 'sparse' (filter gradient over dy's non-zeros).
  */
-export const convAlgorithm: { forward: 'auto' | 'direct' | 'gemm' | 'winograd'; filter: 'auto' | 'direct' | 'gemm' | 'sparse' } = { forward: 'auto', filter: 'auto' };
+export const convAlgorithm: {
+  forward: 'auto' | 'direct' | 'gemm' | 'winograd';
+  filter: 'auto' | 'direct' | 'gemm' | 'sparse';
+  input: 'auto' | 'gemm' | 'winograd';
+} = { forward: 'auto', filter: 'auto', input: 'auto' };
 
 /**
  * 'auto' takes the sparse filter gradient when at most this fraction of dy is non-zero.

@@ -31,6 +31,39 @@ export function winogradApplies(g: ConvGeom): boolean {
   return g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.ho > 0 && g.wo > 0;
 }
 
+/** Below these the Winograd transforms cost more than the multiplications they save. */
+export const WINOGRAD_MIN_CHANNELS = 8;
+export const WINOGRAD_MIN_FILTERS = 8;
+
+/**
+ * 16 products per 2×2 tile (tiles hang past odd edges) against 9 per output. Measured at
+ * C = F = 16: a 3×3 output (ratio 0.79) still gains (0.56 → 0.46 ms); a 1×1 output (1.78)
+ * cannot.
+ */
+export function winogradSaves(g: ConvGeom): boolean {
+  return 16 * Math.ceil(g.ho / 2) * Math.ceil(g.wo / 2) <= 0.8 * 9 * g.ho * g.wo;
+}
+
+/**
+ * The input gradient of a 3×3 stride-1 convolution as a forward one: ∂X is the full
+ * correlation of dy with the kernel rotated by 180° and with F and C swapped, i.e. a
+ * 3×3 conv of dy (F channels, padding 2 − p) with C filters. Null where p > 2.
+ */
+export function inputGradientGeom(g: ConvGeom, f: number): ConvGeom | null {
+  if (!(g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.ph <= 2 && g.pw <= 2)) return null;
+  return { c: f, h: g.ho, w: g.wo, kh: 3, kw: 3, sh: 1, sw: 1, ph: 2 - g.ph, pw: 2 - g.pw, ho: g.h, wo: g.w };
+}
+
+/** kFlip[c][f][u][v] = K[f][c][2 − u][2 − v]: the kernel of inputGradientGeom's convolution. */
+export function flipKernelForInputGradient(kv: TypedArray, f: number, c: number, kFlip: Float64Array): void {
+  for (let ci = 0; ci < c; ci++) {
+    for (let fi = 0; fi < f; fi++) {
+      const src = (fi * c + ci) * 9, dst = (ci * f + fi) * 9;
+      for (let t = 0; t < 9; t++) kFlip[dst + t] = kv[src + 8 - t];
+    }
+  }
+}
+
 /**
  * Images per GEMM column block: about this many tiles, enough columns to keep the GEMMs
  * efficient (an image with more tiles than this makes a block on its own).
