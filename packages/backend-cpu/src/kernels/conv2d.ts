@@ -3,7 +3,7 @@ import type { CpuBackend } from '../backend.js';
 import type { ConvGeom } from './im2col.js';
 import { convAlgorithm } from './direct.js';
 import { allFinite } from './util.js';
-import { WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradApplies, winogradSaves } from './winograd.js';
+import { WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradApplies, winogradFilters, winogradSaves } from './winograd.js';
 
 type B = CpuBackend;
 
@@ -61,7 +61,10 @@ export const conv2d = defineKernel<'conv2d', B>({
     };
     // Images are independent: threads take shares of the batch (small shares: a share
     // costs only a filter repack, and a worker that is descheduled mid-share stalls less).
-    backend.parallel(forwardAlgorithm(g, f, args.x, args.k), args, n, 2 * o.length * kdim, 8);
+    const algorithm = forwardAlgorithm(g, f, args.x, args.k);
+    // Winograd's filter transform is done once here; the shares get it through args.k.
+    if (algorithm === 'conv2dWinograd') args.k = winogradFilters(backend, args.k, f, g.c, false);
+    backend.parallel(algorithm, args, n, 2 * o.length * kdim, 8);
     return out.info;
   },
 });

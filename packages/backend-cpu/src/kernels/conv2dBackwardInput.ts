@@ -4,7 +4,7 @@ import { convGeom } from './conv2d.js';
 import { convAlgorithm } from './direct.js';
 import type { ConvGeom } from './im2col.js';
 import { allFinite } from './util.js';
-import { flipKernelForInputGradient, inputGradientGeom, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradSaves } from './winograd.js';
+import { inputGradientGeom, winogradFilters, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradSaves } from './winograd.js';
 
 type B = CpuBackend;
 
@@ -44,9 +44,7 @@ export const conv2dBackwardInput = defineKernel<'conv2dBackwardInput', B>({
     const dyv = backend.values(dy), kv = backend.values(filter);
     const gT = winogradInput(g, f, dyv, kv);
     if (gT !== null) {
-      const kFlip = backend.scratch('convBI.kflip', g.c * f * 9);
-      flipKernelForInputGradient(kv, f, g.c, kFlip);
-      const args = { x: dyv, k: kFlip, bias: undefined, n, f: g.c, g: gT, o, activation: 'linear' as const, alpha: 0 };
+      const args = { x: dyv, k: winogradFilters(backend, kv, f, g.c, true), bias: undefined, n, f: g.c, g: gT, o, activation: 'linear' as const, alpha: 0 };
       backend.parallel('conv2dWinograd', args, n, 2 * n * f * kdim * np, 8);
       return out.info;
     }

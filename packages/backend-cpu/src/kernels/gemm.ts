@@ -161,15 +161,15 @@ export function gemmOutput(s: Scratch, m: number, n: number): { c: Float64Array;
 }
 
 /**
- * Adds op(A)·op(B) restricted to rows [i0, i1) × columns [j0, j1) into C (i0, j0 multiples
- * of MR / NR). Every element's k-sum runs in the same order whatever the range, which is
+ * Adds op(A)·op(B) restricted to rows [i0, i1) × columns [j0, j1) into C, whose element
+ * (0, 0) is at cOff (i0, j0 multiples of MR / NR). Every element's k-sum runs in the same order whatever the range, which is
  * what lets threads split a GEMM over row or column blocks without changing one bit.
  */
 export function gemmBlock(
   s: Scratch, k: number,
   a: TypedArray, aOff: number, ars: number, acs: number,
   b: TypedArray, bOff: number, brs: number, bcs: number,
-  c: Float64Array, ldc: number, i0: number, i1: number, j0: number, j1: number,
+  c: Float64Array, ldc: number, i0: number, i1: number, j0: number, j1: number, cOff = 0,
 ): void {
   if (i1 <= i0 || j1 <= j0 || k === 0) return;
   const kcMax = Math.min(KC, k);
@@ -186,7 +186,7 @@ export function gemmBlock(
       for (let ic = i0; ic < i1; ic += MC) {
         const mb = Math.min(MC, i1 - ic);
         packA(a, aOff + ic * ars + pc * acs, ars, acs, mb, kb, ap, 0);
-        macroKernel(Math.ceil(mb / MR), nPanels, kb, ap, 0, bp, 0, c, ic * ldc + jc, ldc);
+        macroKernel(Math.ceil(mb / MR), nPanels, kb, ap, 0, bp, 0, c, cOff + ic * ldc + jc, ldc);
       }
     }
   }

@@ -54,14 +54,27 @@ export function inputGradientGeom(g: ConvGeom, f: number): ConvGeom | null {
   return { c: f, h: g.ho, w: g.wo, kh: 3, kw: 3, sh: 1, sw: 1, ph: 2 - g.ph, pw: 2 - g.pw, ho: g.h, wo: g.w };
 }
 
-/** kFlip[c][f][u][v] = K[f][c][2 − u][2 − v]: the kernel of inputGradientGeom's convolution. */
-export function flipKernelForInputGradient(kv: TypedArray, f: number, c: number, kFlip: Float64Array): void {
+/**
+ * The transformed filters U[ξ][f][c] = (G g Gᵀ)[ξ] for conv2dWinograd, computed once per
+ * kernel call on the calling thread (in the backend's scratch, shared with the workers).
+ * `flipped`: of the kernel rotated by 180° with F and C swapped, g'[c][f] = rot180(K[f][c]),
+ * the input gradient's convolution (inputGradientGeom); then U has C filters of F channels.
+ */
+export function winogradFilters(s: WinogradScratch, kv: TypedArray, f: number, c: number, flipped: boolean): Float64Array {
+  const u = s.scratch('winograd.u', 16 * f * c);
+  if (!flipped) {
+    transformFilters(kv, f, c, u);
+    return u;
+  }
+  const kFlip = s.scratch('winograd.flip', c * f * 9);
   for (let ci = 0; ci < c; ci++) {
     for (let fi = 0; fi < f; fi++) {
       const src = (fi * c + ci) * 9, dst = (ci * f + fi) * 9;
       for (let t = 0; t < 9; t++) kFlip[dst + t] = kv[src + 8 - t];
     }
   }
+  transformFilters(kFlip, c, f, u);
+  return u;
 }
 
 /**
@@ -100,10 +113,10 @@ function transformFilters(kv: TypedArray, f: number, c: number, u: Float64Array)
 
 /**
  * y = act(conv(x, K) + b) for images [img0, img1) (NCHW), 3×3 kernel, stride 1, through
- * F(2×2, 3×3). Writes every element of those images in `o`.
+ * F(2×2, 3×3), with `u` = winogradFilters(K). Writes every element of those images in `o`.
  */
 export function conv2dWinograd(
-  s: WinogradScratch, xv: TypedArray, kv: TypedArray, bv: TypedArray | undefined,
+  s: WinogradScratch, xv: TypedArray, u: Float64Array, bv: TypedArray | undefined,
   n: number, f: number, g: ConvGeom, o: TypedArray, activation: FusedActivation, alpha: number,
   img0 = 0, img1 = n,
 ): void {
@@ -115,8 +128,6 @@ export function conv2dWinograd(
   const plane = hp * wp;
   const xp = s.scratch('wino.x', c * plane);
   const fc = f * c;
-  const u = s.scratch('wino.u', 16 * fc);
-  transformFilters(kv, f, c, u);
 
   const imagesPerBlock = Math.max(1, Math.floor(TILES_PER_BLOCK / tilesPerImage));
   const maxCols = Math.min(img1 - img0, imagesPerBlock) * tilesPerImage;
@@ -167,7 +178,7 @@ export function conv2dWinograd(
     const mSize = fp * ldm;
     mAll.fill(0, 0, 16 * mSize);
     for (let xi = 0; xi < 16; xi++) {
-      gemmBlock(s, c, u, xi * fc, c, 1, v, xi * c * ldv, ldv, 1, mAll.subarray(xi * mSize, (xi + 1) * mSize), ldm, 0, f, 0, cols);
+      gemmBlock(s, c, u, xi * fc, c, 1, v, xi * c * ldv, ldv, 1, mAll, ldm, 0, f, 0, cols, xi * mSize);
     }
     // ---- Y = Aᵀ m A + b for each filter and tile, cut to the output size
     for (let img = first; img < last; img++) {

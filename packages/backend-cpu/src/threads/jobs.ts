@@ -51,7 +51,10 @@ export function gemmJob(s: JobScratch, g: GemmArgs, chunk: number, chunks: numbe
 }
 
 export interface ConvArgs {
-  x: TypedArray; k: TypedArray; bias: TypedArray | undefined;
+  x: TypedArray;
+  /** The filter; for conv2dWinograd its transform, winogradFilters(K) (Float64). */
+  k: TypedArray;
+  bias: TypedArray | undefined;
   n: number; f: number; g: ConvGeom;
   o: TypedArray; activation: FusedActivation; alpha: number;
 }
@@ -65,7 +68,7 @@ export function conv2dDirectJob(s: JobScratch, a: ConvArgs, chunk: number, chunk
 /** Winograd F(2×2, 3×3) convolution of this share's images. */
 export function conv2dWinogradJob(s: JobScratch, a: ConvArgs, chunk: number, chunks: number): void {
   const [i0, i1] = share(a.n, chunk, chunks);
-  if (i1 > i0) conv2dWinograd(s, a.x, a.k, a.bias, a.n, a.f, a.g, a.o, a.activation, a.alpha, i0, i1);
+  if (i1 > i0) conv2dWinograd(s, a.x, a.k as Float64Array, a.bias, a.n, a.f, a.g, a.o, a.activation, a.alpha, i0, i1);
 }
 
 /**
