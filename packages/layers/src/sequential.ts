@@ -203,13 +203,9 @@ export class Sequential {
   trainOnBatch(x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer): { loss: number; correct: number } {
     this.assertSyncReads('trainOnBatch', 'trainOnBatchAsync');
     const fused = this.fusesWith(loss);
+    const targets = y.dataSync();
     const { value, out } = this.step(x, y, loss, optimizer, fused);
-    try {
-      return this.batchStats(value.dataSync()[0], out.dataSync(), out.shape, y.dataSync(), fused);
-    } finally {
-      value.dispose();
-      out.dispose();
-    }
+    return this.readStatsSync(value, out, fused, targets);
   }
 
   /**
@@ -252,6 +248,16 @@ export class Sequential {
       // compute() checked the values where it could read them synchronously; where it could not, here they are.
       if (!out.canReadSync) loss.checkValues?.({ values: outputs, shape: out.shape }, { values: targetValues, shape: out.shape }, fused);
       return this.batchStats(lossValues[0], outputs, out.shape, targetValues, fused);
+    } finally {
+      value.dispose();
+      out.dispose();
+    }
+  }
+
+  /** readStats for backends that read synchronously (no value checks left to run: compute() did them). */
+  private readStatsSync(value: Tensor, out: Tensor, fused: boolean, targets: ArrayLike<number>): { loss: number; correct: number } {
+    try {
+      return this.batchStats(value.dataSync()[0], out.dataSync(), out.shape, targets, fused);
     } finally {
       value.dispose();
       out.dispose();
@@ -386,14 +392,9 @@ export class Sequential {
     for (let from = 0; from < inputs.count; from += batchSize) {
       const to = Math.min(inputs.count, from + batchSize);
       const { value, out } = this.evaluateBatch(inputs, targets, from, to, loss, fused);
-      try {
-        const stats = this.batchStats(value.dataSync()[0], out.dataSync(), out.shape, this.scratchY.buffer!.subarray(0, out.size), fused);
-        totals.loss += stats.loss * (to - from);
-        totals.correct += stats.correct;
-      } finally {
-        value.dispose();
-        out.dispose();
-      }
+      const stats = this.readStatsSync(value, out, fused, this.scratchY.buffer!.subarray(0, out.size));
+      totals.loss += stats.loss * (to - from);
+      totals.correct += stats.correct;
     }
     return { loss: totals.loss / Math.max(inputs.count, 1), accuracy: totals.correct / Math.max(inputs.count, 1) };
   }
