@@ -1,4 +1,5 @@
 // Backprop adapter: @backprop/layers Sequential on @backprop/backend-cpu (single thread).
+import { createRequire } from 'node:module';
 import { cpuBackend } from '@backprop/backend-cpu';
 import { Conv2D, Dense, Flatten, layersPlugin, lenet, MaxPool2D, Sequential } from '@backprop/layers';
 import { lossesPlugin } from '@backprop/losses';
@@ -17,8 +18,9 @@ export async function init(backend = cpuBackend) {
   return { version: readVersion(), notes: b.threads > 1 ? `float32, ${b.threads} threads (worker_threads)` : 'float32, single thread' };
 }
 
+/** The backend-cpu version actually measured, as the peers report theirs. */
 function readVersion() {
-  return '0.1.0';
+  return createRequire(import.meta.url)('@backprop/backend-cpu/package.json').version;
 }
 
 function buildSequential(model, seed) {
