@@ -37,16 +37,23 @@ describe('bench --quick', () => {
         expect(r.error, `${lib} ${task}`).toBeUndefined();
         if (r.skipped) continue;
         expect(r.peakRssMB).toBeGreaterThan(0);
-        if (task === 'kernels') expect(r.kernels.convForward.ms).toBeGreaterThan(0);
+        if (task === 'kernels') {
+          expect(r.kernels.convForward.ms).toBeGreaterThan(0);
+          if (lib !== 'convnetjs') expect(r.kernels.convFilterGradPooled.ms, `${lib}: filter gradient of the pooled dy`).toBeGreaterThan(0);
+        }
         else {
           expect(r.train.samplesPerSecond).toBeGreaterThan(0);
           expect(r.infer.samplesPerSecond).toBeGreaterThan(0);
         }
-        if (task === 'A' && !r.epoch.skipped) expect(r.epoch.testAccuracy).toBeGreaterThanOrEqual(0);
+        if (task === 'A' && !r.epoch.skipped) {
+          // A fraction of the test images, not a count.
+          expect(r.epoch.testAccuracy).toBeGreaterThanOrEqual(0);
+          expect(r.epoch.testAccuracy).toBeLessThanOrEqual(1);
+        }
       }
     }
     const figures = report.table.map((row: { figure: string }) => row.figure);
-    expect(figures).toEqual(expect.arrayContaining(['paper conv fwd, batch 32 (ms)', 'matMul 256³ (ms)', 'Model A train (samples/s)', 'Model B inference (samples/s)']));
+    expect(figures).toEqual(expect.arrayContaining(['paper conv fwd, batch 32 (ms)', 'paper conv filter grad, dy as behind max pool + ReLU (ms)', 'matMul 256³ (ms)', 'Model A train (samples/s)', 'Model B inference (samples/s)']));
     for (const row of report.table) expect(Object.keys(row.ratios)).toEqual(['tfjs-wasm', 'tfjs-cpu', 'convnetjs']);
     expect(readFileSync(join(out, 'latest.md'), 'utf8')).toMatch(/\| figure \| backprop-cpu \|/);
   });
