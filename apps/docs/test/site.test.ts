@@ -5,8 +5,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distDir, docsRoot, ensureBuilt } from './build';
 import { serveStatic } from './server';
+import { systemBinary } from '../../../scripts/system-deps.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = systemBinary('chromium', process.env.CHROMIUM_PATH);
 const ARTIFACTS = join(docsRoot, 'test-artifacts');
 
 let context: BrowserContext;

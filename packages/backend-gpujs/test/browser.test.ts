@@ -22,8 +22,9 @@ import { KERNEL_NAMES } from '@backprop/tensor';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserResult } from './browser/entry.js';
+import { systemBinary } from '../../../scripts/system-deps.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = systemBinary('chromium', process.env.CHROMIUM_PATH);
 const here = dirname(fileURLToPath(import.meta.url));
 const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** Enough for the 50-step MNIST parity test. */

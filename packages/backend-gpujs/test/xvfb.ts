@@ -4,12 +4,13 @@
  * free display number and sets process.env.DISPLAY before any GL context is made.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { systemBinary } from '../../../scripts/system-deps.js';
 
 let server: ChildProcess | undefined;
 
 export async function ensureDisplay(): Promise<string> {
   if (process.env.DISPLAY) return process.env.DISPLAY;
-  const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '64x64x24', '-nolisten', 'tcp'], {
+  const child = spawn(systemBinary('Xvfb'), ['-displayfd', '3', '-screen', '0', '64x64x24', '-nolisten', 'tcp'], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
   server = child;
@@ -20,7 +21,7 @@ export async function ensureDisplay(): Promise<string> {
     const timer = setTimeout(() => reject(new Error(`Xvfb did not report a display within 10 s: ${stderr}`)), 10_000);
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new Error(`cannot start Xvfb (Debian package xvfb; run scripts/ensure-system-deps.sh): ${e.message}`));
+      reject(new Error(`cannot start Xvfb: ${e.message}`));
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
