@@ -18,6 +18,7 @@ export type {
 } from './kernels.js';
 export { KERNEL_NAMES, SPEC_VERSION } from './kernels.js';
 export { Tensor, sizeOfShape, resolveReshape } from './tensor.js';
+export { MAX_TENSOR_BYTES, assertTensorShape, maxElements } from './limits.js';
 export type { Storage } from './tensor.js';
 export {
   Registry,

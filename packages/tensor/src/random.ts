@@ -1,3 +1,5 @@
+import { BackpropError } from './errors.js';
+
 /**
  * Seeded pseudo-random numbers (xoshiro128**, seeded through splitmix32), so
  * initialisation, shuffling and tests are reproducible bit for bit.
@@ -29,7 +31,7 @@ function splitmix32(seed: number): () => number {
 }
 
 export function createRandom(seed: number): Random {
-  if (!Number.isFinite(seed)) throw new Error(`createRandom: seed must be a finite number, got ${seed}`);
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new BackpropError('createRandom', `seed must be a finite number, got ${String(seed)}`);
   const init = splitmix32(Math.trunc(seed));
   let a = init(), b = init(), c = init(), d = init();
   let spare: number | undefined;

@@ -1,9 +1,11 @@
 import type { Backend, BackendMemory, KernelConfig, KernelFunc } from './backend.js';
 import type { Loss, Optimizer } from './components.js';
 import { type DataType, toTypedArray, type TypedArray } from './dtype.js';
-import { BackpropError, RegistryError } from './errors.js';
-import { type KernelAttrs, type KernelInputs, type KernelName, SPEC_VERSION, type TensorInfo } from './kernels.js';
-import { Tensor } from './tensor.js';
+import { BackpropError, RegistryError, shapeToString } from './errors.js';
+import { KERNEL_NAMES, type KernelAttrs, type KernelInputs, type KernelName, SPEC_VERSION, type TensorInfo } from './kernels.js';
+import { assertTensorShape } from './limits.js';
+import { assertDtype, describe } from './ops/validate.js';
+import { sizeOfShape, Tensor } from './tensor.js';
 
 /** Something that installs itself into a registry: backends, layers, losses, optimizers. */
 export interface Plugin {
@@ -37,7 +39,10 @@ export class NamedRegistry<T> {
   constructor(protected readonly kind: string) {}
 
   register(name: string, item: T, options: RegisterOptions = {}): void {
-    if (!name) throw new RegistryError(`register ${this.kind}`, 'name must be a non-empty string');
+    const where = `register ${this.kind}`;
+    assertName(where, 'name', name);
+    this.checkItem(where, name, item);
+    assertRegisterOptions(where, options);
     if (this.entries.has(name) && !options.replace) {
       throw new RegistryError(
         `register ${this.kind}`,
@@ -45,6 +50,11 @@ export class NamedRegistry<T> {
       );
     }
     this.entries.set(name, item);
+  }
+
+  /** What may be registered; `undefined` would read as "not registered" in `get`. */
+  protected checkItem(where: string, name: string, item: T): void {
+    if (item === undefined) throw new RegistryError(where, `'${name}' must not be undefined`);
   }
 
   get(name: string): T {
@@ -78,6 +88,10 @@ export class NamedRegistry<T> {
  * (the JSON form every component serialises to) builds a new instance.
  */
 export class FactoryRegistry<T> extends NamedRegistry<(config?: Record<string, unknown>) => T> {
+  protected override checkItem(where: string, name: string, item: unknown): void {
+    if (typeof item !== 'function') throw new RegistryError(where, `'${name}' must be a factory function, got ${describe(item)}`);
+  }
+
   create(spec: string | { name: string; config?: Record<string, unknown> }): T {
     if (typeof spec === 'string') return this.get(spec)();
     if (spec !== null && typeof spec === 'object' && typeof spec.name === 'string') return this.get(spec.name)(spec.config ?? {});
@@ -108,8 +122,12 @@ export class Registry {
   private readonly scopes: ScopeFrame[] = [];
   private readonly liveTensorCount = new Map<string, number>();
 
-  /** Installs a plugin once; installing the same plugin name again is a no-op. */
+  /**
+   * Installs a plugin once; installing the same plugin name again is a no-op. Every
+   * argument is checked before any is installed, so a bad one installs nothing.
+   */
   use(...plugins: Plugin[]): this {
+    plugins.forEach((plugin, i) => assertPlugin(plugin, i + 1));
     for (const plugin of plugins) {
       if (this.installedPlugins.has(plugin.name)) continue;
       plugin.install(this);
@@ -125,6 +143,15 @@ export class Registry {
   // ---- backends ----------------------------------------------------------------------
 
   registerBackend(name: string, factory: () => Backend, options: RegisterOptions & { priority?: number } = {}): void {
+    const where = 'registerBackend';
+    assertName(where, 'name', name);
+    if (typeof factory !== 'function') {
+      throw new RegistryError(where, `factory of backend '${name}' must be a function returning a Backend, got ${describe(factory)}`);
+    }
+    assertRegisterOptions(where, options);
+    if (options.priority !== undefined && (typeof options.priority !== 'number' || !Number.isFinite(options.priority))) {
+      throw new RegistryError(where, `priority must be a finite number, got ${describe(options.priority)}`);
+    }
     if (this.backendRegistrations.has(name) && !options.replace) {
       throw new RegistryError('registerBackend', `backend '${name}' is already registered; pass { replace: true } to replace it`);
     }
@@ -137,6 +164,19 @@ export class Registry {
   }
 
   registerKernel<K extends KernelName, B extends Backend>(config: KernelConfig<K, B>, options: RegisterOptions = {}): void {
+    const where = 'registerKernel';
+    if (config === null || typeof config !== 'object') {
+      throw new RegistryError(where, `config must be an object { kernelName, backendName, kernelFunc }, got ${describe(config)}`);
+    }
+    // Ops dispatch only spec kernels: a misspelt name would register a kernel nothing runs.
+    if (!(KERNEL_NAMES as readonly unknown[]).includes(config.kernelName)) {
+      throw new RegistryError(where, `kernelName ${describe(config.kernelName)} is not a kernel of spec v${SPEC_VERSION} (see KERNEL_NAMES)`);
+    }
+    assertName(where, 'backendName', config.backendName);
+    if (typeof config.kernelFunc !== 'function') {
+      throw new RegistryError(where, `kernelFunc of kernel '${config.kernelName}' must be a function, got ${describe(config.kernelFunc)}`);
+    }
+    assertRegisterOptions(where, options);
     let table = this.kernelTables.get(config.backendName);
     if (!table) {
       table = new Map();
@@ -184,6 +224,7 @@ export class Registry {
       );
     }
     backend = registration.factory();
+    assertBackend(name, backend);
     if (backend.specVersion !== SPEC_VERSION) {
       backend.dispose();
       throw new RegistryError(
@@ -229,6 +270,16 @@ export class Registry {
 
   /** Creates a tensor on the active backend from a copy of `values`. */
   makeTensor(values: ArrayLike<number>, shape: readonly number[], dtype: DataType): Tensor {
+    // The one entry point through which host data reaches a backend: the creation ops
+    // check before they allocate, and direct callers are checked here.
+    assertDtype('makeTensor', dtype);
+    assertTensorShape('makeTensor', shape, dtype);
+    if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
+      throw new BackpropError('makeTensor', `values must be an array or a typed array, got ${describe(values)}`);
+    }
+    if (values.length !== sizeOfShape(shape)) {
+      throw new BackpropError('makeTensor', `shape ${shapeToString(shape)} needs ${sizeOfShape(shape)} values, got ${values.length}`);
+    }
     const backend = this.backend;
     // `write` copies; only plain arrays or another dtype need converting first.
     const array = isTypedArrayOf(values, dtype) ? values : toTypedArray(values, dtype);
@@ -346,6 +397,52 @@ export type RunKernelResult<K extends KernelName> = import('./kernels.js').Kerne
   : import('./kernels.js').KernelOutput<K> extends [TensorInfo, TensorInfo]
     ? [Tensor, Tensor]
     : Tensor;
+
+const PLUGIN_SHAPE = 'a plugin is an object { name: string, install(registry) }, such as cpuBackend from @backprop/backend-cpu';
+
+/** Throws a RegistryError naming the argument position unless `plugin` looks like a Plugin. */
+function assertPlugin(plugin: unknown, position: number): void {
+  const where = 'use';
+  if (typeof plugin === 'string') {
+    throw new RegistryError(where, `argument ${position} is ${describe(plugin)}; ${PLUGIN_SHAPE} (to switch to an installed backend by name, call setBackend(${describe(plugin)}))`);
+  }
+  if (Array.isArray(plugin)) {
+    throw new RegistryError(where, `argument ${position} is an array; pass plugins as separate arguments, use(a, b); ${PLUGIN_SHAPE}`);
+  }
+  if (plugin === null || typeof plugin !== 'object') {
+    throw new RegistryError(where, `argument ${position} is ${describe(plugin)}; ${PLUGIN_SHAPE}`);
+  }
+  const { name, install } = plugin as Partial<Plugin>;
+  if (typeof name !== 'string' || name === '') {
+    throw new RegistryError(where, `argument ${position} is an object without a 'name' string; ${PLUGIN_SHAPE}`);
+  }
+  if (typeof install !== 'function') {
+    throw new RegistryError(where, `argument ${position} ('${name}') has no install function; ${PLUGIN_SHAPE}`);
+  }
+}
+
+function assertName(where: string, what: string, name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name === '') throw new RegistryError(where, `${what} must be a non-empty string, got ${describe(name)}`);
+}
+
+function assertRegisterOptions(where: string, options: unknown): asserts options is RegisterOptions {
+  if (options === null || typeof options !== 'object') throw new RegistryError(where, `options must be an object, got ${describe(options)}`);
+  const { replace } = options as RegisterOptions;
+  if (replace !== undefined && typeof replace !== 'boolean') throw new RegistryError(where, `replace must be a boolean, got ${describe(replace)}`);
+}
+
+const BACKEND_METHODS = ['write', 'readSync', 'read', 'disposeData', 'memory', 'dispose'] as const;
+
+/** A factory's result is used as a Backend right away: check it first so a bad one is named. */
+function assertBackend(name: string, backend: unknown): asserts backend is Backend {
+  if (backend === null || typeof backend !== 'object') {
+    throw new RegistryError('setBackend', `the factory of backend '${name}' returned ${describe(backend)}, not a Backend`);
+  }
+  const missing = BACKEND_METHODS.filter((m) => typeof (backend as Record<string, unknown>)[m] !== 'function');
+  if (missing.length > 0) {
+    throw new RegistryError('setBackend', `the factory of backend '${name}' returned an object without ${missing.join(', ')}; a Backend implements ${BACKEND_METHODS.join(', ')}`);
+  }
+}
 
 function isTypedArrayOf(values: ArrayLike<number>, dtype: DataType): values is TypedArray {
   return dtype === 'float32' ? values instanceof Float32Array : dtype === 'float64' ? values instanceof Float64Array : values instanceof Int32Array;

@@ -158,6 +158,9 @@ function nest(values: number[], shape: readonly number[]): unknown {
 }
 
 export function resolveReshape(where: string, from: readonly number[], to: readonly number[]): number[] {
+  if (!Array.isArray(to)) {
+    throw new BackpropError(where, `shape must be an array of integers (one may be -1), got ${to === null ? 'null' : typeof to}`);
+  }
   const size = sizeOfShape(from);
   const inferred = to.filter((d) => d === -1).length;
   if (inferred > 1) throw new BackpropError(where, `at most one dimension may be -1, got ${shapeToString(to)}`);

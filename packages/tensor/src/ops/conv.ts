@@ -1,11 +1,12 @@
 import { BackpropError, shapeToString } from '../errors.js';
 import type { FusedActivation } from '../kernels.js';
+import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
 import { assertActivation } from './linalg.js';
 import {
+  assertFiniteNumber,
   assertFloat,
-  assertNonNegativeInt,
-  assertPositiveInt,
+  assertOptions,
   assertRank,
   assertSameDtype,
   assertTensor,
@@ -60,9 +61,10 @@ export function conv2dOutputShape(
 }
 
 function geometry(op: string, options: { strides?: Pair; pad?: Pair }): { strides: [number, number]; pad: [number, number] } {
+  assertOptions(op, options);
   return {
-    strides: pair(op, 'stride', options.strides, [1, 1], assertPositiveInt),
-    pad: pair(op, 'padding', options.pad, [0, 0], assertNonNegativeInt),
+    strides: pair(op, 'stride', options.strides, [1, 1], 'positive'),
+    pad: pair(op, 'padding', options.pad, [0, 0], 'non-negative'),
   };
 }
 
@@ -77,8 +79,11 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): 
   assertSameDtype(op, x, filter, 'x', 'filter');
   const { strides, pad } = geometry(op, options);
   const outShape = conv2dOutputShape(op, x.shape, filter.shape, strides, pad);
+  // Padding or many filters can make the output far larger than the input.
+  assertTensorShape(op, outShape, x.dtype, 'output shape');
   const { bias, activation = 'linear', alpha = 0.01 } = options;
   assertActivation(op, activation);
+  assertFiniteNumber(op, 'alpha', alpha);
   if (bias !== undefined) {
     assertTensor(op, 'bias', bias);
     assertSameDtype(op, x, bias, 'x', 'bias');
@@ -108,6 +113,8 @@ export function conv2dBackwardFilter(
   assertTensor(op, 'x', x);
   assertRank(op, 'x', x, 4, '(batch, channels, height, width)');
   assertFloat(op, 'x', x);
+  // filterShape is the output's shape: check it as one before any kernel allocates it.
+  assertTensorShape(op, filterShape, x.dtype, 'filterShape');
   if (filterShape.length !== 4) throw new BackpropError(op, `filterShape must have 4 entries, got ${shapeToString(filterShape)}`);
   const { strides, pad } = geometry(op, options);
   const outShape = conv2dOutputShape(op, x.shape, filterShape, strides, pad);
@@ -124,9 +131,12 @@ export function conv2dBackwardInput(
   options: { strides?: Pair; pad?: Pair } = {},
 ): Tensor {
   const op = 'conv2dBackwardInput';
+  assertTensor(op, 'dy', dy);
   assertTensor(op, 'filter', filter);
   assertFloat(op, 'filter', filter);
   assertRank(op, 'filter', filter, 4, '(filters, channels, kernelHeight, kernelWidth)');
+  // inputShape is the output's shape: check it as one before any kernel allocates it.
+  assertTensorShape(op, inputShape, filter.dtype, 'inputShape');
   if (inputShape.length !== 4) throw new BackpropError(op, `inputShape must have 4 entries, got ${shapeToString(inputShape)}`);
   const { strides, pad } = geometry(op, options);
   const outShape = conv2dOutputShape(op, inputShape, filter.shape, strides, pad);

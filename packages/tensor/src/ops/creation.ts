@@ -1,9 +1,10 @@
 import { type DataType, type TypedArray } from '../dtype.js';
 import { BackpropError, shapeToString } from '../errors.js';
-import { createRandom } from '../random.js';
+import { assertTensorShape } from '../limits.js';
+import { createRandom, type Random } from '../random.js';
 import { defaultRegistry, type Registry } from '../registry.js';
 import { sizeOfShape, type Tensor } from '../tensor.js';
-import { assertDtype, describe } from './validate.js';
+import { assertDtype, assertFiniteNumber, assertOptions, describe } from './validate.js';
 
 export interface CreationOptions {
   dtype?: DataType;
@@ -11,10 +12,20 @@ export interface CreationOptions {
   registry?: Registry;
 }
 
-function assertShape(op: string, shape: readonly number[]): void {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new BackpropError(op, `shape must be an array of non-negative integers, got ${describe(shape)}`);
+/**
+ * Checks the options every creation function takes and returns the registry and dtype
+ * to use. Runs before anything is allocated.
+ */
+function resolveOptions(op: string, options: CreationOptions | undefined, dtype: DataType | undefined): { registry: Registry; dtype: DataType } {
+  assertOptions(op, options);
+  const registry = options?.registry ?? defaultRegistry;
+  // Duck-typed, not instanceof, so a registry from another copy of this package works.
+  if (registry === null || typeof registry !== 'object' || typeof (registry as Registry).makeTensor !== 'function') {
+    throw new BackpropError(op, `registry must be a Registry, got ${describe(registry)}`);
   }
+  const resolved = options?.dtype ?? dtype ?? 'float32';
+  assertDtype(op, resolved);
+  return { registry, dtype: resolved };
 }
 
 function flatten(values: unknown, out: number[]): void {
@@ -41,8 +52,11 @@ export function tensor(
   shape?: readonly number[],
   options: CreationOptions = {},
 ): Tensor {
-  const dtype = options.dtype ?? (values instanceof Float64Array ? 'float64' : values instanceof Int32Array ? 'int32' : 'float32');
-  assertDtype('tensor', dtype);
+  const { registry, dtype } = resolveOptions(
+    'tensor',
+    options,
+    values instanceof Float64Array ? 'float64' : values instanceof Int32Array ? 'int32' : 'float32',
+  );
   let flat: ArrayLike<number>;
   let inferred: number[];
   if (typeof values === 'number') {
@@ -60,7 +74,7 @@ export function tensor(
     throw new BackpropError('tensor', `values must be a number, an array or a typed array, got ${describe(values)}`);
   }
   const finalShape = shape ?? inferred;
-  assertShape('tensor', finalShape);
+  assertTensorShape('tensor', finalShape, dtype);
   if (sizeOfShape(finalShape) !== flat.length) {
     throw new BackpropError(
       'tensor',
@@ -72,7 +86,7 @@ export function tensor(
       throw new BackpropError('tensor', `value ${i} is not a number (${describe(flat[i])})`);
     }
   }
-  return (options.registry ?? defaultRegistry).makeTensor(flat, finalShape, dtype);
+  return registry.makeTensor(flat, finalShape, dtype);
 }
 
 export function scalar(value: number, options: CreationOptions = {}): Tensor {
@@ -80,21 +94,28 @@ export function scalar(value: number, options: CreationOptions = {}): Tensor {
 }
 
 export function fill(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
-  assertShape('fill', shape);
-  const dtype = options.dtype ?? 'float32';
-  assertDtype('fill', dtype);
-  const size = sizeOfShape(shape);
-  const values = dtype === 'float64' ? new Float64Array(size) : dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
-  if (value !== 0) values.fill(value);
-  return (options.registry ?? defaultRegistry).makeTensor(values, shape, dtype);
+  return filled('fill', shape, value, options);
 }
 
 export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
-  return fill(shape, 0, options);
+  return filled('zeros', shape, 0, options);
 }
 
 export function ones(shape: readonly number[], options: CreationOptions = {}): Tensor {
-  return fill(shape, 1, options);
+  return filled('ones', shape, 1, options);
+}
+
+/** `fill` under the name of the function the caller used, so errors name it. */
+function filled(op: string, shape: readonly number[], value: number, options: CreationOptions): Tensor {
+  const { registry, dtype } = resolveOptions(op, options, undefined);
+  // Checked before the typed array below is allocated.
+  assertTensorShape(op, shape, dtype);
+  // NaN and ±Infinity are values like any other here; a string would become NaN silently.
+  if (typeof value !== 'number') throw new BackpropError(op, `value must be a number, got ${describe(value)}`);
+  const size = sizeOfShape(shape);
+  const values = dtype === 'float64' ? new Float64Array(size) : dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+  if (value !== 0) values.fill(value);
+  return registry.makeTensor(values, shape, dtype);
 }
 
 export function zerosLike(t: Tensor): Tensor {
@@ -111,11 +132,10 @@ export function randomNormal(
   stddev = 1,
   options: RandomOptions = {},
 ): Tensor {
-  assertShape('randomNormal', shape);
-  const rng = createRandom(options.seed ?? Date.now());
-  const values = new Float64Array(sizeOfShape(shape));
-  for (let i = 0; i < values.length; i++) values[i] = rng.normal(mean, stddev);
-  return (options.registry ?? defaultRegistry).makeTensor(values, shape, options.dtype ?? 'float32');
+  // NaN or infinite parameters would fill the tensor with NaN without a word.
+  assertFiniteNumber('randomNormal', 'mean', mean);
+  assertFiniteNumber('randomNormal', 'stddev', stddev);
+  return random('randomNormal', shape, options, (rng) => rng.normal(mean, stddev));
 }
 
 export function randomUniform(
@@ -124,9 +144,19 @@ export function randomUniform(
   high = 1,
   options: RandomOptions = {},
 ): Tensor {
-  assertShape('randomUniform', shape);
-  const rng = createRandom(options.seed ?? Date.now());
+  assertFiniteNumber('randomUniform', 'low', low);
+  assertFiniteNumber('randomUniform', 'high', high);
+  return random('randomUniform', shape, options, (rng) => rng.uniform(low, high));
+}
+
+function random(op: string, shape: readonly number[], options: RandomOptions, sample: (rng: Random) => number): Tensor {
+  const { registry, dtype } = resolveOptions(op, options, undefined);
+  // Checked before the Float64Array below is allocated.
+  assertTensorShape(op, shape, dtype);
+  const seed = options.seed ?? Date.now();
+  assertFiniteNumber(op, 'seed', seed);
+  const rng = createRandom(seed);
   const values = new Float64Array(sizeOfShape(shape));
-  for (let i = 0; i < values.length; i++) values[i] = rng.uniform(low, high);
-  return (options.registry ?? defaultRegistry).makeTensor(values, shape, options.dtype ?? 'float32');
+  for (let i = 0; i < values.length; i++) values[i] = sample(rng);
+  return registry.makeTensor(values, shape, dtype);
 }

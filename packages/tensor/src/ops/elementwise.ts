@@ -1,5 +1,6 @@
 import type { DataType } from '../dtype.js';
 import { BackpropError } from '../errors.js';
+import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
 import { assertDtype, assertFiniteNumber, assertSameDtype, assertSameShape, assertTensor } from './validate.js';
 
@@ -60,6 +61,8 @@ export const sign = (x: Tensor): Tensor => unary('sign', x);
 export function cast(x: Tensor, dtype: DataType): Tensor {
   assertTensor('cast', 'x', x);
   assertDtype('cast', dtype);
+  // float32 → float64 doubles the bytes: a tensor under the limit may not fit as float64.
+  assertTensorShape('cast', x.shape, dtype, 'output shape');
   return x.registry.runKernel('cast', { x }, { dtype });
 }
 

@@ -1,7 +1,17 @@
 import { BackpropError, shapeToString } from '../errors.js';
 import type { FusedActivation } from '../kernels.js';
+import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
-import { assertFloat, assertRank, assertSameDtype, assertTensor, describe } from './validate.js';
+import {
+  assertBoolean,
+  assertFiniteNumber,
+  assertFloat,
+  assertOptions,
+  assertRank,
+  assertSameDtype,
+  assertTensor,
+  describe,
+} from './validate.js';
 
 export interface MatMulOptions {
   transposeA?: boolean;
@@ -31,8 +41,13 @@ export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
   assertRank(op, 'b', b, 2);
   assertFloat(op, 'a', a);
   assertSameDtype(op, a, b);
+  assertOptions(op, options);
   const { transposeA = false, transposeB = false, bias, activation = 'linear', alpha = 0.01 } = options;
+  // Attributes go to the kernel as they are: a truthy string would transpose silently.
+  assertBoolean(op, 'transposeA', transposeA);
+  assertBoolean(op, 'transposeB', transposeB);
   assertActivation(op, activation);
+  assertFiniteNumber(op, 'alpha', alpha);
   const [m, kA] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const [kB, n] = transposeB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   if (kA !== kB) {
@@ -41,6 +56,8 @@ export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
       `inner dimensions differ: ${transposeA ? 'aᵀ' : 'a'} is ${m}×${kA} and ${transposeB ? 'bᵀ' : 'b'} is ${kB}×${n}`,
     );
   }
+  // (m, k)·(k, n) can be far larger than both inputs.
+  assertTensorShape(op, [m, n], a.dtype, 'output shape');
   if (bias !== undefined) {
     assertTensor(op, 'bias', bias);
     assertSameDtype(op, a, bias, 'a', 'bias');

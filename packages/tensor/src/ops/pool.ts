@@ -1,7 +1,8 @@
 import { BackpropError, shapeToString } from '../errors.js';
+import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
 import type { Pair, Shape4 } from './conv.js';
-import { assertFloat, assertPositiveInt, assertRank, assertSameDtype, assertSameShape, assertTensor, pair } from './validate.js';
+import { assertFloat, assertOptions, assertRank, assertSameDtype, assertSameShape, assertTensor, pair } from './validate.js';
 
 export interface PoolOptions {
   /** Window k_h × k_w. */
@@ -16,11 +17,12 @@ interface Geometry {
 }
 
 function geometry(op: string, options: PoolOptions): Geometry {
+  assertOptions(op, options, 'options must be an object with a poolSize');
   if (options === undefined || options.poolSize === undefined) {
     throw new BackpropError(op, 'poolSize is required');
   }
-  const poolSize = pair(op, 'pool size', options.poolSize, [2, 2], assertPositiveInt);
-  return { poolSize, strides: pair(op, 'stride', options.strides, poolSize, assertPositiveInt) };
+  const poolSize = pair(op, 'pool size', options.poolSize, [2, 2], 'positive');
+  return { poolSize, strides: pair(op, 'stride', options.strides, poolSize, 'positive') };
 }
 
 /** Eq 2.2 corrected (E4): ⌊(H − k)/S_p⌋ + 1, channels unchanged. */
@@ -68,6 +70,9 @@ export function maxPoolBackward(dy: Tensor, x: Tensor, options: PoolOptions): Te
 
 export function avgPoolBackward(dy: Tensor, inputShape: readonly number[], options: PoolOptions): Tensor {
   const op = 'avgPoolBackward';
+  assertTensor(op, 'dy', dy);
+  // inputShape is the output's shape: check it as one before any kernel allocates it.
+  assertTensorShape(op, inputShape, dy.dtype, 'inputShape');
   if (inputShape.length !== 4) throw new BackpropError(op, `inputShape must have 4 entries, got ${shapeToString(inputShape)}`);
   const g = geometry(op, options);
   checkDy(op, dy, inputShape, g);

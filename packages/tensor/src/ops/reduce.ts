@@ -1,10 +1,18 @@
 import type { DataType } from '../dtype.js';
 import { BackpropError, shapeToString } from '../errors.js';
+import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
-import { assertDtype, assertPositiveInt, assertRank, assertTensor, describe } from './validate.js';
+import { assertBoolean, assertDtype, assertPositiveInt, assertRank, assertTensor, describe } from './validate.js';
 
-function normaliseAxes(op: string, x: Tensor, axes: number | readonly number[] | undefined): number[] {
-  if (axes === undefined) return x.shape.map((_, i) => i);
+/**
+ * Sorted, unique, non-negative axes. `undefined` and `null` mean every axis (`null` as
+ * in TensorFlow.js's `sum(x, null, keepDims)`).
+ */
+function normaliseAxes(op: string, x: Tensor, axes: number | readonly number[] | null | undefined): number[] {
+  if (axes === undefined || axes === null) return x.shape.map((_, i) => i);
+  if (typeof axes !== 'number' && !Array.isArray(axes)) {
+    throw new BackpropError(op, `axes must be an integer or an array of integers, got ${describe(axes)}`);
+  }
   const list = typeof axes === 'number' ? [axes] : [...axes];
   const out = new Set<number>();
   for (const a of list) {
@@ -16,8 +24,19 @@ function normaliseAxes(op: string, x: Tensor, axes: number | readonly number[] |
   return [...out].sort((p, q) => p - q);
 }
 
-function reduce(op: 'sum' | 'max', x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): Tensor {
+/**
+ * The shape left after reducing `axes`. A reduction is smaller than its input except
+ * over an empty axis ([0, 40000, 40000] summed over axis 0 is [40000, 40000]), so the
+ * result is checked against the tensor size limit like any output.
+ */
+function checkReducedShape(op: string, x: Tensor, axes: readonly number[], keepDims: boolean): void {
+  const shape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  assertTensorShape(op, shape, x.dtype, 'output shape');
+}
+
+function reduce(op: 'sum' | 'max', x: Tensor, axes: number | readonly number[] | null | undefined, keepDims: boolean): Tensor {
   assertTensor(op, 'x', x);
+  assertBoolean(op, 'keepDims', keepDims);
   const list = normaliseAxes(op, x, axes);
   if (list.length === 0) {
     // Reducing over no axis (e.g. a scalar input) is the identity.
@@ -26,20 +45,27 @@ function reduce(op: 'sum' | 'max', x: Tensor, axes: number | readonly number[] |
   if (op === 'max' && list.some((a) => x.shape[a] === 0)) {
     throw new BackpropError(op, `cannot take the max over an empty axis of shape ${shapeToString(x.shape)}`);
   }
+  checkReducedShape(op, x, list, keepDims);
   return x.registry.runKernel(op, { x }, { axes: list, keepDims });
 }
 
-/** Sum over `axes` (all when omitted). */
-export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+/** Sum over `axes` (all when omitted or null). */
+export function sum(x: Tensor, axes?: number | readonly number[] | null, keepDims = false): Tensor {
   return reduce('sum', x, axes, keepDims);
 }
 
-export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+export function max(x: Tensor, axes?: number | readonly number[] | null, keepDims = false): Tensor {
   return reduce('max', x, axes, keepDims);
 }
 
-export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+/** Mean over `axes` (all when omitted or null). The mean over an empty axis is an error, not NaN. */
+export function mean(x: Tensor, axes?: number | readonly number[] | null, keepDims = false): Tensor {
+  assertTensor('mean', 'x', x);
+  assertBoolean('mean', 'keepDims', keepDims);
   const list = normaliseAxes('mean', x, axes);
+  if (list.some((a) => x.shape[a] === 0)) {
+    throw new BackpropError('mean', `cannot take the mean over an empty axis of shape ${shapeToString(x.shape)}`);
+  }
   const count = list.reduce((p, a) => p * x.shape[a], 1);
   return x.registry.scope(() => {
     const total = reduce('sum', x, list, keepDims);
@@ -50,6 +76,8 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
 /** Index of the first maximum along `axis` (int32). */
 export function argMax(x: Tensor, axis = -1): Tensor {
   assertTensor('argMax', 'x', x);
+  // null would mean "every axis" to normaliseAxes; argMax takes exactly one.
+  if (typeof axis !== 'number') throw new BackpropError('argMax', `axis must be an integer, got ${describe(axis)}`);
   const [a] = normaliseAxes('argMax', x, axis);
   if (x.shape[a] === 0) throw new BackpropError('argMax', `axis ${a} of shape ${shapeToString(x.shape)} is empty`);
   return x.registry.runKernel('argMax', { x }, { axis: a });
@@ -70,6 +98,8 @@ export function oneHot(indices: Tensor, depth: number, dtype: DataType = 'float3
   assertRank('oneHot', 'indices', indices, 1, '(batch)');
   assertPositiveInt('oneHot', 'depth', depth);
   assertDtype('oneHot', dtype);
+  // (N) labels become (N, depth) values: a large depth is a large output.
+  assertTensorShape('oneHot', [indices.shape[0], depth], dtype, 'output shape');
   if (indices.canReadSync) assertLabels('oneHot', indices.dataSync(), depth);
   return indices.registry.runKernel('oneHot', { indices }, { depth, dtype });
 }

@@ -1,6 +1,6 @@
 import { BackpropError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { assertFiniteNumber, assertFloat, assertSameDtype, assertSameShape, assertTensor } from './validate.js';
+import { assertBoolean, assertFiniteNumber, assertFloat, assertOptions, assertSameDtype, assertSameShape, assertTensor } from './validate.js';
 
 /**
  * In-place optimizer updates (MATH.md §2.9). Every element is updated from the
@@ -45,10 +45,13 @@ export function momentumUpdate(
   options: { learningRate: number; momentum: number; nesterov?: boolean; weightDecay?: number },
 ): void {
   const op = 'momentumUpdate';
+  // Destructuring null or undefined would throw a TypeError.
+  assertOptions(op, options, 'options must be an object', true);
   const { learningRate, momentum, nesterov = false, weightDecay = 0 } = options;
   checkState(op, param, { grad, velocity });
   checkCommon(op, learningRate, weightDecay);
   checkUnit(op, 'momentum', momentum, true);
+  assertBoolean(op, 'nesterov', nesterov);
   param.registry.runKernel(op, { param, grad, velocity }, { learningRate, weightDecay, momentum, nesterov });
 }
 
@@ -60,6 +63,8 @@ export function adamUpdate(
   options: { learningRate: number; beta1: number; beta2: number; epsilon: number; step: number; weightDecay?: number },
 ): void {
   const op = 'adamUpdate';
+  // Destructuring null or undefined would throw a TypeError.
+  assertOptions(op, options, 'options must be an object', true);
   const { learningRate, beta1, beta2, epsilon, step, weightDecay = 0 } = options;
   checkState(op, param, { grad, m, v });
   checkCommon(op, learningRate, weightDecay);
@@ -77,6 +82,8 @@ export function rmspropUpdate(
   options: { learningRate: number; rho: number; epsilon: number; weightDecay?: number },
 ): void {
   const op = 'rmspropUpdate';
+  // Destructuring null or undefined would throw a TypeError.
+  assertOptions(op, options, 'options must be an object', true);
   const { learningRate, rho, epsilon, weightDecay = 0 } = options;
   checkState(op, param, { grad, meanSquare });
   checkCommon(op, learningRate, weightDecay);

@@ -63,22 +63,42 @@ export function assertDtype(op: string, dtype: unknown): asserts dtype is DataTy
   }
 }
 
-/** Normalises `n` or `[a, b]` to a pair, checking each entry with `check`. */
+/**
+ * Normalises `n` or `[a, b]` to a pair of `kind` integers. Only
+ * `undefined` takes the fallback: `null` or any other non-pair is an error naming the
+ * option, not a TypeError from indexing it.
+ */
 export function pair(
   op: string,
   name: string,
   v: number | readonly [number, number] | undefined,
   fallback: [number, number],
-  check: (op: string, name: string, v: unknown) => void,
+  kind: 'positive' | 'non-negative',
 ): [number, number] {
   if (v === undefined) return fallback;
-  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!Array.isArray(v) && typeof v !== 'number') {
-    throw new BackpropError(op, `${name} must be a number or a [height, width] pair, got ${describe(v)}`);
+  if (typeof v !== 'number' && !(Array.isArray(v) && v.length === 2)) {
+    throw new BackpropError(op, `${name} must be a ${kind} integer or a [height, width] pair, got ${describe(v)}`);
   }
+  const check: (op: string, name: string, v: unknown) => void = kind === 'positive' ? assertPositiveInt : assertNonNegativeInt;
+  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
   check(op, name, p[0]);
   check(op, name, p[1]);
   return p;
+}
+
+/**
+ * An options argument: an object, or `undefined` (all defaults) unless `required`. Default parameters
+ * only replace `undefined`, so `null` and other values would otherwise reach a
+ * destructuring or property read and throw a TypeError.
+ */
+export function assertOptions(op: string, options: unknown, what = 'options must be an object', required = false): asserts options is object | undefined {
+  if ((required || options !== undefined) && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw new BackpropError(op, `${what}, got ${describe(options)}`);
+  }
+}
+
+export function assertBoolean(op: string, name: string, v: unknown): asserts v is boolean {
+  if (typeof v !== 'boolean') throw new BackpropError(op, `${name} must be a boolean, got ${describe(v)}`);
 }
 
 export function describe(v: unknown): string {
@@ -87,6 +107,7 @@ export function describe(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (typeof v === 'string') return `'${v}'`;
   if (Array.isArray(v)) return `[${v.map(describe).join(', ')}]`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
   if (typeof v === 'object' && 'shape' in v) return `tensor of shape ${shapeToString((v as Tensor).shape)}`;
   return typeof v;
 }
