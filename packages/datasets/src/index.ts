@@ -1,4 +1,4 @@
 export { IdxFormatError, parseIdx } from './idx.js';
-export type { IdxArray } from './idx.js';
-export { defaultMnistDir, imageSetFromIdx, loadMnist, MNIST_FILES } from './mnist.js';
-export type { ImageSet, LoadMnistOptions, MnistData } from './mnist.js';
+export type { IdxArray, IdxBytes } from './idx.js';
+export { checkLabels, defaultMnistDir, imageSetFromIdx, loadMnist, MNIST_FILES } from './mnist.js';
+export type { ImageSet, ImageSetOptions, LoadMnistOptions, MnistData } from './mnist.js';
