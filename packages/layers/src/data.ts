@@ -35,21 +35,49 @@ function fromTensorValues(where: string, name: string, values: TypedArray, shape
 
 function fromHost(where: string, name: string, data: DataLike): HostSet {
   if (!data || typeof data !== 'object' || !('values' in data) || !('shape' in data)) {
-    throw new BackpropError(where, `${name} must be a Tensor or { values, shape }, got ${typeof data}`);
+    throw new BackpropError(where, `${name} must be a Tensor or { values, shape }, got ${describeData(data)}`);
   }
-  const values =
-    data.values instanceof Float32Array || data.values instanceof Float64Array ? data.values : Float64Array.from(data.values);
+  const raw: unknown = data.values;
+  // Any typed array (MNIST pixels come as Uint8Array) or an array of numbers; a string
+  // or an array of strings would otherwise become NaNs (or silently parsed numbers).
+  const numeric = ArrayBuffer.isView(raw) && !(raw instanceof DataView) && !(raw instanceof BigInt64Array) && !(raw instanceof BigUint64Array);
+  if (!numeric && !(Array.isArray(raw) && raw.every((v) => typeof v === 'number'))) {
+    throw new BackpropError(where, `${name}.values must be a typed array or an array of numbers, got ${describeData(raw)}`);
+  }
+  const values = raw instanceof Float32Array || raw instanceof Float64Array ? raw : Float64Array.from(raw as ArrayLike<number>);
   return make(where, name, values, data.shape);
 }
 
 function make(where: string, name: string, values: Float32Array | Float64Array, shape: readonly number[]): HostSet {
+  if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
+    throw new BackpropError(where, `${name}.shape must be an array of non-negative integers, got ${describeData(shape)}`);
+  }
   if (shape.length < 1) throw new BackpropError(where, `${name} needs a batch dimension, got shape ${shapeToString(shape)}`);
   const sampleShape = shape.slice(1);
   const sampleSize = sampleShape.reduce((p, d) => p * d, 1);
   if (shape[0] * sampleSize !== values.length) {
     throw new BackpropError(where, `${name} has ${values.length} values but shape ${shapeToString(shape)} needs ${shape[0] * sampleSize}`);
   }
+  // NaN or ±Infinity in the data would otherwise come out as NaN predictions or losses
+  // with nothing pointing back at the sample that caused them.
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) {
+      const sample = sampleSize > 0 ? Math.floor(i / sampleSize) : 0;
+      throw new BackpropError(where, `${name} value ${i} (sample ${sample}) is ${v}; data must be finite numbers`);
+    }
+  }
   return { values, count: shape[0], sampleShape, sampleSize };
+}
+
+function describeData(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) {
+    const bad = value.findIndex((v) => typeof v !== 'number');
+    return bad < 0 ? `an array of ${value.length} numbers` : `an array whose element ${bad} is ${JSON.stringify(value[bad]) ?? typeof value[bad]}`;
+  }
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 20))}` : String(value);
 }
 
 /**

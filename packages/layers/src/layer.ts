@@ -6,7 +6,30 @@ import {
   shapeToString,
   type Tensor,
 } from '@backprop/tensor';
+import * as tensorApi from '@backprop/tensor';
 import { type InitializerName, initialValues } from './initializers.js';
+import { checkConfigObject, checkLayerName } from './layers/args.js';
+
+/**
+ * The most bytes one tensor may hold: @backprop/tensor's `MAX_TENSOR_BYTES` where the
+ * installed version exports it, else the same 2 GiB. Layers check every parameter and
+ * every per-sample output against it before anything is allocated, so a Dense layer
+ * of 1e9 units or a Conv2D on a 20000×20000 input is an error naming the layer and the
+ * shape, not a RangeError from a typed-array constructor or an out-of-memory crash.
+ */
+export const MAX_TENSOR_BYTES: number = (tensorApi as { MAX_TENSOR_BYTES?: number }).MAX_TENSOR_BYTES ?? 2 ** 31;
+
+/** The most elements one tensor of `dtype` may hold (2^29 float32, 2^28 float64). */
+export function maxTensorElements(dtype: FloatDataType): number {
+  return MAX_TENSOR_BYTES / (dtype === 'float64' ? 8 : 4);
+}
+
+/** What a layer will be for an input shape: its output shape and parameter shapes, allocated nothing. */
+export interface LayerPlan {
+  outputShape: number[];
+  /** Short parameter name → shape; undefined when the layer does not declare them before building. */
+  params: Record<string, number[]> | undefined;
+}
 
 /** A trainable tensor of a layer and, after `backward`, its gradient. */
 export interface Param {
@@ -60,7 +83,9 @@ export abstract class Layer {
   label = '';
 
   constructor(config: LayerConfig = {}) {
-    this.name = config.name;
+    // new.target: the subclass's own fields (className) are not set yet while this runs.
+    const where = new.target.name;
+    this.name = checkLayerName(where, checkConfigObject(where, config).name);
   }
 
   /** The activation on this layer's output, if any (for fusing with the loss). */
@@ -71,9 +96,37 @@ export abstract class Layer {
   /** Output shape for a per-sample input shape; throws if the layer cannot take it. */
   abstract computeOutputShape(inputShape: readonly number[]): number[];
 
+  /**
+   * Shapes of the parameters `createParams` will create for `inputShape` (after
+   * `computeOutputShape` accepted it), by short name, without allocating them: the
+   * model checks sizes, and a loader checks saved weights, before any memory is
+   * spent. A layer that never overrides `createParams` has none; one that does but
+   * does not override this returns undefined (known only once built).
+   */
+  paramShapes(_inputShape: readonly number[]): Record<string, number[]> | undefined {
+    return this.createParams === Layer.prototype.createParams ? {} : undefined;
+  }
+
+  /**
+   * The output and parameter shapes for `inputShape` with the checks every build
+   * makes (positive integer dimensions; one sample's output and each parameter
+   * within MAX_TENSOR_BYTES as `dtype`). Allocates nothing.
+   */
+  plan(inputShape: readonly number[], dtype: FloatDataType = 'float32'): LayerPlan {
+    const outputShape = this.computeOutputShape(inputShape);
+    if (!Array.isArray(outputShape) || outputShape.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+      throw this.error(`computes an invalid output shape ${JSON.stringify(outputShape)} for the input [${inputShape.join(', ')}]`);
+    }
+    // Parameters first: for a Dense layer of 1e9 units the kernel is what the user must fix.
+    const params = this.paramShapes(inputShape);
+    for (const [name, shape] of Object.entries(params ?? {})) checkSize(this, `parameter '${name}'`, shape, dtype, '');
+    checkSize(this, 'output', outputShape, dtype, ' per sample');
+    return { outputShape, params };
+  }
+
   /** Creates the parameters for `inputShape`. Layers without params only record shapes. */
   build(inputShape: readonly number[], context: BuildContext): number[] {
-    const out = this.computeOutputShape(inputShape);
+    const out = this.plan(inputShape, context.dtype).outputShape;
     this.inputShape = [...inputShape];
     this.outputShape = out;
     this.createParams(context);
@@ -123,10 +176,17 @@ export abstract class Layer {
     fanIn: number,
     fanOut: number,
   ): Param {
-    let size = 1;
-    for (const d of shape) size *= d;
-    const values = initialValues(initializer, size, fanIn, fanOut, context.rng);
-    const value = context.registry.keep(context.registry.makeTensor(values, shape, context.dtype));
+    // Again here for layers that create parameters without declaring them in paramShapes.
+    const size = checkSize(this, `parameter '${shortName}'`, shape, context.dtype, '');
+    let value: Tensor;
+    try {
+      const values = initialValues(initializer, size, fanIn, fanOut, context.rng);
+      value = context.registry.keep(context.registry.makeTensor(values, shape, context.dtype));
+    } catch (error) {
+      // Within the limit but more than this machine can allocate now.
+      if (error instanceof RangeError) throw this.error(`cannot allocate parameter '${shortName}' of shape ${shapeToString(shape)} (${error.message})`);
+      throw error;
+    }
     const param: Param = { name: shortName, value };
     this.paramList.push(param);
     return param;
@@ -147,6 +207,25 @@ export abstract class Layer {
   }
 
   protected error(detail: string): BackpropError {
-    return new BackpropError(this.label || `${this.className}${this.name ? ` '${this.name}'` : ''}`, detail);
+    return layerError(this, detail);
   }
+}
+
+/** Throws unless `shape` is positive integers of at most MAX_TENSOR_BYTES as `dtype`; returns the element count. */
+function checkSize(layer: Layer, what: string, shape: readonly number[], dtype: FloatDataType, per: string): number {
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 1)) throw layerError(layer, `${what} has the invalid shape ${JSON.stringify(shape)}`);
+  let size = 1;
+  for (const d of shape) size *= d;
+  const limit = maxTensorElements(dtype);
+  if (size > limit) {
+    throw layerError(
+      layer,
+      `${what} of shape ${shapeToString(shape)} has ${size.toLocaleString('en-US')} values${per}, more than the ${limit.toLocaleString('en-US')} ${dtype} values one tensor may hold (MAX_TENSOR_BYTES = ${MAX_TENSOR_BYTES} bytes); check the layer options and the input shape`,
+    );
+  }
+  return size;
+}
+
+function layerError(layer: Layer, detail: string): BackpropError {
+  return new BackpropError(layer.label || `${layer.className}${layer.name ? ` '${layer.name}'` : ''}`, detail);
 }

@@ -1,5 +1,5 @@
 import { cpuBackend } from '@backprop/backend-cpu';
-import { createRandom, Registry, type Tensor } from '@backprop/tensor';
+import { BackpropError, createRandom, Registry, type Tensor } from '@backprop/tensor';
 import { checkGradient, expectArraysClose } from '@backprop/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -210,7 +210,7 @@ describe('finite-difference gradient checks of every layer (float64, random shap
 
 describe('layer configuration errors', () => {
   it('names the layer type and the bad option', () => {
-    expect(() => new Conv2D({ filters: 0, kernelSize: 3 })).toThrow("Conv2D: filters must be a positive integer or a [height, width] pair of them, got 0");
+    expect(() => new Conv2D({ filters: 0, kernelSize: 3 })).toThrow('Conv2D: filters must be a positive integer ≤ 2147483647, got 0');
     expect(() => new Conv2D({ filters: 2, kernelSize: 3, strides: 0 })).toThrow(/strides must be a positive integer/);
     expect(() => new Dense({ units: 3, activation: 'swish' as never })).toThrow(/Dense: activation must be one of linear, relu/);
     expect(() => new MaxPool2D({ poolSize: -1 })).toThrow(/MaxPool2D: poolSize must be a positive integer/);
@@ -219,6 +219,81 @@ describe('layer configuration errors', () => {
     expect(() => new Dense({ units: 2, activation: 'leakyRelu', alpha: -0.1 })).toThrow('Dense: alpha (the leaky ReLU slope) must be a finite number ≥ 0, got -0.1');
     expect(() => new Conv2D({ filters: 2, kernelSize: 3, alpha: Number.NaN })).toThrow(/Conv2D: alpha .* got null/);
     expect(() => new LeakyReLU({ alpha: -1 })).toThrow('LeakyReLU: alpha (the leaky ReLU slope) must be a finite number ≥ 0, got -1');
+  });
+
+  it('rejects out-of-range, fractional, non-finite and mistyped options (as a hand-edited model.json has them)', () => {
+    const cases: [() => unknown, string | RegExp][] = [
+      // 1e308 is an integer to Number.isInteger: it used to become an Infinity shape deep in the build.
+      [() => new Conv2D({ filters: 2, kernelSize: 3, padding: 1e308 }), 'Conv2D: padding must be a non-negative integer ≤ 2147483647 or a [height, width] pair of them, got 1e+308'],
+      [() => new Conv2D({ filters: 2, kernelSize: 2.5 }), 'Conv2D: kernelSize must be a positive integer ≤ 2147483647 or a [height, width] pair of them, got 2.5'],
+      [() => new Conv2D({ filters: 2, kernelSize: [3, Number.NaN] }), /Conv2D: kernelSize must be .* got \[3,null\]/],
+      [() => new Conv2D({ filters: 2, kernelSize: 3, strides: Number.POSITIVE_INFINITY }), /Conv2D: strides must be .* got Infinity/],
+      [() => new Conv2D({ filters: 2, kernelSize: 3, padding: 'full' as never }), `Conv2D: padding must be 'valid', 'same', a non-negative integer or a [height, width] pair of them, got "full"`],
+      [() => new Conv2D({ filters: 2, kernelSize: 3, padding: -1 }), /Conv2D: padding must be a non-negative integer/],
+      [() => new Conv2D({ filters: 2 ** 31, kernelSize: 3 }), 'Conv2D: filters must be a positive integer ≤ 2147483647, got 2147483648'],
+      [() => new Conv2D({ filters: 2, kernelSize: 3, useBias: 'no' as never }), 'Conv2D: useBias must be true or false, got "no"'],
+      [() => new Conv2D({ name: 'c1', filters: [2, 3] as never, kernelSize: 3 }), "Conv2D 'c1': filters must be a positive integer ≤ 2147483647, got [2,3]"],
+      // A pair used to be accepted for units, silently keeping its first entry.
+      [() => new Dense({ units: [5, 7] as never }), 'Dense: units must be a positive integer ≤ 2147483647, got [5,7]'],
+      [() => new Dense({ units: 0.5 }), 'Dense: units must be a positive integer ≤ 2147483647, got 0.5'],
+      [() => new Dense({ units: '10' as never }), 'Dense: units must be a positive integer ≤ 2147483647, got "10"'],
+      [() => new Dense({ units: 3, useBias: 1 as never }), 'Dense: useBias must be true or false, got 1'],
+      [() => new Dense(undefined as never), 'Dense: units must be a positive integer ≤ 2147483647, got undefined'],
+      [() => new Dense(null as never), 'Dense: config must be an object of options, got null'],
+      [() => new Dense(8 as never), 'Dense: config must be an object of options, got 8'],
+      [() => new Dense({ units: 3, name: 3 as never }), 'Dense: name must be a non-empty string, got 3'],
+      [() => new MaxPool2D({ poolSize: 1e308 }), /MaxPool2D: poolSize must be a positive integer ≤ 2147483647 .* got 1e\+308/],
+      [() => new AvgPool2D({ strides: [2, 0.5] }), /AvgPool2D: strides must be .* got \[2,0\.5\]/],
+      [() => new Flatten(null as never), 'Flatten: config must be an object of options, got null'],
+      [() => new ReLU({ name: '' }), 'ReLU: name must be a non-empty string, got ""'],
+    ];
+    for (const [make, message] of cases) {
+      let error: unknown;
+      try {
+        make();
+      } catch (e) {
+        error = e;
+      }
+      expect(error, String(message)).toBeInstanceOf(BackpropError);
+      expect(() => { throw error; }).toThrow(message);
+    }
+  });
+
+  it('saved topologies go through the same checks: the error names the layer index, type and option', () => {
+    const json = (config: Record<string, unknown>) => ({
+      format: 'backprop.sequential', formatVersion: 1, name: 'm', inputShape: [1, 8, 8], dtype: 'float32', seed: 1,
+      layers: [{ className: 'Conv2D', config }, { className: 'Flatten', config: {} }, { className: 'Dense', config: { units: 2 } }],
+    });
+    expect(() => Sequential.fromJSON(json({ filters: 2, kernelSize: 3, padding: 1e308 }), { registry })).toThrow(
+      'model JSON layer 0: Conv2D: padding must be a non-negative integer ≤ 2147483647 or a [height, width] pair of them, got 1e+308',
+    );
+    expect(() => Sequential.fromJSON(json({ filters: 2, kernelSize: 1.5 }), { registry })).toThrow(/^model JSON layer 0: Conv2D: kernelSize must be a positive integer/);
+    expect(() => Sequential.fromJSON({ ...json({ filters: 2, kernelSize: 3 }), seed: 'x' }, { registry })).toThrow('model JSON: seed must be a finite number, got "x"');
+    expect(() => Sequential.fromJSON({ ...json({ filters: 2, kernelSize: 3 }), layers: [{ className: 'Dense', config: null }] }, { registry })).toThrow(
+      'model JSON: layers[0] must be { className: string, config: object }, got {"className":"Dense","config":null}',
+    );
+  });
+
+  it('sizes beyond what a tensor may hold fail before anything is allocated, naming the layer and the shape', () => {
+    const before = registry.memory().numTensors;
+    // A Dense layer of 1e9 units: the kernel alone would be 3 TB.
+    expect(() => new Sequential({ registry, inputShape: [1, 28, 28], layers: [new Flatten(), new Dense({ units: 1e9 })] })).toThrow(
+      "layer 1 (Dense): parameter 'kernel' of shape [1000000000, 784] has 784,000,000,000 values, more than the 536,870,912 float32 values one tensor may hold",
+    );
+    // Even a single input feature: the bias and kernel of 1e9 float32 values each are over the 2 GiB limit.
+    expect(() => new Sequential({ registry, inputShape: [1], layers: [new Dense({ units: 1e9 })] })).toThrow(/layer 0 \(Dense\): parameter 'kernel' of shape \[1000000000, 1\]/);
+    // A Conv2D on a 20000×20000 input: one sample's output would be 3.2e9 values.
+    expect(() => new Sequential({ registry, inputShape: [1, 20000, 20000], layers: [new Conv2D({ filters: 8, kernelSize: 3 })] })).toThrow(
+      'layer 0 (Conv2D): output of shape [8, 19998, 19998] has 3,199,360,032 values per sample, more than the 536,870,912 float32 values one tensor may hold',
+    );
+    expect(() => new Sequential({ registry, inputShape: [1, 30000, 30000], layers: [new Flatten()] })).toThrow(
+      'Sequential: inputShape [1, 30000, 30000] has 900,000,000 values per sample, more than the 536,870,912 float32 values one tensor may hold',
+    );
+    // The first layers fit and were checked, the last one fails: nothing is allocated, nothing leaks.
+    expect(() =>
+      new Sequential({ registry, inputShape: [1, 8, 8], layers: [new Conv2D({ filters: 4, kernelSize: 3 }), new Flatten(), new Dense({ units: 2 ** 30 })] }),
+    ).toThrow(/layer 2 \(Dense\): parameter 'kernel'/);
+    expect(registry.memory().numTensors).toBe(before);
   });
 
   it('rejects an input of the wrong shape at forward time with the layer label', () => {

@@ -2,7 +2,7 @@ import { cpuBackend } from '@backprop/backend-cpu';
 import { loadMnist } from '@backprop/datasets';
 import { lossesPlugin, toOneHot } from '@backprop/losses';
 import { optimizersPlugin } from '@backprop/optimizers';
-import { createRandom, Registry, tensor } from '@backprop/tensor';
+import { BackpropError, createRandom, Registry, tensor } from '@backprop/tensor';
 import { asyncReadsOnly, expectArraysClose } from '@backprop/tensor/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Conv2D, Dense, Flatten, gradCheck, layersPlugin, MaxPool2D, paperNetwork, Sequential, toArtifacts, toArtifactsAsync } from './index.js';
@@ -337,5 +337,114 @@ describe('Sequential on a backend without synchronous readback (async reads only
     await expect(asyncModel.evaluateAsync(x, bad, { loss: 'categoricalCrossentropy' })).rejects.toThrow(message);
     sync.dispose();
     asyncModel.dispose();
+  });
+});
+
+/** Runs `run` (sync or async) and asserts it throws a BackpropError (not a TypeError or RangeError) matching `message`. */
+async function expectBackpropError(run: () => unknown, message: string | RegExp): Promise<void> {
+  let error: unknown;
+  try {
+    await run();
+  } catch (e) {
+    error = e;
+  }
+  expect(error, `expected a BackpropError matching ${message}`).toBeInstanceOf(BackpropError);
+  if (typeof message === 'string') expect((error as Error).message).toBe(message);
+  else expect((error as Error).message).toMatch(message);
+}
+
+describe('Sequential: argument checks (each a BackpropError, never a TypeError or RangeError from inside)', () => {
+  const small = (): Sequential => new Sequential({ registry, inputShape: [4], layers: [new Dense({ units: 3, activation: 'softmax' })] });
+  const x = { values: Float64Array.from({ length: 8 }, (_, i) => i / 8), shape: [2, 4] };
+  const y = { values: [0, 2], shape: [2] };
+  const loss = 'categoricalCrossentropy';
+
+  it('the constructor rejects non-layers and bad options', async () => {
+    await expectBackpropError(
+      () => new Sequential({ registry, inputShape: [1, 28, 28], layers: [{} as never] }),
+      'Sequential: layers[0] is not a Layer, got {}; pass layer objects such as new Dense({ units: 10 }), or build from { className, config } specs with Sequential.fromJSON',
+    );
+    await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [new Dense({ units: 2 }), null as never] }), /^Sequential: layers\[1\] is not a Layer, got null/);
+    await expectBackpropError(() => new Sequential(undefined as never), 'Sequential: expects a config { inputShape, layers, … }, got undefined');
+    await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [new Dense({ units: 2 })], dtype: 'int8' as never }), `Sequential: dtype must be 'float32' or 'float64', got "int8"`);
+    await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [new Dense({ units: 2 })], seed: 'x' as never }), 'Sequential: seed must be a finite number, got "x"');
+    await expectBackpropError(() => new Sequential({ registry, inputShape: [4.5], layers: [new Dense({ units: 2 })] }), /^Sequential: inputShape must be positive integers/);
+    await expectBackpropError(() => new Sequential({ registry, inputShape: 4 as never, layers: [new Dense({ units: 2 })] }), /^Sequential: inputShape must be positive integers .* got 4$/);
+  });
+
+  it('fit needs options with a loss, and at least one sample', async () => {
+    const model = small();
+    await expectBackpropError(() => (model.fit as (a: unknown, b: unknown) => unknown)(x, y), /^fit: needs options \{ loss, optimizer\?, epochs\?, batchSize\?, … \} as its third argument, got undefined$/);
+    await expectBackpropError(() => model.fit(x, y, {} as never), /^fit: options\.loss is required/);
+    await expectBackpropError(() => model.fit(x, y, { optimizer: 'adam' } as never), /^fit: options\.loss is required/);
+    await expectBackpropError(() => model.fit(x, y, { loss: 5 as never }), /^loss: expected the name of a registered loss or \{ name, config \}, got 5/);
+    await expectBackpropError(() => model.fit(x, y, { loss, optimizer: 7 as never }), /^optimizer: expected the name of a registered optimizer/);
+    // It used to "train" on nothing and report a loss of 0.
+    await expectBackpropError(() => model.fit({ values: [], shape: [0, 4] }, { values: [], shape: [0] }, { loss }), 'fit: x has no samples (shape [0, …]); give at least one');
+    await expectBackpropError(() => model.fit(x, y, { loss, shuffle: 'yes' as never }), 'fit: shuffle must be true or false, got "yes"');
+    await expectBackpropError(() => model.fit(undefined as never, y, { loss }), 'fit: x must be a Tensor or { values, shape }, got undefined');
+    model.dispose();
+  });
+
+  it('a validation split that leaves no sample on either side is an error naming both counts', async () => {
+    const model = small();
+    const one = { values: [0.1, 0.2, 0.3, 0.4], shape: [1, 4] };
+    // --limit 1 --validation-split 0.5: it used to train with an empty validation set and print val_loss 0.
+    await expectBackpropError(
+      () => model.fit(one, { values: [1], shape: [1] }, { loss, validationSplit: 0.5 }),
+      'fit: validationSplit 0.5 of 1 samples leaves 1 for training and 0 for validation; each side needs at least one sample (give more data or another split)',
+    );
+    const ten = { values: Float64Array.from({ length: 40 }, (_, i) => i / 40), shape: [10, 4] };
+    const labels = { values: Array.from({ length: 10 }, (_, i) => i % 3), shape: [10] };
+    await expectBackpropError(() => model.fit(ten, labels, { loss, validationSplit: 0.05 }), /validationSplit 0\.05 of 10 samples leaves 10 for training and 0 for validation/);
+    await expectBackpropError(() => model.fit(ten, labels, { loss, validationSplit: '0.5' as never }), 'fit: validationSplit must be a number in (0, 1), got "0.5"');
+    await expectBackpropError(() => model.fit(ten, labels, { loss, validationData: [{ values: [], shape: [0, 4] }, { values: [], shape: [0] }] }), 'fit: validationData x has no samples (shape [0, …]); give at least one');
+    await expectBackpropError(() => model.fit(ten, labels, { loss, validationData: [x, { values: [1], shape: [1] }] }), 'fit: validationData x has 2 samples but validationData y has 1');
+    // A split that leaves a sample on each side trains and measures on the held-out one.
+    const history = await model.fit(ten, labels, { loss, validationSplit: 0.1, epochs: 1 });
+    expect(history.epochs[0].valLoss).toBeGreaterThan(0);
+    model.dispose();
+  });
+
+  it('evaluate and predict check their arguments the same way', async () => {
+    const model = small();
+    await expectBackpropError(() => model.evaluate({ values: [], shape: [0, 4] }, { values: [], shape: [0] }, { loss }), 'evaluate: x has no samples (shape [0, …]); give at least one');
+    await expectBackpropError(() => model.evaluateAsync({ values: [], shape: [0, 4] }, { values: [], shape: [0] }, { loss }), 'evaluateAsync: x has no samples (shape [0, …]); give at least one');
+    await expectBackpropError(() => (model.evaluate as (a: unknown, b: unknown) => unknown)(x, y), 'evaluate: needs options { loss, batchSize? } as its third argument, got undefined');
+    await expectBackpropError(() => model.predict(x, null as never), 'predict: options must be an object, got null');
+    await expectBackpropError(() => model.predict({ values: [1, 2, 3, 4], shape: 4 as never }), 'predict: x.shape must be an array of non-negative integers, got 4');
+    await expectBackpropError(() => model.predict({ values: 'abcd' as never, shape: [1, 4] }), 'predict: x.values must be a typed array or an array of numbers, got the string "abcd"');
+    await expectBackpropError(() => model.predict({ values: [1, '2', 3, 4] as never, shape: [1, 4] }), 'predict: x.values must be a typed array or an array of numbers, got an array whose element 1 is "2"');
+    // NaN in, NaN out used to pass silently.
+    await expectBackpropError(() => model.predict({ values: [1, 2, 3, 4, 5, Number.NaN, 7, 8], shape: [2, 4] }), 'predict: x value 5 (sample 1) is NaN; data must be finite numbers');
+    await expectBackpropError(() => model.predictAsync({ values: [1, 2, Number.POSITIVE_INFINITY, 4], shape: [1, 4] }), 'predictAsync: x value 2 (sample 0) is Infinity; data must be finite numbers');
+    await expectBackpropError(() => model.predict(x, { batchSize: 0 }), 'predict: batchSize must be a positive integer, got 0');
+    await expectBackpropError(() => model.forward(undefined as never), 'forward: expected a Tensor of shape [batch, 4], got undefined');
+    await expectBackpropError(() => model.trainOnBatch(undefined as never, undefined as never, undefined as never, undefined as never), 'trainOnBatch: x must be a Tensor, got undefined');
+    // Predicting on no samples is well defined: no rows.
+    const empty = model.predict({ values: [], shape: [0, 4] });
+    expect(empty.shape).toEqual([0, 3]);
+    empty.dispose();
+    model.dispose();
+  });
+
+  it('setWeights rejects malformed and non-finite weights; a disposed model refuses every use', async () => {
+    const model = small();
+    await expectBackpropError(() => model.setWeights(undefined as never), 'setWeights: expects an array of { name, shape, values }, got undefined');
+    const weights = model.getWeights();
+    await expectBackpropError(() => model.setWeights([{ ...weights[0], name: 3 as never }, weights[1]]), /^setWeights: weights\[0\] must be \{ name: string, shape: number\[\], values: Float32Array \| Float64Array \}/);
+    const nan = weights.map((w) => ({ ...w, values: w.values.slice() }));
+    nan[0].values[4] = Number.NaN;
+    await expectBackpropError(() => model.setWeights(nan), "setWeights: 'dense_0/kernel' value 4 is NaN; weights must be finite");
+    // Nothing was replaced by the rejected calls.
+    expect(model.getWeights()).toEqual(weights);
+    model.dispose();
+    expect(model.isDisposed).toBe(true);
+    const disposed = "model 'sequential' was disposed; its weights are gone";
+    await expectBackpropError(() => model.predict(x), `predict: ${disposed}`);
+    await expectBackpropError(() => model.fit(x, y, { loss }), `fit: ${disposed}`);
+    await expectBackpropError(() => model.getWeights(), `getWeights: ${disposed}`);
+    await expectBackpropError(() => model.setWeights(weights), `setWeights: ${disposed}`);
+    await expectBackpropError(() => model.evaluate(x, y, { loss }), `evaluate: ${disposed}`);
   });
 });

@@ -8,10 +8,11 @@ import {
   type Optimizer,
   type Registry,
   shapeToString,
-  type Tensor,
+  Tensor,
 } from '@backprop/tensor';
 import { countCorrect, type DataLike, gatherBatch, type HostSet, toHostSet, toHostSetAsync, toTargets } from './data.js';
-import type { Layer, Param } from './layer.js';
+import { Layer, type LayerPlan, maxTensorElements, type Param } from './layer.js';
+import { describe, MAX_LAYER_ARG } from './layers/args.js';
 
 export interface SequentialConfig {
   /** Shape of one sample, without the batch dimension: (C, H, W) for images. */
@@ -96,32 +97,48 @@ export class Sequential {
   stopTraining = false;
   private scratchX: { buffer?: Float32Array | Float64Array } = {};
   private scratchY: { buffer?: Float32Array | Float64Array } = {};
+  private disposed = false;
 
   constructor(config: SequentialConfig) {
+    const where = 'Sequential';
+    if (!isPlainObject(config)) throw new BackpropError(where, `expects a config { inputShape, layers, … }, got ${describe(config)}`);
     const { layers, inputShape } = config;
-    if (!Array.isArray(layers) || layers.length === 0) throw new BackpropError('Sequential', 'needs at least one layer');
-    if (!Array.isArray(inputShape) || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new BackpropError('Sequential', `inputShape must be positive integers (one sample, no batch), got ${JSON.stringify(inputShape)}`);
+    checkLayerList(where, layers);
+    this.dtype = checkDtype(where, config.dtype ?? 'float32');
+    this.inputShape = checkInputShape(where, inputShape, this.dtype);
+    if (config.seed !== undefined && (typeof config.seed !== 'number' || !Number.isFinite(config.seed))) {
+      throw new BackpropError(where, `seed must be a finite number, got ${describe(config.seed)}`);
+    }
+    if (config.name !== undefined && typeof config.name !== 'string') throw new BackpropError(where, `name must be a string, got ${describe(config.name)}`);
+    if (config.registry !== undefined && (config.registry === null || typeof (config.registry as Partial<Registry>).makeTensor !== 'function')) {
+      throw new BackpropError(where, `registry must be a Registry, got ${describe(config.registry)}`);
     }
     this.layers = layers;
-    this.inputShape = [...inputShape];
-    this.dtype = config.dtype ?? 'float32';
     this.seed = config.seed ?? 1;
     this.registry = config.registry ?? defaultRegistry;
     this.name = config.name ?? 'sequential';
+    nameLayers(layers);
+    // Every shape and size is checked before the first parameter is allocated.
+    planLayers(this.inputShape, layers, this.dtype);
     const rng = createRandom(this.seed);
-    const used = new Set<string>();
     let shape = this.inputShape;
-    layers.forEach((layer, index) => {
-      layer.label = `layer ${index} (${layer.className})`;
-      if (!layer.name) layer.name = `${snake(layer.className)}_${index}`;
-      if (used.has(layer.name)) throw new BackpropError(layer.label, `duplicate layer name '${layer.name}'`);
-      used.add(layer.name);
-      // Each layer draws from its own stream, so adding a layer leaves the others' initial weights unchanged.
-      shape = layer.build(shape, { registry: this.registry, dtype: this.dtype, rng: rng.fork() });
-      for (const p of layer.params()) p.name = `${layer.name}/${p.name.split('/').pop()}`;
-    });
+    try {
+      for (const layer of layers) {
+        // Each layer draws from its own stream, so adding a layer leaves the others' initial weights unchanged.
+        shape = layer.build(shape, { registry: this.registry, dtype: this.dtype, rng: rng.fork() });
+        for (const p of layer.params()) p.name = `${layer.name}/${p.name.split('/').pop()}`;
+      }
+    } catch (error) {
+      // The parameters of the layers built so far are kept tensors: a failed model must not leak them.
+      for (const layer of layers) layer.dispose();
+      throw error;
+    }
     this.outputShape = shape;
+  }
+
+  /** True after `dispose()`: the model has no weights left to use or save. */
+  get isDisposed(): boolean {
+    return this.disposed;
   }
 
   params(): Param[] {
@@ -156,6 +173,7 @@ export class Sequential {
 
   /** Forward pass of a batch (N, …inputShape). */
   forward(x: Tensor, options: { training?: boolean; logits?: boolean } = {}): Tensor {
+    this.assertUsable('forward');
     this.checkBatch('forward', x);
     let out = x.dtype === this.dtype ? x : castTo(x, this.dtype);
     const last = this.layers.length - 1;
@@ -179,6 +197,9 @@ export class Sequential {
 
   /** A Loss object as is, or one built by the registry from its name or `{ name, config }`. */
   resolveLoss(spec: string | ComponentJSON | Loss): Loss {
+    if (spec === undefined) {
+      throw new BackpropError('loss', "a loss is required: a registered name ('categoricalCrossentropy'), { name, config } or a Loss object");
+    }
     return isInstance(spec, 'compute') ? spec : this.registry.losses.create(spec);
   }
 
@@ -201,7 +222,9 @@ export class Sequential {
    * webgpu) use `trainOnBatchAsync`.
    */
   trainOnBatch(x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer): { loss: number; correct: number } {
+    this.assertUsable('trainOnBatch');
     this.assertSyncReads('trainOnBatch', 'trainOnBatchAsync');
+    checkStepArgs('trainOnBatch', x, y, loss, optimizer);
     const fused = this.fusesWith(loss);
     const targets = y.dataSync();
     const { value, out } = this.step(x, y, loss, optimizer, fused);
@@ -214,6 +237,8 @@ export class Sequential {
    * (`Loss.checkValues`) run here on the values read back, after the step.
    */
   async trainOnBatchAsync(x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer): Promise<{ loss: number; correct: number }> {
+    this.assertUsable('trainOnBatchAsync');
+    checkStepArgs('trainOnBatchAsync', x, y, loss, optimizer);
     return this.trainBatch(x, y, loss, optimizer);
   }
 
@@ -272,6 +297,8 @@ export class Sequential {
 
   async fit(x: DataLike, y: DataLike, options: FitOptions): Promise<History> {
     const where = 'fit';
+    this.assertUsable(where);
+    checkFitOptions(where, options);
     const epochs = options.epochs ?? 1;
     const batchSize = options.batchSize ?? 32;
     checkPositiveInt(where, 'epochs', epochs);
@@ -283,16 +310,23 @@ export class Sequential {
     this.optimizer = optimizer;
     let train = await this.inputSetAsync(where, 'x', x);
     let targets = toTargets(where, await toHostSetAsync(where, 'y', y), this.outputShape);
-    if (targets.count !== train.count) throw new BackpropError(where, `x has ${train.count} samples but y has ${targets.count}`);
+    checkCounts(where, 'x', train, 'y', targets);
     let validation: [HostSet, HostSet] | undefined;
     if (options.validationData) {
       const [vx, vy] = options.validationData;
       validation = [await this.inputSetAsync(where, 'validationData x', vx), toTargets(where, await toHostSetAsync(where, 'validationData y', vy), this.outputShape)];
+      checkCounts(where, 'validationData x', validation[0], 'validationData y', validation[1]);
     } else if (options.validationSplit !== undefined) {
       const split = options.validationSplit;
-      if (!(split > 0 && split < 1)) throw new BackpropError(where, `validationSplit must be in (0, 1), got ${split}`);
       const held = Math.floor(train.count * split);
       const keep = train.count - held;
+      // A side with no samples would train on nothing or report a validation loss of 0 that was never measured.
+      if (held === 0 || keep === 0) {
+        throw new BackpropError(
+          where,
+          `validationSplit ${split} of ${train.count} samples leaves ${keep} for training and ${held} for validation; each side needs at least one sample (give more data or another split)`,
+        );
+      }
       validation = [sliceSet(train, keep, train.count), sliceSet(targets, keep, targets.count)];
       train = sliceSet(train, 0, keep);
       targets = sliceSet(targets, 0, keep);
@@ -380,10 +414,12 @@ export class Sequential {
    */
   evaluate(x: DataLike, y: DataLike, options: { loss: string | ComponentJSON | Loss; batchSize?: number }): EvaluateResult {
     const where = 'evaluate';
+    this.assertUsable(where);
     this.assertSyncReads(where, 'evaluateAsync');
+    checkEvaluateOptions(where, options);
     const inputs = this.inputSet(where, 'x', x);
     const targets = toTargets(where, toHostSet(where, 'y', y), this.outputShape);
-    if (targets.count !== inputs.count) throw new BackpropError(where, `x has ${inputs.count} samples but y has ${targets.count}`);
+    checkCounts(where, 'x', inputs, 'y', targets);
     const loss = this.resolveLoss(options.loss);
     const batchSize = options.batchSize ?? 256;
     checkPositiveInt(where, 'batchSize', batchSize);
@@ -402,9 +438,11 @@ export class Sequential {
   /** `evaluate` reading each batch with `await data()`: works on every backend. */
   async evaluateAsync(x: DataLike, y: DataLike, options: { loss: string | ComponentJSON | Loss; batchSize?: number }): Promise<EvaluateResult> {
     const where = 'evaluateAsync';
+    this.assertUsable(where);
+    checkEvaluateOptions(where, options);
     const inputs = await this.inputSetAsync(where, 'x', x);
     const targets = toTargets(where, await toHostSetAsync(where, 'y', y), this.outputShape);
-    if (targets.count !== inputs.count) throw new BackpropError(where, `x has ${inputs.count} samples but y has ${targets.count}`);
+    checkCounts(where, 'x', inputs, 'y', targets);
     const batchSize = options.batchSize ?? 256;
     checkPositiveInt(where, 'batchSize', batchSize);
     return this.evaluateSetsAsync(inputs, targets, this.resolveLoss(options.loss), batchSize);
@@ -440,7 +478,9 @@ export class Sequential {
    * batch synchronously: on a backend without synchronous readback use `predictAsync`.
    */
   predict(x: DataLike, options: { batchSize?: number } = {}): Tensor {
+    this.assertUsable('predict');
     this.assertSyncReads('predict', 'predictAsync');
+    checkOptionsObject('predict', options);
     const inputs = this.inputSet('predict', 'x', x);
     const batchSize = options.batchSize ?? 256;
     checkPositiveInt('predict', 'batchSize', batchSize);
@@ -459,6 +499,8 @@ export class Sequential {
 
   /** `predict` reading each batch with `await data()`: works on every backend. */
   async predictAsync(x: DataLike, options: { batchSize?: number } = {}): Promise<Tensor> {
+    this.assertUsable('predictAsync');
+    checkOptionsObject('predictAsync', options);
     const inputs = await this.inputSetAsync('predictAsync', 'x', x);
     const batchSize = options.batchSize ?? 256;
     checkPositiveInt('predictAsync', 'batchSize', batchSize);
@@ -500,13 +542,7 @@ export class Sequential {
   static fromJSON(json: unknown, options: { registry?: Registry; dtype?: FloatDataType } = {}): Sequential {
     const registry = options.registry ?? defaultRegistry;
     const topology = checkModelJSON(json);
-    const layers = topology.layers.map((spec, index) => {
-      try {
-        return registry.layers.get(spec.className)(spec.config) as Layer;
-      } catch (error) {
-        throw new BackpropError(`model JSON layer ${index}`, (error as Error).message);
-      }
-    });
+    const layers = createLayers(topology, registry);
     return new Sequential({
       inputShape: topology.inputShape,
       layers,
@@ -519,12 +555,14 @@ export class Sequential {
 
   /** Current parameter values by name (copies). Reads synchronously: see `getWeightsAsync`. */
   getWeights(): NamedArray[] {
+    this.assertUsable('getWeights');
     this.assertSyncReads('getWeights', 'getWeightsAsync');
     return this.params().map((p) => ({ name: p.name, shape: [...p.value.shape], values: p.value.dataSync() as Float32Array | Float64Array }));
   }
 
   /** `getWeights` reading with `await data()`: works on every backend (e.g. to move a model off WebGPU). */
   async getWeightsAsync(): Promise<NamedArray[]> {
+    this.assertUsable('getWeightsAsync');
     const params = this.params();
     const values = await Promise.all(params.map((p) => p.value.data()));
     return params.map((p, i) => ({ name: p.name, shape: [...p.value.shape], values: values[i] as Float32Array | Float64Array }));
@@ -536,7 +574,16 @@ export class Sequential {
    */
   setWeights(weights: readonly NamedArray[]): void {
     const where = 'setWeights';
+    this.assertUsable(where);
+    if (!Array.isArray(weights as unknown)) throw new BackpropError(where, `expects an array of { name, shape, values }, got ${describe(weights)}`);
+    weights.forEach((w: unknown, i) => {
+      const n = w as Partial<NamedArray> | null;
+      if (!isPlainObject(n) || typeof n.name !== 'string' || !Array.isArray(n.shape) || !isNumberArray(n.values)) {
+        throw new BackpropError(where, `weights[${i}] must be { name: string, shape: number[], values: Float32Array | Float64Array }, got ${describe(w)}`);
+      }
+    });
     const byName = new Map(weights.map((w) => [w.name, w]));
+    if (byName.size !== weights.length) throw new BackpropError(where, `two weights are named '${weights.find((w, i) => weights.findIndex((o) => o.name === w.name) !== i)!.name}'`);
     const params = this.params();
     for (const p of params) {
       const w = byName.get(p.name);
@@ -545,6 +592,9 @@ export class Sequential {
         throw new BackpropError(where, `'${p.name}' has shape ${shapeToString(w.shape)} but the model expects ${shapeToString(p.value.shape)}`);
       }
       if (w.values.length !== p.value.size) throw new BackpropError(where, `'${p.name}' has ${w.values.length} values, expected ${p.value.size}`);
+      // A NaN or infinite weight would only surface later as NaN outputs and losses.
+      const bad = firstNonFinite(w.values);
+      if (bad >= 0) throw new BackpropError(where, `'${p.name}' value ${bad} is ${w.values[bad]}; weights must be finite`);
     }
     if (byName.size !== params.length) {
       const known = new Set(params.map((p) => p.name));
@@ -562,6 +612,12 @@ export class Sequential {
     for (const layer of this.layers) layer.dispose();
     this.optimizer?.dispose();
     this.optimizer = undefined;
+    this.disposed = true;
+  }
+
+  /** Every use of a disposed model is an error naming the call (its weights are gone: saving it would write an empty model). */
+  assertUsable(where: string): void {
+    if (this.disposed) throw new BackpropError(where, `model '${this.name}' was disposed; its weights are gone`);
   }
 
   /** The synchronous methods name their asynchronous twin on a backend without synchronous readback. */
@@ -595,6 +651,7 @@ export class Sequential {
   }
 
   private checkBatch(where: string, x: Tensor): void {
+    if (!(x instanceof Tensor)) throw new BackpropError(where, `expected a Tensor of shape [batch, ${this.inputShape.join(', ')}], got ${describe(x)}`);
     const expected = this.inputShape;
     if (x.rank !== expected.length + 1 || expected.some((d, i) => x.shape[i + 1] !== d)) {
       throw new BackpropError(where, `expected input of shape [batch, ${expected.join(', ')}] but got ${shapeToString(x.shape)}`);
@@ -629,12 +686,116 @@ export function checkModelJSON(json: unknown): ModelJSON {
   if (j.formatVersion !== MODEL_FORMAT_VERSION) {
     throw new BackpropError(where, `unsupported format version ${JSON.stringify(j.formatVersion)}; this library reads version ${MODEL_FORMAT_VERSION}`);
   }
-  if (!Array.isArray(j.inputShape)) throw new BackpropError(where, 'inputShape is missing');
-  if (!Array.isArray(j.layers) || j.layers.some((l) => !l || typeof l.className !== 'string' || typeof l.config !== 'object')) {
-    throw new BackpropError(where, 'layers must be an array of { className, config }');
-  }
+  if (!Array.isArray(j.inputShape)) throw new BackpropError(where, `inputShape must be an array of positive integers, got ${describe(j.inputShape)}`);
+  if (!Array.isArray(j.layers) || j.layers.length === 0) throw new BackpropError(where, `layers must be a non-empty array of { className, config }, got ${describe(j.layers)}`);
+  j.layers.forEach((l: unknown, i: number) => {
+    const layer = l as { className?: unknown; config?: unknown } | null;
+    if (!isPlainObject(layer) || typeof layer.className !== 'string' || !isPlainObject(layer.config)) {
+      throw new BackpropError(where, `layers[${i}] must be { className: string, config: object }, got ${describe(l)}`);
+    }
+  });
   if (j.dtype !== 'float32' && j.dtype !== 'float64') throw new BackpropError(where, `dtype must be float32 or float64, got ${JSON.stringify(j.dtype)}`);
+  if (j.name !== undefined && typeof j.name !== 'string') throw new BackpropError(where, `name must be a string, got ${describe(j.name)}`);
+  if (j.seed !== undefined && (typeof j.seed !== 'number' || !Number.isFinite(j.seed))) throw new BackpropError(where, `seed must be a finite number, got ${describe(j.seed)}`);
   return { ...j, name: j.name ?? 'sequential', seed: j.seed ?? 1 } as ModelJSON;
+}
+
+/**
+ * The parameters (full names and shapes, in model order) that `Sequential.fromJSON(json)`
+ * would create, computed without allocating anything; undefined when a layer does not
+ * declare its parameters (`Layer.paramShapes`). Throws what `fromJSON` would throw for
+ * an invalid topology. Loaders use it to check saved weights against the model before
+ * building it.
+ */
+export function planParams(json: unknown, options: { registry?: Registry; dtype?: FloatDataType } = {}): { name: string; shape: number[] }[] | undefined {
+  const topology = checkModelJSON(json);
+  const dtype = checkDtype('Sequential', options.dtype ?? topology.dtype);
+  const layers = createLayers(topology, options.registry ?? defaultRegistry);
+  checkLayerList('Sequential', layers);
+  const inputShape = checkInputShape('Sequential', topology.inputShape, dtype);
+  nameLayers(layers);
+  const plans = planLayers(inputShape, layers, dtype);
+  if (plans.some((p) => p.params === undefined)) return undefined;
+  return plans.flatMap((p, i) => Object.entries(p.params!).map(([short, shape]) => ({ name: `${layers[i].name}/${short}`, shape })));
+}
+
+function createLayers(topology: ModelJSON, registry: Registry): Layer[] {
+  return topology.layers.map((spec, index) => {
+    try {
+      return registry.layers.get(spec.className)(spec.config) as Layer;
+    } catch (error) {
+      throw new BackpropError(`model JSON layer ${index}`, (error as Error).message);
+    }
+  });
+}
+
+function checkLayerList(where: string, layers: unknown): asserts layers is Layer[] {
+  if (!Array.isArray(layers) || layers.length === 0) throw new BackpropError(where, 'needs at least one layer');
+  layers.forEach((layer, i) => {
+    if (!isLayer(layer)) {
+      throw new BackpropError(
+        where,
+        `layers[${i}] is not a Layer, got ${describe(layer)}; pass layer objects such as new Dense({ units: 10 }), or build from { className, config } specs with Sequential.fromJSON`,
+      );
+    }
+  });
+}
+
+/** A Layer, also one from another copy of this package (instanceof would miss it). */
+function isLayer(value: unknown): value is Layer {
+  if (value instanceof Layer) return true;
+  const l = value as Record<string, unknown> | null;
+  return (
+    typeof l === 'object' && l !== null && typeof l.className === 'string' &&
+    ['computeOutputShape', 'build', 'forward', 'backward', 'params', 'countParams', 'getConfig', 'getOutputShape', 'dispose'].every((m) => typeof l[m] === 'function')
+  );
+}
+
+function checkDtype(where: string, dtype: unknown): FloatDataType {
+  if (dtype !== 'float32' && dtype !== 'float64') throw new BackpropError(where, `dtype must be 'float32' or 'float64', got ${describe(dtype)}`);
+  return dtype;
+}
+
+function checkInputShape(where: string, inputShape: unknown, dtype: FloatDataType): number[] {
+  if (!Array.isArray(inputShape) || inputShape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > MAX_LAYER_ARG)) {
+    throw new BackpropError(where, `inputShape must be positive integers (one sample, no batch), got ${describe(inputShape)}`);
+  }
+  const size = inputShape.reduce((p: number, d: number) => p * d, 1);
+  if (size > maxTensorElements(dtype)) {
+    throw new BackpropError(
+      where,
+      `inputShape ${shapeToString(inputShape)} has ${size.toLocaleString('en-US')} values per sample, more than the ${maxTensorElements(dtype).toLocaleString('en-US')} ${dtype} values one tensor may hold`,
+    );
+  }
+  return [...inputShape];
+}
+
+/** Labels every layer for error messages and names the unnamed ones '<class>_<index>'. */
+function nameLayers(layers: Layer[]): void {
+  const used = new Set<string>();
+  layers.forEach((layer, index) => {
+    layer.label = `layer ${index} (${layer.className})`;
+    if (!layer.name) layer.name = `${snake(layer.className)}_${index}`;
+    if (used.has(layer.name)) throw new BackpropError(layer.label, `duplicate layer name '${layer.name}'`);
+    used.add(layer.name);
+  });
+}
+
+/** Every layer's output and parameter shapes, checked, in order; allocates nothing. */
+function planLayers(inputShape: readonly number[], layers: Layer[], dtype: FloatDataType): LayerPlan[] {
+  const plans: LayerPlan[] = [];
+  let shape: readonly number[] = inputShape;
+  for (const layer of layers) {
+    // A layer from an older copy of this package has no plan(): its build checks what it can.
+    const plan = typeof layer.plan === 'function' ? layer.plan(shape, dtype) : { outputShape: layer.computeOutputShape(shape), params: undefined };
+    plans.push(plan);
+    shape = plan.outputShape;
+  }
+  return plans;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isInstance<T extends object>(spec: string | ComponentJSON | T, method: keyof T): spec is T {
@@ -647,6 +808,65 @@ function snake(className: string): string {
 
 function castTo(x: Tensor, dtype: FloatDataType): Tensor {
   return x.registry.runKernel('cast', { x }, { dtype });
+}
+
+function checkOptionsObject(where: string, options: unknown): void {
+  if (!isPlainObject(options)) throw new BackpropError(where, `options must be an object, got ${describe(options)}`);
+}
+
+function checkFitOptions(where: string, options: unknown): asserts options is FitOptions {
+  if (!isPlainObject(options)) {
+    throw new BackpropError(where, `needs options { loss, optimizer?, epochs?, batchSize?, … } as its third argument, got ${describe(options)}`);
+  }
+  const o = options as Partial<FitOptions>;
+  if (o.loss === undefined) {
+    throw new BackpropError(where, "options.loss is required: a registered loss name ('categoricalCrossentropy'), { name, config } or a Loss object");
+  }
+  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new BackpropError(where, `shuffle must be true or false, got ${describe(o.shuffle)}`);
+  if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isFinite(o.seed))) throw new BackpropError(where, `seed must be a finite number, got ${describe(o.seed)}`);
+  if (o.validationData !== undefined && (!Array.isArray(o.validationData) || o.validationData.length !== 2)) {
+    throw new BackpropError(where, `validationData must be [x, y], got ${describe(o.validationData)}`);
+  }
+  if (o.validationSplit !== undefined && !(typeof o.validationSplit === 'number' && o.validationSplit > 0 && o.validationSplit < 1)) {
+    throw new BackpropError(where, `validationSplit must be a number in (0, 1), got ${describe(o.validationSplit)}`);
+  }
+  const callbacks = o.callbacks === undefined ? [] : Array.isArray(o.callbacks) ? o.callbacks : [o.callbacks];
+  callbacks.forEach((cb, i) => {
+    if (typeof cb !== 'object' || cb === null) throw new BackpropError(where, `callbacks[${i}] must be an object of hooks, got ${describe(cb)}`);
+  });
+}
+
+function checkEvaluateOptions(where: string, options: unknown): void {
+  if (!isPlainObject(options) || (options as { loss?: unknown }).loss === undefined) {
+    throw new BackpropError(where, `needs options { loss, batchSize? } as its third argument, got ${describe(options)}`);
+  }
+}
+
+/** x and y have the same number of samples, and at least one: a mean over nothing would report a loss of 0. */
+function checkCounts(where: string, xName: string, x: HostSet, yName: string, y: HostSet): void {
+  if (y.count !== x.count) throw new BackpropError(where, `${xName} has ${x.count} samples but ${yName} has ${y.count}`);
+  if (x.count === 0) throw new BackpropError(where, `${xName} has no samples (shape [0, …]); give at least one`);
+}
+
+function checkStepArgs(where: string, x: unknown, y: unknown, loss: unknown, optimizer: unknown): void {
+  if (!(x instanceof Tensor)) throw new BackpropError(where, `x must be a Tensor, got ${describe(x)}`);
+  if (!(y instanceof Tensor)) throw new BackpropError(where, `y must be a Tensor, got ${describe(y)}`);
+  if (!isInstance(loss as Loss, 'compute')) throw new BackpropError(where, `loss must be a Loss object (see resolveLoss), got ${describe(loss)}`);
+  if (!isInstance(optimizer as Optimizer, 'step')) throw new BackpropError(where, `optimizer must be an Optimizer object (see resolveOptimizer), got ${describe(optimizer)}`);
+}
+
+function isNumberArray(values: unknown): values is ArrayLike<number> {
+  return values instanceof Float32Array || values instanceof Float64Array || (Array.isArray(values) && values.every((v) => typeof v === 'number'));
+}
+
+/** Index of the first NaN or ±Infinity, or -1. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) {
+    // v - v is 0 for every finite number and NaN for NaN and ±Infinity: one test, no call.
+    const v = values[i];
+    if (v - v !== 0) return i;
+  }
+  return -1;
 }
 
 function checkPositiveInt(where: string, name: string, v: unknown): void {

@@ -1,8 +1,8 @@
-import { biasGrad, conv2d, conv2dBackwardFilter, conv2dBackwardInput, type Tensor } from '@backprop/tensor';
+import { BackpropError, biasGrad, conv2d, conv2dBackwardFilter, conv2dBackwardInput, type Tensor } from '@backprop/tensor';
 import { type ActivationName, activate, activationBackward, checkActivation, checkAlpha, fusable } from '../activations.js';
 import { checkInitializer, type InitializerName } from '../initializers.js';
 import { type BackwardOptions, type BuildContext, type ForwardOptions, Layer, type LayerConfig, type Param } from '../layer.js';
-import { checkPair, type PairArg } from './args.js';
+import { checkBoolean, checkInt, checkPair, type PairArg } from './args.js';
 
 export interface Conv2DConfig extends LayerConfig {
   /** Number of kernels F (the paper's K_D). */
@@ -41,20 +41,24 @@ export class Conv2D extends Layer {
   private y: Tensor | undefined;
   private appliedActivation: ActivationName = 'linear';
 
-  constructor(config: Conv2DConfig) {
+  // The default only lets `new Conv2D()` reach the option checks (filters is required).
+  constructor(config: Conv2DConfig = {} as Conv2DConfig) {
     super(config);
     const where = `Conv2D${config.name ? ` '${config.name}'` : ''}`;
-    this.filters = checkPair(where, 'filters', config.filters, 1)[0];
+    this.filters = checkInt(where, 'filters', config.filters, 1);
     this.kernelSize = checkPair(where, 'kernelSize', config.kernelSize, 1);
     this.strides = checkPair(where, 'strides', config.strides ?? 1, 1);
     const padding = config.padding ?? 'valid';
+    if (typeof padding === 'string' && padding !== 'valid' && padding !== 'same') {
+      throw new BackpropError(where, `padding must be 'valid', 'same', a non-negative integer or a [height, width] pair of them, got ${JSON.stringify(padding)}`);
+    }
     this.padding = padding === 'valid' || padding === 'same' ? padding : checkPair(where, 'padding', padding, 0);
     this.activation = checkActivation(where, config.activation);
     if (this.activation === 'softmax') {
       throw this.error("activation 'softmax' needs a (batch, classes) input; use it on a Dense layer");
     }
     this.alpha = checkAlpha(where, config.alpha);
-    this.useBias = config.useBias ?? true;
+    this.useBias = checkBoolean(where, 'useBias', config.useBias, true);
     this.kernelInitializer = checkInitializer(where, config.kernelInitializer ?? 'heNormal');
     this.biasInitializer = checkInitializer(where, config.biasInitializer ?? 'zeros');
   }
@@ -92,11 +96,19 @@ export class Conv2D extends Layer {
     return [this.filters, Math.floor((h + 2 * ph - kh) / sh) + 1, Math.floor((w + 2 * pw - kw) / sw) + 1];
   }
 
+  override paramShapes(inputShape: readonly number[]): Record<string, number[]> {
+    const [c] = inputShape;
+    const [kh, kw] = this.kernelSize;
+    const kernel = [this.filters, c, kh, kw];
+    return this.useBias ? { kernel, bias: [this.filters] } : { kernel };
+  }
+
   protected override createParams(context: BuildContext): void {
     const [c] = this.inputShape!;
     const [kh, kw] = this.kernelSize;
-    this.kernel = this.addParam(context, 'kernel', [this.filters, c, kh, kw], this.kernelInitializer, c * kh * kw, this.filters * kh * kw);
-    if (this.useBias) this.bias = this.addParam(context, 'bias', [this.filters], this.biasInitializer, c * kh * kw, this.filters);
+    const shapes = this.paramShapes(this.inputShape!);
+    this.kernel = this.addParam(context, 'kernel', shapes.kernel, this.kernelInitializer, c * kh * kw, this.filters * kh * kw);
+    if (shapes.bias) this.bias = this.addParam(context, 'bias', shapes.bias, this.biasInitializer, c * kh * kw, this.filters);
   }
 
   forward(x: Tensor, options: ForwardOptions = {}): Tensor {

@@ -2,7 +2,7 @@ import { biasGrad, matMul, type Tensor } from '@backprop/tensor';
 import { type ActivationName, activate, activationBackward, checkActivation, checkAlpha, fusable } from '../activations.js';
 import { checkInitializer, type InitializerName } from '../initializers.js';
 import { type BackwardOptions, type BuildContext, type ForwardOptions, Layer, type LayerConfig, type Param } from '../layer.js';
-import { checkPair } from './args.js';
+import { checkBoolean, checkInt } from './args.js';
 
 export interface DenseConfig extends LayerConfig {
   units: number;
@@ -31,13 +31,14 @@ export class Dense extends Layer {
   private y: Tensor | undefined;
   private appliedActivation: ActivationName = 'linear';
 
-  constructor(config: DenseConfig) {
+  // The default only lets `new Dense()` reach the option checks (units is required).
+  constructor(config: DenseConfig = {} as DenseConfig) {
     super(config);
     const where = `Dense${config.name ? ` '${config.name}'` : ''}`;
-    this.units = checkPair(where, 'units', config.units, 1)[0];
+    this.units = checkInt(where, 'units', config.units, 1);
     this.activation = checkActivation(where, config.activation);
     this.alpha = checkAlpha(where, config.alpha);
-    this.useBias = config.useBias ?? true;
+    this.useBias = checkBoolean(where, 'useBias', config.useBias, true);
     this.kernelInitializer = checkInitializer(where, config.kernelInitializer ?? 'glorotUniform');
     this.biasInitializer = checkInitializer(where, config.biasInitializer ?? 'zeros');
   }
@@ -53,10 +54,16 @@ export class Dense extends Layer {
     return [this.units];
   }
 
+  override paramShapes(inputShape: readonly number[]): Record<string, number[]> {
+    const [inputs] = inputShape;
+    return this.useBias ? { kernel: [this.units, inputs], bias: [this.units] } : { kernel: [this.units, inputs] };
+  }
+
   protected override createParams(context: BuildContext): void {
     const [inputs] = this.inputShape!;
-    this.kernel = this.addParam(context, 'kernel', [this.units, inputs], this.kernelInitializer, inputs, this.units);
-    if (this.useBias) this.bias = this.addParam(context, 'bias', [this.units], this.biasInitializer, inputs, this.units);
+    const shapes = this.paramShapes(this.inputShape!);
+    this.kernel = this.addParam(context, 'kernel', shapes.kernel, this.kernelInitializer, inputs, this.units);
+    if (shapes.bias) this.bias = this.addParam(context, 'bias', shapes.bias, this.biasInitializer, inputs, this.units);
   }
 
   forward(x: Tensor, options: ForwardOptions = {}): Tensor {
