@@ -1,12 +1,52 @@
 import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
-import { CliError } from './errors.js';
+import { CliError, oneLine } from './errors.js';
 
 /** A grey image, values in [0, 1], row-major. */
 export interface GreyImage {
   width: number;
   height: number;
   data: Float32Array;
+}
+
+/**
+ * The largest image predict decodes, in pixels (width × height): 25 megapixels, e.g.
+ * 5000×5000 or a 24-megapixel photo. Decoding takes about 24 bytes per pixel (the RGBA
+ * buffer, then grey, alpha and ink planes in float32), so the limit keeps one image
+ * under ~600 MB; a PNG's header can claim far more than its compressed size suggests.
+ */
+export const MAX_IMAGE_PIXELS = 25_000_000;
+
+export interface PngHeader {
+  width: number;
+  height: number;
+}
+
+/**
+ * Checks the signature and the IHDR chunk of a PNG (the first chunk, which gives the
+ * size) before anything is decoded: width and height ≥ 1, width × height ≤ maxPixels.
+ */
+export function checkPngHeader(bytes: Uint8Array, file: string, maxPixels = MAX_IMAGE_PIXELS): PngHeader {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length < 8 || signature.some((b, i) => bytes[i] !== b)) {
+    throw new CliError(`${file}: not a PNG image (missing the PNG signature)`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = bytes.length >= 16 ? String.fromCharCode(...bytes.subarray(12, 16)) : '';
+  if (bytes.length < 8 + 8 + 13 || type !== 'IHDR' || view.getUint32(8) !== 13) {
+    throw new CliError(`${file}: not a valid PNG image (${bytes.length < 29 ? 'truncated before the end of its IHDR header' : `the first chunk is '${type}', expected a 13-byte IHDR header`})`);
+  }
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  if (width < 1 || height < 1) {
+    throw new CliError(`${file}: the PNG header gives a ${width}×${height} image; width and height must be at least 1`);
+  }
+  if (width * height > maxPixels) {
+    throw new CliError(
+      `${file}: the image is ${width}×${height} = ${(width * height).toLocaleString('en-US')} pixels, more than predict's limit of ${maxPixels.toLocaleString('en-US')}; scale it down (a digit needs no more than a few hundred pixels a side)`,
+    );
+  }
+  return { width, height };
 }
 
 /** Reads a PNG file; anything else is a one-line CliError naming the file. */
@@ -17,15 +57,18 @@ export async function readPng(file: string): Promise<PNG> {
   } catch (error) {
     throw new CliError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (bytes.length < 8 || signature.some((b, i) => bytes[i] !== b)) {
-    throw new CliError(`${file}: not a PNG image (missing the PNG signature)`);
-  }
+  checkPngHeader(bytes, file);
+  let png: PNG;
   try {
-    return PNG.sync.read(bytes);
+    png = PNG.sync.read(bytes);
   } catch (error) {
+    if (error instanceof RangeError) throw new CliError(`${file}: not enough memory to decode the image (${error.message})`);
     throw new CliError(`${file}: not a valid PNG image (${(error as Error).message})`);
   }
+  if (png.width < 1 || png.height < 1 || png.data.length < 4 * png.width * png.height) {
+    throw new CliError(`${file}: not a valid PNG image (decoded to ${png.width}×${png.height} with ${png.data.length} bytes of pixels)`);
+  }
+  return png;
 }
 
 /**
@@ -147,7 +190,14 @@ function resizeArea(src: Float32Array, stride: number, x0: number, y0: number, c
   return out;
 }
 
-/** PNG file → a 28×28 MNIST-like input in [0, 1]. */
+/** PNG file → a 28×28 MNIST-like input in [0, 1]; every failure is a CliError naming the file. */
 export async function loadDigit(file: string): Promise<Float32Array> {
-  return toMnist(toGrey(await readPng(file)), file);
+  const png = await readPng(file);
+  try {
+    return toMnist(toGrey(png), file);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const reason = error instanceof RangeError ? 'not enough memory to convert the image' : 'cannot convert the image';
+    throw new CliError(`${file}: ${reason} (${oneLine(error)})`);
+  }
 }
