@@ -1,6 +1,7 @@
 import type { Registry } from '@backprop/tensor';
 import type { Command } from 'commander';
-import { checkFits, inputsOf, labelsOf, loadData } from '../data.js';
+import { checkFits, checkLabels, loadData } from '../data.js';
+import { evaluateSet } from '../evaluation.js';
 import { loadModelDir } from '../load.js';
 import { confusionMatrix, formatConfusion, perClassAccuracy } from '../metrics.js';
 import { backendOptions, dataOptions, jsonOption, percent, printJson } from '../options.js';
@@ -32,13 +33,12 @@ Examples:
   return command.action(async (flags: EvaluateFlags) => {
     await selectBackend(registry, flags);
     const { model, loss } = await loadModelDir(flags.modelDir, registry);
-    const { test, source } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit });
+    const { test, source, labelFiles } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit });
     checkFits(test, model.inputShape, 'test data');
-    const x = inputsOf(test);
-    const result = await model.evaluateAsync(x, labelsOf(test), { loss });
-    const predicted = await model.predictAsync(x);
-    const outputs = await predicted.data();
-    predicted.dispose();
+    checkLabels(test, model.outputShape, labelFiles.test);
+    // One forward pass over the test set gives the loss and the outputs.
+    const result = await evaluateSet(model, test, loss);
+    const outputs = result.outputs;
     const confusion = confusionMatrix(outputs, test.labels, outputs.length / test.count);
     const accuracy = confusion.reduce((s, row, i) => s + row[i], 0) / test.count;
     const perClass = perClassAccuracy(confusion);
