@@ -64,3 +64,36 @@ export function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/\s*\n\s*/g, ' ').trim();
 }
+
+const FS_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a part of the path is not a directory',
+  EEXIST: 'exists and is not a directory',
+  EISDIR: 'is a directory',
+  ENOENT: 'no such file or directory',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+};
+
+/**
+ * A file-system failure as a one-line CliError naming the path: `cannot <action> <path>:
+ * permission denied (EACCES, on <the file the system call failed on>)`. Errors without an errno code (e.g. the library's own,
+ * which already name their file) keep their message, prefixed with the path when it
+ * does not name it.
+ */
+export function fileError(error: unknown, path: string, action: string, hint = ''): CliError {
+  if (error instanceof CliError) return error;
+  const e = error as NodeJS.ErrnoException | undefined;
+  const tail = hint ? `; ${hint}` : '';
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  if (code && FS_REASONS[code]) {
+    const where = e?.path && e.path !== path ? `, on ${e.path}` : '';
+    return new CliError(`cannot ${action} ${path}: ${FS_REASONS[code]} (${code}${where})${tail}`);
+  }
+  const message = oneLine(error);
+  return new CliError(`${message.includes(path) ? '' : `cannot ${action} ${path}: `}${message}${tail}`);
+}

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type Callbacks, type EpochLogs, loadModel, saveModel, type Sequential } from '@backprop/layers';
 import type { ComponentJSON, Registry } from '@backprop/tensor';
 import { type Command, Option } from 'commander';
-import { checkFits, type DataOptions, inputsOf, labelsOf, loadData } from '../data.js';
-import { CliError, EXIT, fraction, integer, positiveInt, positiveNumber, UsageError } from '../errors.js';
+import { checkFits, checkLabels, type DataOptions, inputsOf, labelsOf, loadData } from '../data.js';
+import { CliError, EXIT, fileError, fraction, integer, oneLine, positiveInt, positiveNumber, UsageError } from '../errors.js';
+import { evaluateSet } from '../evaluation.js';
+import { DIVERGENCE_FACTOR, type Divergence, DivergenceGuard, findNonFinite, isNonFiniteError } from '../guard.js';
 import { confusionMatrix } from '../metrics.js';
 import { buildModel, headOf, modelSpec, PRESET_NAMES } from '../model.js';
 import { backendOptions, dataOptions, isExplicit, jsonOption, percent, printJson } from '../options.js';
@@ -15,6 +17,9 @@ import { selectBackend } from '../setup.js';
 
 export const DEFAULT_EPOCHS = 3;
 export const CHECKPOINT_KIND = 'backprop-cli-checkpoint';
+export const MODEL_KIND = 'backprop-cli-model';
+/** What a run writes into its output directory; an earlier run's is replaced only with --overwrite. */
+const RUN_OUTPUTS = ['model', 'checkpoint', 'report.html'];
 
 interface TrainFlags {
   model: string;
@@ -31,6 +36,7 @@ interface TrainFlags {
   gpujsMode?: string;
   validationSplit?: number;
   out?: string;
+  overwrite: boolean;
   resume?: string;
   json: boolean;
 }
@@ -54,6 +60,8 @@ interface CheckpointMetadata {
   history: EpochLogs[];
   seed: number;
   args: RunArgs;
+  /** Loss of the run's first batch, the reference of the divergence rule (guard.ts). */
+  referenceLoss?: number;
   [key: string]: unknown;
 }
 
@@ -71,6 +79,7 @@ export function configureTrain(command: Command, registry: Registry): Command {
     .option('--seed <n>', 'seed of the weight initialisation and of the per-epoch shuffling', integer, 1)
     .option('--validation-split <fraction>', 'hold out this fraction of the training images (taken from the end) for validation', fraction)
     .option('--out <dir>', 'output directory (default: runs/<model>-<timestamp>; with --resume: the checkpoint\'s run directory)')
+    .option('--overwrite', "let --out name an earlier run's directory: its model/ and report.html are removed when training starts, its checkpoint/ is replaced after the first epoch", false)
     .option('--resume <checkpoint-dir>', 'continue from a checkpoint directory written by an earlier run (same model, data, seed)');
   backendOptions(command);
   jsonOption(command);
@@ -89,6 +98,13 @@ without "optimizer" with adam (learningRate 0.001).
 
 Ctrl-C stops after the current batch, keeps the last finished epoch's checkpoint and
 exits with code 130; continue with  backprop train --resume <out>/checkpoint --epochs <n>.
+Without --epochs, --resume continues to the checkpoint's target epoch count; when that
+run had finished but its model/ is missing or incomplete, it writes model/ and the
+report again from the checkpoint.
+
+Divergence: training stops with exit code 1 when a batch loss or a weight is not
+finite, or when the mean loss of the last 10 batches exceeds ${DIVERGENCE_FACTOR}× the loss of the
+run's first batch. Nothing diverged is saved; the last good checkpoint is kept.
 
 Examples:
   backprop train                                   # paper network, full MNIST, ${DEFAULT_EPOCHS} epochs
@@ -117,6 +133,12 @@ interface Prepared {
   history: EpochLogs[];
   outDir: string;
   description: string;
+  /** The reference loss of the divergence rule; the first batch's loss when undefined. */
+  referenceLoss?: number;
+  /** Resuming in the checkpoint's own run directory. */
+  ownDir: boolean;
+  /** The checkpoint's run had finished but its model/ is missing or incomplete: only write it again. */
+  finishOnly: boolean;
 }
 
 /** Checks flags against a checkpoint's run: the options that shape training must not change on resume. */
@@ -156,22 +178,58 @@ async function prepareResume(flags: TrainFlags, cmd: Command, registry: Registry
     throw new CliError(`${join(dir, 'model.json')}: not a training checkpoint (no CLI training metadata); pass a run's checkpoint/ directory`);
   }
   checkResumeFlags(flags, cmd, meta, dir);
-  if (flags.epochs <= meta.epoch) {
+  const bad = await findNonFinite(loaded.model);
+  if (bad) {
     loaded.model.dispose();
-    throw new UsageError(`the checkpoint in ${dir} has already finished ${meta.epoch} epoch(s); pass --epochs greater than ${meta.epoch}`);
+    throw new CliError(`${dir}: the checkpoint holds non-finite values (${bad}), written by a run that diverged; start a new run with a lower --lr`);
+  }
+  const runDir = dirname(resolve(dir));
+  const outDir = flags.out ?? runDir;
+  const explicitEpochs = isExplicit(cmd, 'epochs');
+  // Without --epochs: the checkpoint's own target.
+  const epochs = explicitEpochs || !Number.isInteger(meta.epochs) ? flags.epochs : meta.epochs;
+  let finishOnly = false;
+  if (epochs <= meta.epoch) {
+    const modelDir = join(resolve(outDir), 'model');
+    if (epochs < meta.epoch || (await finalOutputsComplete(resolve(outDir), meta.epoch, registry))) {
+      loaded.model.dispose();
+      throw new UsageError(
+        `the checkpoint in ${dir} has already finished ${meta.epoch} epoch(s)${epochs === meta.epoch ? ` and its final model is in ${modelDir}` : ''}; pass --epochs greater than ${meta.epoch} to train further`,
+      );
+    }
+    // The run finished but was stopped while writing model/ (or it was removed): write it again.
+    finishOnly = true;
   }
   // Only the test subset may change on resume; it does not affect training.
   const args: RunArgs = { ...meta.args, data: { ...meta.args.data, testLimit: isExplicit(cmd, 'testLimit') ? flags.testLimit : meta.args.data.testLimit } };
+  const referenceLoss = typeof meta.referenceLoss === 'number' ? meta.referenceLoss : meta.history?.[0]?.loss;
   return {
     model: loaded.model,
     args,
     seed: meta.seed,
-    epochs: flags.epochs,
+    epochs: finishOnly ? meta.epoch : epochs,
     initialEpoch: meta.epoch,
     history: meta.history ?? [],
-    outDir: flags.out ?? dirname(resolve(dir)),
-    description: `${meta.args.model} resumed from ${dir} (epoch ${meta.epoch})`,
+    outDir,
+    description: finishOnly
+      ? `${meta.args.model} from ${dir} (epoch ${meta.epoch}): writing the final model and report again`
+      : `${meta.args.model} resumed from ${dir} (epoch ${meta.epoch})`,
+    referenceLoss: Number.isFinite(referenceLoss) ? referenceLoss : undefined,
+    ownDir: resolve(outDir) === runDir,
+    finishOnly,
   };
+}
+
+/** Whether a run directory holds the final model of epoch `epoch` (loadable) and its report. */
+async function finalOutputsComplete(outDir: string, epoch: number, registry: Registry): Promise<boolean> {
+  if (!existsSync(join(outDir, 'report.html'))) return false;
+  try {
+    const { model, manifest } = await loadModel(join(outDir, 'model'), { registry });
+    model.dispose();
+    return manifest.metadata?.kind === MODEL_KIND && manifest.metadata.epoch === epoch;
+  } catch {
+    return false;
+  }
 }
 
 async function prepareFresh(flags: TrainFlags, registry: Registry): Promise<Prepared> {
@@ -204,85 +262,226 @@ async function prepareFresh(flags: TrainFlags, registry: Registry): Promise<Prep
     history: [],
     outDir: flags.out ?? join('runs', `${built.label}-${timestamp()}`),
     description: built.description,
+    ownDir: false,
+    finishOnly: false,
   };
 }
 
+/** Refuses a validation split that leaves no image on either side. */
+function checkSplit(count: number, split: number | undefined): void {
+  if (split === undefined) return;
+  const held = Math.floor(count * split);
+  const kept = count - held;
+  if (held < 1 || kept < 1) {
+    throw new UsageError(
+      `--validation-split ${split} of ${count} training image(s) leaves ${kept} for training and ${held} for validation; both need at least 1 (train on more images with --limit, or change --validation-split)`,
+    );
+  }
+}
+
+/** An earlier run's outputs in `outDir` are replaced only with --overwrite (a resume continues in its own directory). */
+function checkOutDir(outDir: string, flags: TrainFlags, run: Prepared): void {
+  if (run.ownDir || flags.overwrite) return;
+  const found = RUN_OUTPUTS.filter((name) => existsSync(join(outDir, name)));
+  if (found.length > 0) {
+    throw new UsageError(
+      `${outDir} holds an earlier run (${found.join(', ')}); pass --overwrite to replace it, choose another --out, or continue that run with --resume ${join(outDir, 'checkpoint')}`,
+    );
+  }
+}
+
+/**
+ * Creates the output directory and checks that files can be created in it (and in the
+ * model/ and checkpoint/ it may already hold), so a read-only or missing place fails
+ * before training, naming the path. Returns the first directory it created, if any.
+ */
+async function prepareOutDir(outDir: string): Promise<string | undefined> {
+  let created: string | undefined;
+  try {
+    created = await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw fileError(error, outDir, 'create the output directory');
+  }
+  for (const dir of [outDir, join(outDir, 'model'), join(outDir, 'checkpoint')]) {
+    if (dir !== outDir && !existsSync(dir)) continue;
+    const probe = join(dir, `.backprop-write-check-${process.pid}`);
+    try {
+      await writeFile(probe, '');
+    } catch (error) {
+      if (created) await removeEmptyDirs(outDir, created);
+      // Name the directory, not the probe file.
+      const { code, message } = error as NodeJS.ErrnoException;
+      throw fileError(Object.assign(new Error(message), { code }), dir, 'write to');
+    } finally {
+      await rm(probe, { force: true }).catch(() => undefined);
+    }
+  }
+  return created;
+}
+
+/** Removes `dir` and its parents up to `top` (inclusive) while they are empty: what a failed run created and left empty. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  let current = resolve(dir);
+  const stop = resolve(top);
+  for (;;) {
+    try {
+      if ((await readdir(current)).length > 0) return;
+      await rmdir(current);
+    } catch {
+      return;
+    }
+    if (current === stop || dirname(current) === current) return;
+    current = dirname(current);
+  }
+}
+
 async function train(flags: TrainFlags, cmd: Command, registry: Registry): Promise<number> {
+  if (flags.out !== undefined && flags.out.trim() === '') {
+    throw new UsageError("--out is empty; pass a directory (e.g. --out runs/my-run), or leave --out out for runs/<model>-<timestamp>");
+  }
   const backend = await selectBackend(registry, flags);
   const run = flags.resume ? await prepareResume(flags, cmd, registry) : await prepareFresh(flags, registry);
   const { model, args, seed } = run;
   const log = (line: string): void => {
     (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
   };
-  // Validate the data before creating the output directory.
+  // Validate everything (the data, its labels, the split, the output directory) before creating a directory.
   const data = await loadData(args.data);
   checkFits(data.train, model.inputShape, 'training data');
   checkFits(data.test, model.inputShape, 'test data');
+  checkLabels(data.train, model.outputShape, data.labelFiles.train);
+  checkLabels(data.test, model.outputShape, data.labelFiles.test);
+  checkSplit(data.train.count, args.validationSplit);
 
   const outDir = resolve(run.outDir);
   const modelDir = join(outDir, 'model');
   const checkpointDir = join(outDir, 'checkpoint');
   const reportPath = join(outDir, 'report.html');
-  await mkdir(outDir, { recursive: true });
+  checkOutDir(outDir, flags, run);
+  const created = await prepareOutDir(outDir);
+  try {
+    return await trainIn({ flags, run, data, backend, log, outDir, modelDir, checkpointDir, reportPath });
+  } catch (error) {
+    // A failed run leaves no empty directory behind (what it wrote, it keeps).
+    if (created) await removeEmptyDirs(outDir, created);
+    throw error;
+  }
+}
+
+interface TrainContext {
+  flags: TrainFlags;
+  run: Prepared;
+  data: Awaited<ReturnType<typeof loadData>>;
+  backend: string;
+  log: (line: string) => void;
+  outDir: string;
+  modelDir: string;
+  checkpointDir: string;
+  reportPath: string;
+}
+
+async function trainIn(context: TrainContext): Promise<number> {
+  const { flags, run, data, backend, log, outDir, modelDir, checkpointDir, reportPath } = context;
+  const { model, args, seed } = run;
+  if (flags.overwrite && !run.ownDir) {
+    // The earlier run's final outputs go now; its checkpoint is replaced after the first epoch.
+    for (const stale of [modelDir, reportPath]) {
+      try {
+        await rm(stale, { recursive: true, force: true });
+      } catch (error) {
+        throw fileError(error, stale, 'remove');
+      }
+    }
+  }
 
   log(`backprop train: ${run.description}; backend ${backend}; seed ${seed}; data ${data.source} (${data.train.count} train / ${data.test.count} test)`);
   log(`loss ${args.loss.name}, optimizer ${args.optimizer.name} ${JSON.stringify(args.optimizer.config)}, batch size ${args.batchSize}; output ${outDir}`);
 
   const history = [...run.history];
   let finished = run.initialEpoch;
-  let samples = 0;
+  let samples = data.train.count - (args.validationSplit === undefined ? 0 : Math.floor(data.train.count * args.validationSplit));
   let seen = 0;
+  let epoch = run.initialEpoch;
+  let batch = 0;
+  const guard = new DivergenceGuard(model, run.referenceLoss);
   const checkpointing: Callbacks = {
     onTrainBegin(info) {
       samples = info.samples;
     },
-    onEpochBegin() {
+    onEpochBegin(e) {
       seen = 0;
+      epoch = e;
+      batch = 0;
     },
     onBatchEnd(logs) {
       seen = logs.seen;
+      batch = logs.batch + 1;
+      guard.onBatchEnd(logs);
     },
     async onEpochEnd(logs) {
-      if (seen !== samples) return; // interrupted mid-epoch: keep the previous checkpoint
+      if (guard.diverged || seen !== samples) return; // diverged or interrupted mid-epoch: keep the previous checkpoint
+      const bad = await findNonFinite(model);
+      if (bad) {
+        guard.stop({ epoch: logs.epoch + 1, reason: `the weights became non-finite (${bad})` });
+        return;
+      }
       history.push(logs);
+      const metadata: CheckpointMetadata = { kind: CHECKPOINT_KIND, epoch: logs.epoch + 1, epochs: run.epochs, history, seed, args, backend, referenceLoss: guard.reference };
+      try {
+        await saveModel(model, checkpointDir, { metadata });
+      } catch (error) {
+        history.pop();
+        const kept = finished > 0 ? `the checkpoint after epoch ${finished} is kept` : 'no checkpoint was written';
+        throw fileError(error, checkpointDir, `save the checkpoint after epoch ${logs.epoch + 1} to`, kept);
+      }
       finished = logs.epoch + 1;
-      const metadata: CheckpointMetadata = { kind: CHECKPOINT_KIND, epoch: finished, epochs: run.epochs, history, seed, args, backend };
-      await saveModel(model, checkpointDir, { metadata });
     },
   };
 
   const stream = flags.json ? process.stderr : process.stdout;
   const mode: ProgressMode = stream.isTTY ? 'bar' : flags.json ? 'none' : 'lines';
-  const progress = createProgress({ mode, stream, epochs: run.epochs });
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    model.stopTraining = true;
-    progress.stop();
-    process.stderr.write('\ninterrupted: finishing the current batch (Ctrl-C again to quit at once)…\n');
-  };
-  process.on('SIGINT', onSigint);
-  const started = performance.now();
-  try {
-    await model.fit(inputsOf(data.train), labelsOf(data.train), {
-      epochs: run.epochs,
-      initialEpoch: run.initialEpoch,
-      batchSize: args.batchSize,
-      loss: args.loss,
-      optimizer: flags.resume ? model.optimizer ?? args.optimizer : args.optimizer,
-      seed,
-      shuffle: true,
-      validationSplit: args.validationSplit,
-      callbacks: [progress, checkpointing],
-    });
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  } finally {
-    progress.stop();
-    process.off('SIGINT', onSigint);
+  let trainSeconds = 0;
+  if (!run.finishOnly) {
+    const progress = createProgress({ mode, stream, epochs: run.epochs });
+    let interrupts = 0;
+    const onSigint = (): void => {
+      interrupts++;
+      if (interrupts > 1) process.exit(EXIT.interrupted);
+      model.stopTraining = true;
+      progress.stop();
+      process.stderr.write('\ninterrupted: finishing the current batch (Ctrl-C again to quit at once)…\n');
+    };
+    process.on('SIGINT', onSigint);
+    const started = performance.now();
+    try {
+      await model.fit(inputsOf(data.train), labelsOf(data.train), {
+        epochs: run.epochs,
+        initialEpoch: run.initialEpoch,
+        batchSize: args.batchSize,
+        loss: args.loss,
+        optimizer: flags.resume ? model.optimizer ?? args.optimizer : args.optimizer,
+        seed,
+        shuffle: true,
+        validationSplit: args.validationSplit,
+        callbacks: [progress, checkpointing],
+      });
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      // After a divergence the epoch's validation pass may fail on its NaNs: the divergence is the news.
+      if (!guard.diverged) {
+        // The data is finite (IDX bytes / 255): a NaN or an Infinity during training comes from the training.
+        const bad = await findNonFinite(model).catch(() => undefined);
+        if (!bad && !isNonFiniteError(error)) throw new CliError(oneLine(error));
+        guard.stop({ epoch: epoch + 1, batch: batch + 1, reason: bad ? `the weights became non-finite (${bad})` : oneLine(error) });
+      }
+    } finally {
+      progress.stop();
+      process.off('SIGINT', onSigint);
+    }
+    trainSeconds = (performance.now() - started) / 1000;
   }
-  const trainSeconds = (performance.now() - started) / 1000;
+
+  if (guard.diverged) return reportDivergence(context, guard.diverged, finished);
 
   if (model.stopTraining) {
     const resumeCommand = `backprop train --resume ${checkpointDir} --epochs ${run.epochs}`;
@@ -299,14 +498,13 @@ async function train(flags: TrainFlags, cmd: Command, registry: Registry): Promi
     return EXIT.interrupted;
   }
 
-  // Test-set evaluation, the final model and the report.
-  const testX = inputsOf(data.test);
-  const testY = labelsOf(data.test);
-  // Asynchronous reads: they work on every backend (gpu.js webgpu has no synchronous readback).
-  const evaluation = await model.evaluateAsync(testX, testY, { loss: args.loss });
-  const predicted = await model.predictAsync(testX);
-  const outputs = await predicted.data();
-  predicted.dispose();
+  // The final model is the last checkpoint's weights: never write non-finite ones.
+  const bad = await findNonFinite(model);
+  if (bad) return reportDivergence(context, { epoch: finished, reason: `the weights are non-finite (${bad})` }, finished);
+
+  // Test-set evaluation (one forward pass: the loss and the outputs), the final model and the report.
+  const evaluation = await evaluateSet(model, data.test, args.loss);
+  const outputs = evaluation.outputs;
   const k = outputs.length / data.test.count;
   const confusion = confusionMatrix(outputs, data.test.labels, k);
   const testAccuracy = confusion.reduce((sum, row, i) => sum + row[i], 0) / data.test.count;
@@ -314,32 +512,45 @@ async function train(flags: TrainFlags, cmd: Command, registry: Registry): Promi
   const trainSamplesPerSecond =
     newEpochs.reduce((s, h) => s + h.samplesPerSecond * (h.durationMs / 1000), 0) / Math.max(1e-9, newEpochs.reduce((s, h) => s + h.durationMs / 1000, 0));
 
-  const finalMeta = { kind: 'backprop-cli-model', epoch: finished, history, seed, args, backend, testAccuracy, testLoss: evaluation.loss };
-  await saveModel(model, modelDir, { metadata: finalMeta });
-  await writeReport(reportPath, {
-    model,
-    head: headOf(model),
-    test: data.test,
-    outputs,
-    confusion,
-    history,
-    title: `Backprop training report — ${args.model}`,
-    facts: [
-      ['model', run.description],
-      ['test accuracy', `${percent(testAccuracy)} on ${data.test.count} images`],
-      ['test loss', evaluation.loss.toFixed(4)],
-      ['epochs', String(finished)],
-      ['training samples', String(samples)],
-      ['samples/s (this run)', Math.round(trainSamplesPerSecond).toString()],
-      ['loss', `${args.loss.name} ${JSON.stringify(args.loss.config)}`],
-      ['optimizer', `${args.optimizer.name} ${JSON.stringify(args.optimizer.config)}`],
-      ['batch size', String(args.batchSize)],
-      ['seed', String(seed)],
-      ['backend', backend],
-      ['data', data.source],
-      ['written', new Date().toISOString()],
-    ],
-  });
+  const rerun = `the checkpoint after epoch ${finished} is kept in ${checkpointDir}; once fixed, run  backprop train --resume ${checkpointDir}  to write it again`;
+  const finalMeta = { kind: MODEL_KIND, epoch: finished, history, seed, args, backend, testAccuracy, testLoss: evaluation.loss, referenceLoss: guard.reference };
+  try {
+    await saveModel(model, modelDir, { metadata: finalMeta });
+  } catch (error) {
+    throw fileError(error, modelDir, 'save the final model to', rerun);
+  }
+  try {
+    await writeReport(reportPath, {
+      model,
+      head: headOf(model),
+      test: data.test,
+      outputs,
+      confusion,
+      history,
+      title: `Backprop training report — ${args.model}`,
+      facts: [
+        ['model', run.description],
+        ['test accuracy', `${percent(testAccuracy)} on ${data.test.count} images`],
+        ['test loss', evaluation.loss.toFixed(4)],
+        ['epochs', String(finished)],
+        ['training samples', String(samples)],
+        ['samples/s (this run)', Math.round(trainSamplesPerSecond).toString()],
+        ['loss', `${args.loss.name} ${JSON.stringify(args.loss.config)}`],
+        ['optimizer', `${args.optimizer.name} ${JSON.stringify(args.optimizer.config)}`],
+        ['batch size', String(args.batchSize)],
+        ['seed', String(seed)],
+        ['backend', backend],
+        ['data', data.source],
+        ['written', new Date().toISOString()],
+      ],
+    });
+  } catch (error) {
+    // The temporary file of the atomic write, if the failure left one.
+    for (const name of await readdir(outDir).catch(() => [] as string[])) {
+      if (/^report\.html\..+\.tmp$/.test(name)) await rm(join(outDir, name), { force: true }).catch(() => undefined);
+    }
+    throw fileError(error, reportPath, 'write the report to', rerun.replace('write it again', 'write the report again'));
+  }
   model.dispose();
 
   const result = {
@@ -364,4 +575,21 @@ async function train(flags: TrainFlags, cmd: Command, registry: Registry): Promi
     log(`model: ${modelDir}\ncheckpoint: ${checkpointDir}\nreport: ${reportPath}`);
   }
   return EXIT.ok;
+}
+
+/** Says the run diverged, where, what was kept and what to try; exit code 1 (a one-line error). */
+function reportDivergence(context: TrainContext, divergence: Divergence, finished: number): never {
+  const { flags, run, checkpointDir } = context;
+  run.model.dispose();
+  const saved = finished > 0 && existsSync(join(checkpointDir, 'model.json'));
+  const lr = run.args.optimizer.config.learningRate;
+  const lower = typeof lr === 'number' ? `a lower --lr (e.g. ${Number((lr / 10).toPrecision(3))}; this run used ${lr})` : 'a lower --lr';
+  const where = `epoch ${divergence.epoch}${divergence.batch === undefined ? '' : `, batch ${divergence.batch}`}`;
+  const kept = saved ? `the last good checkpoint (after epoch ${finished}) is kept in ${checkpointDir}` : 'no epoch finished before it, so there is no checkpoint';
+  if (flags.json) {
+    printJson({ diverged: true, epoch: divergence.epoch, batch: divergence.batch ?? null, reason: divergence.reason, epochs: finished, checkpointDir: saved ? checkpointDir : null });
+  }
+  throw new CliError(
+    `training diverged in ${where}: ${divergence.reason}. Stopped without saving it; ${kept}. Try ${lower}, --optimizer adam (it adapts its step size), or a larger --batch-size`,
+  );
 }
