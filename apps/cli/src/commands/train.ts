@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { type Callbacks, type EpochLogs, loadModel, saveModel, type Sequential } from '@backprop/layers';
 import type { ComponentJSON, Registry } from '@backprop/tensor';
 import { type Command, Option } from 'commander';
-import { checkFits, checkLabels, type DataOptions, inputsOf, labelsOf, loadData } from '../data.js';
+import { checkFits, classesOf, type DataOptions, inputsOf, labelsOf, loadData } from '../data.js';
 import { CliError, EXIT, fileError, fraction, integer, oneLine, positiveInt, positiveNumber, UsageError } from '../errors.js';
 import { evaluateSet } from '../evaluation.js';
 import { DIVERGENCE_FACTOR, type Divergence, DivergenceGuard, findNonFinite, isNonFiniteError } from '../guard.js';
@@ -346,11 +346,9 @@ async function train(flags: TrainFlags, cmd: Command, registry: Registry): Promi
     (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
   };
   // Validate everything (the data, its labels, the split, the output directory) before creating a directory.
-  const data = await loadData(args.data);
+  const data = await loadData(args.data, classesOf(model.outputShape));
   checkFits(data.train, model.inputShape, 'training data');
   checkFits(data.test, model.inputShape, 'test data');
-  checkLabels(data.train, model.outputShape, data.labelFiles.train);
-  checkLabels(data.test, model.outputShape, data.labelFiles.test);
   checkSplit(data.train.count, args.validationSplit);
 
   const outDir = resolve(run.outDir);
