@@ -26,6 +26,7 @@ export type {
   SequentialConfig,
 } from './sequential.js';
 export type { DataLike, HostData } from './data.js';
+export type { LayerPlan } from './layer.js';
 export { gradCheck } from './grad-check.js';
 export type { GradCheckEntry, GradCheckOptions } from './grad-check.js';
 export {
@@ -33,6 +34,7 @@ export {
   fromArtifacts,
   loadModel,
   MANIFEST_FILE,
+  manifestChecksum,
   saveModel,
   toArtifacts,
   toArtifactsAsync,
