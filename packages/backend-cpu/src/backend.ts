@@ -1,5 +1,6 @@
 import {
   SPEC_VERSION,
+  sizeOfShape,
   type Backend,
   type BackendMemory,
   type DataId,
@@ -29,12 +30,6 @@ const EMPTY = new Float32Array(0);
 const POOL_MAX_BYTES = 64 * 1024 * 1024;
 /** At most this many free buffers of one (dtype, length). */
 const POOL_MAX_PER_KEY = 8;
-
-function sizeOf(shape: readonly number[]): number {
-  let s = 1;
-  for (let i = 0; i < shape.length; i++) s *= shape[i];
-  return s;
-}
 
 function alloc(dtype: DataType, size: number, shared: boolean): TypedArray {
   if (shared) {
@@ -158,7 +153,7 @@ export class CpuBackend implements Backend {
 
   /** A new output buffer. Its contents are unspecified (it may be recycled): overwrite every element. */
   makeOutput(shape: readonly number[], dtype: DataType): CpuOutput {
-    const values = this.take(dtype, sizeOf(shape));
+    const values = this.take(dtype, sizeOfShape(shape));
     return { info: { dataId: this.track(values), shape: shape.slice(), dtype }, values };
   }
 

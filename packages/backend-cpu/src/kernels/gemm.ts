@@ -137,20 +137,6 @@ export interface Scratch {
   scratch(slot: string, size: number): Float64Array;
 }
 
-/**
- * General C64 = op(A)·op(B) into a zeroed padded Float64 result; returns it with its ldc.
- * A is m×k with element (i,kk) at a[aOff + i·ars + kk·acs]; B is k×n likewise.
- */
-export function gemm(
-  s: Scratch, m: number, n: number, k: number,
-  a: TypedArray, aOff: number, ars: number, acs: number,
-  b: TypedArray, bOff: number, brs: number, bcs: number,
-): { c: Float64Array; ldc: number } {
-  const { c, ldc } = gemmOutput(s, m, n);
-  gemmBlock(s, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, ldc, 0, m, 0, n);
-  return { c, ldc };
-}
-
 /** The zeroed padded Float64 result buffer of an m×n GEMM (rows ⌈m/MR⌉·MR, ldc ⌈n/NR⌉·NR). */
 export function gemmOutput(s: Scratch, m: number, n: number): { c: Float64Array; ldc: number } {
   const ldc = roundUp(Math.max(n, 1), NR);

@@ -1,12 +1,5 @@
 import type { FusedActivation, TypedArray } from '@backprop/tensor';
 
-/** Stable logistic function (MATH.md §2.2). */
-export function sigmoidScalar(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
 /** The bits of a float32 array, for branch-free selects (same memory). */
 export function float32Bits(a: Float32Array): Int32Array {
   return new Int32Array(a.buffer, a.byteOffset, a.length);
@@ -93,10 +86,4 @@ export function applyActivation(out: TypedArray, start: number, end: number, act
       for (let i = start; i < end; i++) out[i] = Math.tanh(out[i]);
       return;
   }
-}
-
-export function sizeOf(shape: readonly number[]): number {
-  let s = 1;
-  for (let i = 0; i < shape.length; i++) s *= shape[i];
-  return s;
 }
