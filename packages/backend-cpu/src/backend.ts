@@ -8,6 +8,7 @@ import {
   type TensorInfo,
   type TypedArray,
 } from '@backprop/tensor';
+import { ScratchBuffers } from './scratch.js';
 import { jobs, type JobArgs, type JobName } from './threads/jobs.js';
 import { ThreadPool } from './threads/pool.js';
 
@@ -81,7 +82,7 @@ export class CpuBackend implements Backend {
     int32: new Map(),
   };
   private pooledBytes = 0;
-  private readonly scratchBuffers = new Map<string, Float64Array>();
+  private readonly scratchBuffers: ScratchBuffers;
   /** Worker threads, or null when single-threaded. */
   private threadPool: ThreadPool | null;
   /** Whether buffers are SharedArrayBuffer-backed (exactly when there is a pool). */
@@ -93,6 +94,7 @@ export class CpuBackend implements Backend {
     const threads = Math.max(1, Math.floor(options.threads ?? 1));
     this.threadPool = threads > 1 ? ThreadPool.create({ workers: threads - 1, workerUrl: options.workerUrl }) : null;
     this.shared = this.threadPool !== null;
+    this.scratchBuffers = new ScratchBuffers(this.shared);
   }
 
   /** Threads the heavy kernels use (1 when single-threaded or threads are unavailable). */
@@ -182,13 +184,7 @@ export class CpuBackend implements Backend {
 
   /** A Float64 scratch buffer of at least `size` elements, reused between calls (contents unspecified). */
   scratch(slot: string, size: number): Float64Array {
-    let buf = this.scratchBuffers.get(slot);
-    if (buf === undefined || buf.length < size) {
-      const n = Math.max(size, buf ? Math.ceil(buf.length * 1.5) : 0);
-      buf = this.shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
-      this.scratchBuffers.set(slot, buf);
-    }
-    return buf;
+    return this.scratchBuffers.scratch(slot, size);
   }
 
   /** Free buffers currently held for reuse (not counted by `memory()`). */

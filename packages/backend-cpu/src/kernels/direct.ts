@@ -13,6 +13,7 @@
  * and the GEMM's k = 25 panels paid a tile load/store per 25 steps.
  */
 import type { FusedActivation, TypedArray } from '@backprop/tensor';
+import type { Scratch } from '../scratch.js';
 import type { ConvGeom } from './im2col.js';
 import { applyActivation, float32Bits } from './util.js';
 
@@ -35,11 +36,6 @@ export const convAlgorithm: {
  * near 70 %. The margin is for wider convolutions, where the GEMM runs closer to its peak.
  */
 export const SPARSE_FILTER_MAX_DENSITY = 0.4;
-
-/** Scratch provider (the backend). */
-export interface DirectScratch {
-  scratch(slot: string, size: number): Float64Array;
-}
 
 /** Padded plane sizes: the rows/columns any window reads (at least the image). */
 function paddedDims(g: ConvGeom): { hp: number; wp: number } {
@@ -87,7 +83,7 @@ function offsetsFor(g: ConvGeom, hp: number, wp: number): Int32Array {
  * of those images in `o`. Filters are packed as ⌈F/4⌉ panels of [tap][4] (zero-padded rows).
  */
 export function conv2dDirect(
-  s: DirectScratch, xv: TypedArray, kv: TypedArray, bv: TypedArray | undefined,
+  s: Scratch, xv: TypedArray, kv: TypedArray, bv: TypedArray | undefined,
   n: number, f: number, g: ConvGeom, o: TypedArray, activation: FusedActivation, alpha: number,
   img0 = 0, img1 = n,
 ): void {
@@ -182,7 +178,7 @@ export function conv2dDirect(
  * dy of each image is packed as ⌈F/4⌉ panels of [p][4]; tiles are 4 filters × 4 taps.
  */
 export function conv2dBackwardFilterDirect(
-  s: DirectScratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: ConvGeom, o: TypedArray,
+  s: Scratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: ConvGeom, o: TypedArray,
 ): void {
   const { hp, wp } = paddedDims(g);
   const taps = g.c * g.kh * g.kw;
@@ -259,7 +255,7 @@ export function conv2dBackwardFilterDirect(
  * output element runs over images, then pixels, in order, whatever [f0, f1) is.
  */
 export function conv2dBackwardFilterSparse(
-  s: DirectScratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: ConvGeom,
+  s: Scratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: ConvGeom,
   c: Float64Array, ldc: number, f0 = 0, f1 = f,
 ): void {
   const { hp, wp } = paddedDims(g);

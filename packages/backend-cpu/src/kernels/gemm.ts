@@ -11,6 +11,7 @@
  * is how transposes and conv layouts are handled without copies.
  */
 import type { TypedArray } from '@backprop/tensor';
+import type { Scratch } from '../scratch.js';
 
 export const MR = 4;
 export const NR = 4;
@@ -130,11 +131,6 @@ function micro4x4(k: number, a: Float64Array, ai: number, b: Float64Array, bi: n
   c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23;
   o += ldc;
   c[o] += c30; c[o + 1] += c31; c[o + 2] += c32; c[o + 3] += c33;
-}
-
-/** Scratch provider (the backend). */
-export interface Scratch {
-  scratch(slot: string, size: number): Float64Array;
 }
 
 /** The zeroed padded Float64 result buffer of an m×n GEMM (rows ⌈m/MR⌉·MR, ldc ⌈n/NR⌉·NR). */

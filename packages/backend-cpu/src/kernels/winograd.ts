@@ -16,15 +16,11 @@
  * kernel when x or the filter holds a non-finite value.
  */
 import type { FusedActivation, TypedArray } from '@backprop/tensor';
+import type { Scratch } from '../scratch.js';
 import { padImage } from './direct.js';
 import { gemmBlock, MR, NR, roundUp } from './gemm.js';
 import type { ConvGeom } from './im2col.js';
 import { applyActivation } from './util.js';
-
-/** Scratch provider (the backend, or a worker's cache). */
-export interface WinogradScratch {
-  scratch(slot: string, size: number): Float64Array;
-}
 
 /** Whether the Winograd kernel computes this geometry (3×3, stride 1, any padding). */
 export function winogradApplies(g: ConvGeom): boolean {
@@ -60,7 +56,7 @@ export function inputGradientGeom(g: ConvGeom, f: number): ConvGeom | null {
  * `flipped`: of the kernel rotated by 180° with F and C swapped, g'[c][f] = rot180(K[f][c]),
  * the input gradient's convolution (inputGradientGeom); then U has C filters of F channels.
  */
-export function winogradFilters(s: WinogradScratch, kv: TypedArray, f: number, c: number, flipped: boolean): Float64Array {
+export function winogradFilters(s: Scratch, kv: TypedArray, f: number, c: number, flipped: boolean): Float64Array {
   const u = s.scratch('winograd.u', 16 * f * c);
   if (!flipped) {
     transformFilters(kv, f, c, u);
@@ -116,7 +112,7 @@ function transformFilters(kv: TypedArray, f: number, c: number, u: Float64Array)
  * F(2×2, 3×3), with `u` = winogradFilters(K). Writes every element of those images in `o`.
  */
 export function conv2dWinograd(
-  s: WinogradScratch, xv: TypedArray, u: Float64Array, bv: TypedArray | undefined,
+  s: Scratch, xv: TypedArray, u: Float64Array, bv: TypedArray | undefined,
   n: number, f: number, g: ConvGeom, o: TypedArray, activation: FusedActivation, alpha: number,
   img0 = 0, img1 = n,
 ): void {

@@ -13,16 +13,12 @@
  * bundle stays small and needs nothing but these loops.
  */
 import type { FusedActivation, TypedArray } from '@backprop/tensor';
+import type { Scratch } from '../scratch.js';
 import { gemmBlock, macroKernel, MR, NR, packA, packB, roundUp } from '../kernels/gemm.js';
 import { type ConvGeom, col2im, im2colPackedB, im2colTPackedB } from '../kernels/im2col.js';
 import { conv2dBackwardFilterSparse, conv2dDirect } from '../kernels/direct.js';
 import { conv2dWinograd } from '../kernels/winograd.js';
 import { applyActivation } from '../kernels/util.js';
-
-/** Per-thread Float64 scratch (the backend on the main thread, a local cache in a worker). */
-export interface JobScratch {
-  scratch(slot: string, size: number): Float64Array;
-}
 
 /** [lo, hi) of `total` units for share `chunk` of `chunks` (balanced, contiguous). */
 export function share(total: number, chunk: number, chunks: number): [number, number] {
@@ -40,7 +36,7 @@ export interface GemmArgs {
 }
 
 /** C += op(A)·op(B) for this share's row or column panels. */
-export function gemmJob(s: JobScratch, g: GemmArgs, chunk: number, chunks: number): void {
+export function gemmJob(s: Scratch, g: GemmArgs, chunk: number, chunks: number): void {
   if (g.split === 'm') {
     const [p0, p1] = share(Math.ceil(g.m / MR), chunk, chunks);
     gemmBlock(s, g.k, g.a, g.aOff, g.ars, g.acs, g.b, g.bOff, g.brs, g.bcs, g.c, g.ldc, p0 * MR, Math.min(g.m, p1 * MR), 0, g.n);
@@ -60,13 +56,13 @@ export interface ConvArgs {
 }
 
 /** Direct convolution of this share's images. */
-export function conv2dDirectJob(s: JobScratch, a: ConvArgs, chunk: number, chunks: number): void {
+export function conv2dDirectJob(s: Scratch, a: ConvArgs, chunk: number, chunks: number): void {
   const [i0, i1] = share(a.n, chunk, chunks);
   if (i1 > i0) conv2dDirect(s, a.x, a.k, a.bias, a.n, a.f, a.g, a.o, a.activation, a.alpha, i0, i1);
 }
 
 /** Winograd F(2×2, 3×3) convolution of this share's images. */
-export function conv2dWinogradJob(s: JobScratch, a: ConvArgs, chunk: number, chunks: number): void {
+export function conv2dWinogradJob(s: Scratch, a: ConvArgs, chunk: number, chunks: number): void {
   const [i0, i1] = share(a.n, chunk, chunks);
   if (i1 > i0) conv2dWinograd(s, a.x, a.k as Float64Array, a.bias, a.n, a.f, a.g, a.o, a.activation, a.alpha, i0, i1);
 }
@@ -76,7 +72,7 @@ export function conv2dWinogradJob(s: JobScratch, a: ConvArgs, chunk: number, chu
  * per share, each image's columns are written straight into packed panels, and bias +
  * activation are applied while storing.
  */
-export function conv2dGemmJob(s: JobScratch, a: ConvArgs, chunk: number, chunks: number): void {
+export function conv2dGemmJob(s: Scratch, a: ConvArgs, chunk: number, chunks: number): void {
   const [i0, i1] = share(a.n, chunk, chunks);
   if (i1 <= i0) return;
   const { g, f, o, x: xv, bias: bv } = a;
@@ -119,7 +115,7 @@ export interface ConvFilterArgs {
  * over the batch in image order (the batch is the summed dimension, so it is not split).
  * Each image's transposed columns are written straight into packed panels.
  */
-export function convFilterGemmJob(s: JobScratch, a: ConvFilterArgs, chunk: number, chunks: number): void {
+export function convFilterGemmJob(s: Scratch, a: ConvFilterArgs, chunk: number, chunks: number): void {
   const { g, f, n } = a;
   const kdim = g.c * g.kh * g.kw;
   const np = g.ho * g.wo;
@@ -143,7 +139,7 @@ export function convFilterGemmJob(s: JobScratch, a: ConvFilterArgs, chunk: numbe
 }
 
 /** ∂K over dy's non-zeros for this share's filters (the batch is summed, in order, per filter). */
-export function convFilterSparseJob(s: JobScratch, a: ConvFilterArgs, chunk: number, chunks: number): void {
+export function convFilterSparseJob(s: Scratch, a: ConvFilterArgs, chunk: number, chunks: number): void {
   const [f0, f1] = share(a.f, chunk, chunks);
   if (f1 > f0) conv2dBackwardFilterSparse(s, a.x, a.dy, a.n, a.f, a.g, a.c, a.ldc, f0, f1);
 }
@@ -157,7 +153,7 @@ export interface ConvInputArgs {
  * dcol_n into the image (contributions that land in the padding are dropped; pixels that
  * no window reads get 0). Accumulates in Float64, stores in the output's dtype.
  */
-export function convInputJob(s: JobScratch, a: ConvInputArgs, chunk: number, chunks: number): void {
+export function convInputJob(s: Scratch, a: ConvInputArgs, chunk: number, chunks: number): void {
   const [i0, i1] = share(a.n, chunk, chunks);
   if (i1 <= i0) return;
   const { g, f, o } = a;

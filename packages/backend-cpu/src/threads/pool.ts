@@ -21,7 +21,8 @@
  * missing (a browser, no SharedArrayBuffer, an older Node, a worker that fails to start)
  * gives `null`: the backend then runs single-threaded.
  */
-import { jobs, type JobArgs, type JobName, type JobScratch } from './jobs.js';
+import type { Scratch } from '../scratch.js';
+import { jobs, type JobArgs, type JobName } from './jobs.js';
 
 /** Int32 slots of the control block. */
 export const WAKE = 0; // bumped once per job; workers wait on it
@@ -151,8 +152,8 @@ export class ThreadPool {
    * Runs `job` split into `chunks` shares over all threads and returns when every share is
    * done. `scratch` is the main thread's scratch provider.
    */
-  run<N extends JobName>(job: N, args: JobArgs<N>, chunks: number, scratch: JobScratch): void {
-    const fn = jobs[job] as (s: JobScratch, a: JobArgs<N>, chunk: number, chunks: number) => void;
+  run<N extends JobName>(job: N, args: JobArgs<N>, chunks: number, scratch: Scratch): void {
+    const fn = jobs[job] as (s: Scratch, a: JobArgs<N>, chunk: number, chunks: number) => void;
     if (this.disposed || this.live <= 0 || chunks < 2) {
       for (let q = 0; q < chunks; q++) fn(scratch, args, q, chunks);
       return;

@@ -4,23 +4,14 @@
  * claims chunks until none are left, and waits again. See pool.ts for the protocol.
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { jobs, type JobScratch } from './jobs.js';
+import { ScratchBuffers, type Scratch } from '../scratch.js';
+import { jobs } from './jobs.js';
 import { claim, DONE, FAILED, type JobMessage, WAKE } from './pool.js';
 
 const { ctrl, port } = workerData as { ctrl: Int32Array; port: MessagePort };
 
-/** This thread's own growable scratch buffers (packed panels, padded images). */
-const buffers = new Map<string, Float64Array>();
-const scratch: JobScratch = {
-  scratch(slot, size) {
-    let buf = buffers.get(slot);
-    if (buf === undefined || buf.length < size) {
-      buf = new Float64Array(Math.max(size, buf ? Math.ceil(buf.length * 1.5) : 0));
-      buffers.set(slot, buf);
-    }
-    return buf;
-  },
-};
+/** This thread's own scratch buffers (packed panels, padded images). */
+const scratch = new ScratchBuffers();
 
 let seen = 0;
 for (;;) {
@@ -30,7 +21,7 @@ for (;;) {
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) msg = m.message as JobMessage;
   if (msg === undefined) continue;
   if (msg.quit) break;
-  const fn = jobs[msg.job] as (s: JobScratch, a: unknown, chunk: number, chunks: number) => void;
+  const fn = jobs[msg.job] as (s: Scratch, a: unknown, chunk: number, chunks: number) => void;
   let q: number;
   while ((q = claim(ctrl, msg.id, msg.chunks)) >= 0) {
     try {
