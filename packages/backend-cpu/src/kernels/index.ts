@@ -1,12 +1,14 @@
 import type { KernelConfig, KernelName } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import { activationKernels } from './activations.js';
+import { biasKernels } from './bias.js';
 import { conv2d } from './conv2d.js';
 import { conv2dBackwardFilter } from './conv2dBackwardFilter.js';
 import { conv2dBackwardInput } from './conv2dBackwardInput.js';
 import { elementwiseKernels } from './elementwise.js';
 import { headKernels } from './heads.js';
-import { linalgKernels } from './matMul.js';
+import { matMul } from './matMul.js';
+import { oneHot } from './oneHot.js';
 import { poolKernels } from './pool.js';
 import { reduceKernels } from './reduce.js';
 import { updateKernels } from './updates.js';
@@ -15,8 +17,10 @@ import { updateKernels } from './updates.js';
 export const cpuKernels: readonly KernelConfig<KernelName, CpuBackend>[] = [
   ...elementwiseKernels,
   ...activationKernels,
-  ...linalgKernels,
+  matMul,
+  ...biasKernels,
   ...reduceKernels,
+  oneHot,
   conv2d,
   conv2dBackwardFilter,
   conv2dBackwardInput,

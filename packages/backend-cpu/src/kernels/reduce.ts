@@ -165,15 +165,4 @@ export const argMax = defineKernel<'argMax', B>({
   },
 });
 
-export const oneHot = defineKernel<'oneHot', B>({
-  kernelName: 'oneHot', backendName: 'cpu',
-  kernelFunc: ({ inputs: { indices }, attrs: { depth, dtype }, backend }) => {
-    const v = backend.values(indices);
-    const n = v.length;
-    const out = backend.makeZeroOutput([n, depth], dtype);
-    for (let i = 0; i < n; i++) out.values[i * depth + v[i]] = 1;
-    return out.info;
-  },
-});
-
-export const reduceKernels = [sum, max, argMax, oneHot];
+export const reduceKernels = [sum, max, argMax];
