@@ -57,7 +57,7 @@ describe('direct conv kernels vs im2col + GEMM', () => {
 
 describe('nonZeroFraction (picks the sparse filter gradient)', () => {
   it('counts NaN and ±Infinity as non-zero, ±0 as zero; exact below the limit, above it once past', async () => {
-    const { nonZeroFraction } = await import('./kernels/direct.js');
+    const { nonZeroFraction } = await import('./kernels/util.js');
     const v = new Float32Array(10000);
     v[3] = NaN; v[4] = -0; v[5] = Infinity; v[6] = -1e-40; v[9999] = 2;
     expect(nonZeroFraction(v)).toBe(4 / 10000);

@@ -43,8 +43,8 @@ export function forwardAlgorithm(
 
 /**
  * Winograd, direct convolution, or Y_n[F, P] = K[F, CKK] · col_n[CKK, P] per image (im2col
- * + GEMM), as forwardAlgorithm picks; the loops are in threads/jobs.ts (conv2dWinogradJob,
- * conv2dDirectJob, conv2dGemmJob).
+ * + GEMM), as forwardAlgorithm picks; the loops are in winograd.ts, direct.ts and
+ * im2colGemm.ts, split over threads by threads/jobs.ts.
  */
 export const conv2d = defineKernel<'conv2d', B>({
   kernelName: 'conv2d', backendName: 'cpu',

@@ -25,7 +25,7 @@ function winogradInput(g: ConvGeom, f: number, dy: TypedArray, k: TypedArray): C
  * Stride 1, 3×3: Winograd on the flipped kernel (winograd.ts inputGradientGeom). Otherwise
  * dcol_n[CKK, P] = Kᵀ[CKK, F] · G_n[F, P], then col2im scatter-adds dcol_n into the
  * image (contributions that land in the padding are dropped; pixels that no window
- * reads get 0). Accumulates in Float64, stores in the input dtype (threads/jobs.ts convInputJob).
+ * reads get 0). Accumulates in Float64, stores in the input dtype (im2colGemm.ts).
  */
 export const conv2dBackwardInput = defineKernel<'conv2dBackwardInput', B>({
   kernelName: 'conv2dBackwardInput', backendName: 'cpu',

@@ -1,9 +1,7 @@
 /**
- * Direct ("implicit GEMM") convolution kernels: no column matrix. Each image is copied
- * once into a zero-padded Float64 plane (so borders, padding and the Float32→Float64
- * conversion cost nothing in the inner loops), and a tap (c, u, v) of the kernel is just
- * a constant offset off[t] = (c·Hp + u)·Wp + v from an output pixel's window origin
- * base(i, j) = i·sh·Wp + j·sw. Both kernels use 4×4 register tiles like the GEMM:
+ * Direct ("implicit GEMM") convolution kernels: no column matrix. They read the image
+ * from a zero-padded plane (paddedImage.ts), a tap at a constant offset from each output
+ * pixel's window origin. Both kernels use 4×4 register tiles like the GEMM:
  *
  * - forward: 4 filters × 4 output pixels of a row, looping over the taps;
  * - filter gradient: 4 filters × 4 taps, looping over the output pixels, accumulated
@@ -15,7 +13,8 @@
 import type { FusedActivation, TypedArray } from '@backprop/tensor';
 import type { Scratch } from '../scratch.js';
 import type { ConvGeom } from './im2col.js';
-import { applyActivation, float32Bits } from './util.js';
+import { offsetsFor, padImage, paddedDims } from './paddedImage.js';
+import { applyActivation } from './util.js';
 
 /**
  * Which algorithm the conv kernels use, for benchmarks and tests: 'auto' (the heuristics
@@ -28,55 +27,6 @@ export const convAlgorithm: {
   filter: 'auto' | 'direct' | 'gemm' | 'sparse';
   input: 'auto' | 'gemm' | 'winograd';
 } = { forward: 'auto', filter: 'auto', input: 'auto' };
-
-/**
- * 'auto' takes the sparse filter gradient when at most this fraction of dy is non-zero.
- * Measured on the paper's conv (batch 32): sparse 1.3 ms at 23 % density (dy behind 2×2
- * max pooling + ReLU) vs 2.9 ms for im2colᵀ + GEMM, and 3.8 ms on a dense dy: break-even
- * near 70 %. The margin is for wider convolutions, where the GEMM runs closer to its peak.
- */
-export const SPARSE_FILTER_MAX_DENSITY = 0.4;
-
-/** Padded plane sizes: the rows/columns any window reads (at least the image). */
-function paddedDims(g: ConvGeom): { hp: number; wp: number } {
-  const hp = Math.max(g.h + 2 * g.ph, (g.ho - 1) * g.sh + g.kh);
-  const wp = Math.max(g.w + 2 * g.pw, (g.wo - 1) * g.sw + g.kw);
-  return { hp, wp };
-}
-
-/** Copies image `xOff` into dst as C planes of hp×wp with the image at (ph, pw), zeros elsewhere. */
-export function padImage(x: TypedArray, xOff: number, g: ConvGeom, hp: number, wp: number, dst: Float64Array, zeroed: boolean): void {
-  const { c: cn, h, w, ph, pw } = g;
-  if (!zeroed) dst.fill(0, 0, cn * hp * wp);
-  for (let c = 0; c < cn; c++) {
-    for (let r = 0; r < h; r++) {
-      const s = xOff + (c * h + r) * w;
-      const d = (c * hp + r + ph) * wp + pw;
-      for (let j = 0; j < w; j++) dst[d + j] = x[s + j];
-    }
-  }
-}
-
-/** Tap offsets off[t] = (c·hp + u)·wp + v for t = (c·kh + u)·kw + v, padded to a multiple of 4 with 0. */
-function tapOffsets(g: ConvGeom, wp: number, hp: number, out: Int32Array): void {
-  let t = 0;
-  for (let c = 0; c < g.c; c++) for (let u = 0; u < g.kh; u++) for (let v = 0; v < g.kw; v++) out[t++] = (c * hp + u) * wp + v;
-  for (; t < out.length; t++) out[t] = 0;
-}
-
-const offsetCache = new Map<string, Int32Array>();
-function offsetsFor(g: ConvGeom, hp: number, wp: number): Int32Array {
-  const key = `${g.c},${g.kh},${g.kw},${hp},${wp}`;
-  let off = offsetCache.get(key);
-  if (off === undefined) {
-    const taps = g.c * g.kh * g.kw;
-    off = new Int32Array(Math.ceil(taps / 4) * 4);
-    tapOffsets(g, wp, hp, off);
-    if (offsetCache.size > 64) offsetCache.clear();
-    offsetCache.set(key, off);
-  }
-  return off;
-}
 
 /**
  * y = act(conv(x, K) + b) for images [img0, img1) of a batch (NCHW), writing every element
@@ -242,107 +192,4 @@ export function conv2dBackwardFilterDirect(
     const a = fi * ldAcc, d = fi * taps;
     for (let t = 0; t < taps; t++) o[d + t] = acc[a + t];
   }
-}
-
-/**
- * ∂K[f, t] += Σ_n Σ_{p : dy[n,f,p] ≠ 0} dy[n, f, p] · xpad_n[base(p) + off[t]] for filters
- * [f0, f1), into the Float64 buffer `c` (row f at f·ldc, ldc ≥ taps rounded up to 4; the
- * padding columns receive garbage and are never read).
- *
- * Behind max pooling at most one gradient per pooling window is non-zero (and ReLU clears
- * more), so dy is mostly zeros: this kernel lists each (image, filter)'s non-zeros once and
- * runs the taps, eight at a time in registers, over that list only. The sum for one
- * output element runs over images, then pixels, in order, whatever [f0, f1) is.
- */
-export function conv2dBackwardFilterSparse(
-  s: Scratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: ConvGeom,
-  c: Float64Array, ldc: number, f0 = 0, f1 = f,
-): void {
-  const { hp, wp } = paddedDims(g);
-  const off = offsetsFor(g, hp, wp);
-  const taps4 = off.length;
-  const { ho, wo, sh, sw } = g;
-  const np = ho * wo;
-  const xp = s.scratch('sparseBF.x', g.c * hp * wp);
-  // The non-zeros: window origin in the padded plane, and gradient.
-  const pos = positionScratch(np + 1);
-  const val = s.scratch('sparseBF.val', np + 1);
-  const xStride = g.c * g.h * g.w;
-  const gStride = f * np;
-  const zeroBorder = hp === g.h && wp === g.w;
-  const bits = gv instanceof Float32Array ? float32Bits(gv) : null;
-  for (let img = 0; img < n; img++) {
-    let padded = false;
-    for (let fi = f0; fi < f1; fi++) {
-      const src = img * gStride + fi * np;
-      let cnt = 0;
-      for (let i = 0, p = src; i < ho; i++) {
-        const rowBase = i * sh * wp;
-        for (let j = 0; j < wo; j++, p++) {
-          // Written always, kept only when non-zero: no branch to mispredict on a random
-          // pattern. float32 tests the bits (±0 have none but the sign), which measured
-          // faster than comparing the converted value.
-          pos[cnt] = rowBase + j * sw;
-          val[cnt] = gv[p];
-          if (bits !== null) {
-            const u = bits[p] << 1;
-            cnt += (u | -u) >>> 31;
-          } else {
-            cnt += +(gv[p] !== 0);
-          }
-        }
-      }
-      if (cnt === 0) continue;
-      if (!padded) {
-        padImage(xv, img * xStride, g, hp, wp, xp, zeroBorder);
-        padded = true;
-      }
-      const row = fi * ldc;
-      let t = 0;
-      // Eight taps per pass over the list, then a last four if the padded tap count needs it.
-      for (; t + 8 <= taps4; t += 8) {
-        const o0 = off[t], o1 = off[t + 1], o2 = off[t + 2], o3 = off[t + 3];
-        const o4 = off[t + 4], o5 = off[t + 5], o6 = off[t + 6], o7 = off[t + 7];
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-        for (let q = 0; q < cnt; q++) {
-          const b = pos[q], v = val[q];
-          a0 += v * xp[b + o0]; a1 += v * xp[b + o1]; a2 += v * xp[b + o2]; a3 += v * xp[b + o3];
-          a4 += v * xp[b + o4]; a5 += v * xp[b + o5]; a6 += v * xp[b + o6]; a7 += v * xp[b + o7];
-        }
-        c[row + t] += a0; c[row + t + 1] += a1; c[row + t + 2] += a2; c[row + t + 3] += a3;
-        c[row + t + 4] += a4; c[row + t + 5] += a5; c[row + t + 6] += a6; c[row + t + 7] += a7;
-      }
-      if (t < taps4) {
-        const o0 = off[t], o1 = off[t + 1], o2 = off[t + 2], o3 = off[t + 3];
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (let q = 0; q < cnt; q++) {
-          const b = pos[q], v = val[q];
-          a0 += v * xp[b + o0]; a1 += v * xp[b + o1]; a2 += v * xp[b + o2]; a3 += v * xp[b + o3];
-        }
-        c[row + t] += a0; c[row + t + 1] += a1; c[row + t + 2] += a2; c[row + t + 3] += a3;
-      }
-    }
-  }
-}
-
-// Integer scratch for conv2dBackwardFilterSparse (one per thread: workers load their own module).
-let positions = new Int32Array(0);
-function positionScratch(size: number): Int32Array {
-  if (positions.length < size) positions = new Int32Array(size);
-  return positions;
-}
-
-/** Fraction of non-zero values in v; stops counting once it is certainly above `limit`. */
-export function nonZeroFraction(v: TypedArray, limit = 1): number {
-  const len = v.length;
-  if (len === 0) return 0;
-  const stopAt = limit * len;
-  let nonZero = 0;
-  // Counted without a branch per element (a data-dependent `if` mispredicts on sparse data).
-  for (let start = 0; start < len; start += 4096) {
-    const end = Math.min(len, start + 4096);
-    for (let i = start; i < end; i++) nonZero += +(v[i] !== 0);
-    if (nonZero > stopAt) break;
-  }
-  return nonZero / len;
 }

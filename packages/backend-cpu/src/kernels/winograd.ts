@@ -17,9 +17,9 @@
  */
 import type { FusedActivation, TypedArray } from '@backprop/tensor';
 import type { Scratch } from '../scratch.js';
-import { padImage } from './direct.js';
 import { gemmBlock, MR, NR, roundUp } from './gemm.js';
 import type { ConvGeom } from './im2col.js';
+import { padImage } from './paddedImage.js';
 import { applyActivation } from './util.js';
 
 /** Whether the Winograd kernel computes this geometry (3×3, stride 1, any padding). */
