@@ -106,8 +106,17 @@ afterAll(async () => {
   if (REPORT) {
     for (const [name, counts] of Object.entries(outcomes)) {
       const total = [...counts.values()].reduce((a, b) => a + b, 0);
+      // Per kind of mutation: how many loads failed with a BackpropError, loaded the original, or loaded the (valid) model the file describes.
+      const summary = new Map<string, Map<string, number>>();
+      for (const [key, n] of counts) {
+        const [kind, outcome] = key.split(': '); // the detail after a second ': ' is left out
+        const row = summary.get(kind) ?? new Map<string, number>();
+        row.set(outcome, (row.get(outcome) ?? 0) + n);
+        summary.set(kind, row);
+      }
+      const table = [...summary].map(([kind, row]) => `  ${kind.padEnd(9)} ${[...row].sort((a, b) => b[1] - a[1]).map(([o, n]) => `${n} ${o}`).join(', ')}`);
       const lines = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${String(v).padStart(6)}  ${k}`);
-      console.log(`fuzz ${name} (seed ${SEED}): ${total} cases\n${lines.join('\n')}`);
+      console.log(`fuzz ${name} (seed ${SEED}): ${total} cases\n${table.join('\n')}\nin detail:\n${lines.join('\n')}`);
     }
   }
 });
@@ -132,7 +141,7 @@ describe('fuzzing the loaders with mutated saved models', () => {
         manifestValue = m;
       }
       const outcome = await attempt(rng, kind, manifestValue, manifestText, original.bytes);
-      count(outcomes.manifests, `${kind}: ${outcome.label}`);
+      count(outcomes.manifests, `${kind}: ${outcome.label}`, outcome.detail);
       if (outcome.failure) failures.push(`#${i} ${kind} [${mutations.join('; ')}]: ${outcome.failure}`);
     }
     expect(failures.slice(0, 10), `${failures.length} failing cases of ${ITERATIONS}`).toEqual([]);
@@ -156,7 +165,7 @@ describe('fuzzing the loaders with mutated saved models', () => {
         manifest = { ...manifest, manifestCrc32: undefined };
       }
       const outcome = await attempt(rng, kind, manifest, undefined, bytes);
-      count(outcomes.weights, `${kind}: ${outcome.label}`);
+      count(outcomes.weights, `${kind}: ${outcome.label}`, outcome.detail);
       if (outcome.failure) failures.push(`#${i} ${kind} [${mutations.join('; ')}]: ${outcome.failure}`);
     }
     expect(failures.slice(0, 10), `${failures.length} failing cases of ${n}`).toEqual([]);
@@ -167,7 +176,7 @@ describe('fuzzing the loaders with mutated saved models', () => {
  * Loads the mutated artifacts, in memory (as they are, or after a JSON round trip as a
  * file would give them) or from a directory, and judges the outcome.
  */
-async function attempt(rng: Random, kind: string, manifestValue: unknown, manifestText: string | undefined, bytes: Uint8Array): Promise<{ label: string; failure?: string }> {
+async function attempt(rng: Random, kind: string, manifestValue: unknown, manifestText: string | undefined, bytes: Uint8Array): Promise<{ label: string; detail?: string; failure?: string }> {
   const tensorsBefore = registry.memory().numTensors;
   const viaDisk = manifestText !== undefined || rng.next() < 0.15;
   let described: unknown = manifestValue;
@@ -188,7 +197,7 @@ async function attempt(rng: Random, kind: string, manifestValue: unknown, manife
     if (!(error instanceof BackpropError)) return { label: 'OTHER ERROR', failure: `${(error as Error)?.name}: ${(error as Error)?.stack ?? error}` };
     if (leaked !== 0) return { label: 'leak', failure: `a failed load leaked ${leaked} tensors: ${error.message}` };
     if (isOriginal(described, bytes)) return { label: 'good file rejected', failure: `the unmodified model was rejected: ${error.message}` };
-    return { label: `BackpropError: ${errorClass(error.message)}` };
+    return { label: 'BackpropError', detail: errorClass(error.message) };
   }
   try {
     return { label: judge(model, described, bytes) };
@@ -491,16 +500,18 @@ function hex(n: number): string {
 function errorClass(message: string): string {
   return message
     .split('\n')[0]
-    .replace(/is not valid JSON \(.*$/, 'is not valid JSON')
     .replace(/^.*?(model\.json|weights-[0-9a-f]{8}\.bin|model manifest|model weights): /, '')
+    .replace(/is not valid JSON \(.*$/, 'is not valid JSON')
+    .replace(/ \(crc32 [0-9a-f]{8}, [^)]*\)/, '')
     .replace(/, got .*$/, '')
     .replace(/'[^']*'|"[^"]*"/g, '…')
     .replace(/\[[^\]]*\]/g, '[…]')
     .replace(/-?\b\d[\d.e+-]*\b/g, 'N')
-    .replace(/\(crc32 [0-9a-f]+, [^)]*\)/, '')
     .slice(0, 100);
 }
 
-function count(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
+/** Counts one outcome under 'kind: outcome[: detail]'. */
+function count(map: Map<string, number>, key: string, detail?: string): void {
+  const full = detail === undefined ? key : `${key}: ${detail}`;
+  map.set(full, (map.get(full) ?? 0) + 1);
 }

@@ -370,6 +370,14 @@ describe('Sequential: argument checks (each a BackpropError, never a TypeError o
     await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [new Dense({ units: 2 })], seed: 'x' as never }), 'Sequential: seed must be a finite number, got "x"');
     await expectBackpropError(() => new Sequential({ registry, inputShape: [4.5], layers: [new Dense({ units: 2 })] }), /^Sequential: inputShape must be positive integers/);
     await expectBackpropError(() => new Sequential({ registry, inputShape: 4 as never, layers: [new Dense({ units: 2 })] }), /^Sequential: inputShape must be positive integers .* got 4$/);
+    const dense = new Dense({ units: 2 });
+    await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [dense, dense] }), 'Sequential: layers[1] is the same object as layers[0]; create a new layer for each position');
+    const first = new Sequential({ registry, inputShape: [4], layers: [dense] });
+    // Reused, the layer would hold the parameters of both models.
+    await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [dense] }), "Sequential: layers[0] (Dense 'dense_0') is already built into another model; create a new layer");
+    expect(first.params()).toHaveLength(2);
+    first.dispose();
+    await expectBackpropError(() => Sequential.fromJSON(first.toJSON(), null as never), 'Sequential.fromJSON: options must be an object, got null');
   });
 
   it('fit needs options with a loss, and at least one sample', async () => {

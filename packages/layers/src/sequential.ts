@@ -104,6 +104,11 @@ export class Sequential {
     if (!isPlainObject(config)) throw new BackpropError(where, `expects a config { inputShape, layers, … }, got ${describe(config)}`);
     const { layers, inputShape } = config;
     checkLayerList(where, layers);
+    layers.forEach((layer, i) => {
+      // A layer holds its parameters: shared by two models, or twice in one, its parameter list would double.
+      if (layers.indexOf(layer) !== i) throw new BackpropError(where, `layers[${i}] is the same object as layers[${layers.indexOf(layer)}]; create a new layer for each position`);
+      if (layer.built) throw new BackpropError(where, `layers[${i}] (${layer.className}${layer.name ? ` '${layer.name}'` : ''}) is already built into another model; create a new layer`);
+    });
     this.dtype = checkDtype(where, config.dtype ?? 'float32');
     this.inputShape = checkInputShape(where, inputShape, this.dtype);
     if (config.seed !== undefined && (typeof config.seed !== 'number' || !Number.isFinite(config.seed))) {
@@ -540,6 +545,7 @@ export class Sequential {
   }
 
   static fromJSON(json: unknown, options: { registry?: Registry; dtype?: FloatDataType } = {}): Sequential {
+    if (!isPlainObject(options)) throw new BackpropError('Sequential.fromJSON', `options must be an object, got ${describe(options)}`);
     const registry = options.registry ?? defaultRegistry;
     const topology = checkModelJSON(json);
     const layers = createLayers(topology, registry);
