@@ -1,28 +1,15 @@
 import {
   BackpropError,
   type FloatDataType,
+  MAX_TENSOR_BYTES,
+  maxElements,
   type Random,
   type Registry,
   shapeToString,
   type Tensor,
 } from '@backprop/tensor';
-import * as tensorApi from '@backprop/tensor';
 import { type InitializerName, initialValues } from './initializers.js';
 import { checkConfigObject, checkLayerName } from './layers/args.js';
-
-/**
- * The most bytes one tensor may hold: @backprop/tensor's `MAX_TENSOR_BYTES` where the
- * installed version exports it, else the same 2 GiB. Layers check every parameter and
- * every per-sample output against it before anything is allocated, so a Dense layer
- * of 1e9 units or a Conv2D on a 20000×20000 input is an error naming the layer and the
- * shape, not a RangeError from a typed-array constructor or an out-of-memory crash.
- */
-export const MAX_TENSOR_BYTES: number = (tensorApi as { MAX_TENSOR_BYTES?: number }).MAX_TENSOR_BYTES ?? 2 ** 31;
-
-/** The most elements one tensor of `dtype` may hold (2^29 float32, 2^28 float64). */
-export function maxTensorElements(dtype: FloatDataType): number {
-  return MAX_TENSOR_BYTES / (dtype === 'float64' ? 8 : 4);
-}
 
 /** What a layer will be for an input shape: its output shape and parameter shapes, allocated nothing. */
 export interface LayerPlan {
@@ -216,7 +203,9 @@ function checkSize(layer: Layer, what: string, shape: readonly number[], dtype: 
   if (shape.some((d) => !Number.isSafeInteger(d) || d < 1)) throw layerError(layer, `${what} has the invalid shape ${JSON.stringify(shape)}`);
   let size = 1;
   for (const d of shape) size *= d;
-  const limit = maxTensorElements(dtype);
+  // @backprop/tensor's per-tensor limit, checked here before anything is allocated
+  // (initialValues builds a float64 array first) and with the layer in the message.
+  const limit = maxElements(dtype);
   if (size > limit) {
     throw layerError(
       layer,

@@ -4,6 +4,7 @@ import {
   createRandom,
   defaultRegistry,
   type FloatDataType,
+  maxElements,
   type Loss,
   type Optimizer,
   type Registry,
@@ -11,7 +12,7 @@ import {
   Tensor,
 } from '@backprop/tensor';
 import { countCorrect, type DataLike, gatherBatch, type HostSet, toHostSet, toHostSetAsync, toTargets } from './data.js';
-import { Layer, type LayerPlan, maxTensorElements, type Param } from './layer.js';
+import { Layer, type LayerPlan, type Param } from './layer.js';
 import { describe, MAX_LAYER_ARG } from './layers/args.js';
 
 export interface SequentialConfig {
@@ -767,10 +768,10 @@ function checkInputShape(where: string, inputShape: unknown, dtype: FloatDataTyp
     throw new BackpropError(where, `inputShape must be positive integers (one sample, no batch), got ${describe(inputShape)}`);
   }
   const size = inputShape.reduce((p: number, d: number) => p * d, 1);
-  if (size > maxTensorElements(dtype)) {
+  if (size > maxElements(dtype)) {
     throw new BackpropError(
       where,
-      `inputShape ${shapeToString(inputShape)} has ${size.toLocaleString('en-US')} values per sample, more than the ${maxTensorElements(dtype).toLocaleString('en-US')} ${dtype} values one tensor may hold`,
+      `inputShape ${shapeToString(inputShape)} has ${size.toLocaleString('en-US')} values per sample, more than the ${maxElements(dtype).toLocaleString('en-US')} ${dtype} values one tensor may hold`,
     );
   }
   return [...inputShape];

@@ -1,5 +1,4 @@
-import { BackpropError, type ComponentJSON, defaultRegistry, type FloatDataType, type Optimizer, type Registry, shapeToString, type Tensor } from '@backprop/tensor';
-import { maxTensorElements } from './layer.js';
+import { BackpropError, type ComponentJSON, defaultRegistry, type FloatDataType, maxElements, type Optimizer, type Registry, shapeToString, type Tensor } from '@backprop/tensor';
 import { describe } from './layers/args.js';
 import { checkModelJSON, firstNonFinite, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelJSON, type NamedArray, planParams, Sequential } from './sequential.js';
 
@@ -250,7 +249,7 @@ function checkManifest(value: unknown, registry: Registry, where: string): Check
     if (spec.dtype !== dtype) fail(`${at} ('${name}') is stored as ${spec.dtype as string} but the model is ${dtype}`);
     const elementBytes = dtype === 'float64' ? 8 : 4;
     const count = (spec.shape as number[]).reduce((p, d) => p * d, 1);
-    if (count > maxTensorElements(dtype)) fail(`${at} ('${name}') has shape ${shapeToString(spec.shape as number[])}, more ${dtype} values than one tensor may hold`);
+    if (count > maxElements(dtype)) fail(`${at} ('${name}') has shape ${shapeToString(spec.shape as number[])}, more ${dtype} values than one tensor may hold`);
     if (!isSize(spec.offset) || (spec.offset as number) % elementBytes !== 0) {
       fail(`${at} ('${name}').offset must be a non-negative multiple of ${elementBytes} (its element size), got ${describe(spec.offset)}`);
     }
