@@ -8,6 +8,7 @@ import {
   type TensorInfo,
   type TypedArray,
 } from '@backprop/tensor';
+import { type ConvAlgorithm, type CpuBackendOptions, PARALLEL_MIN_FLOPS, resolveConvAlgorithm } from './options.js';
 import { ScratchBuffers } from './scratch.js';
 import { jobs, type JobArgs, type JobName } from './threads/jobs.js';
 import { ThreadPool } from './threads/pool.js';
@@ -42,25 +43,6 @@ function alloc(dtype: DataType, size: number, shared: boolean): TypedArray {
   return dtype === 'float32' ? new Float32Array(size) : dtype === 'float64' ? new Float64Array(size) : new Int32Array(size);
 }
 
-/** Options of `createCpuBackend` / `cpuBackendWithThreads`. */
-export interface CpuBackendOptions {
-  /**
-   * Threads the heavy kernels (matMul, conv2d and its gradients) may use, the calling
-   * thread included: 1 (the default) is single-threaded. Above 1, Node starts
-   * `threads − 1` worker_threads once; where workers or SharedArrayBuffer are unavailable
-   * (browsers, Node < 20.16) the backend quietly stays single-threaded. Results are
-   * bit-identical for any value.
-   */
-  threads?: number;
-  /** The worker script (default: dist/worker.js next to the built module). */
-  workerUrl?: URL | string;
-  /** Kernels below this many FLOPs stay on the calling thread (default PARALLEL_MIN_FLOPS; tests use 0). */
-  parallelMinFlops?: number;
-}
-
-/** Below this many multiply-adds ×2 a kernel is not split: waking a worker costs ~10–50 µs. */
-export const PARALLEL_MIN_FLOPS = 2e6;
-
 function dtypeOf(a: TypedArray): DataType {
   return a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'int32';
 }
@@ -88,8 +70,11 @@ export class CpuBackend implements Backend {
   /** Whether buffers are SharedArrayBuffer-backed (exactly when there is a pool). */
   private readonly shared: boolean;
   private readonly parallelMinFlops: number;
+  /** The algorithm each convolution kernel uses (the `convAlgorithm` option; 'auto' where not set). */
+  readonly convAlgorithm: Readonly<ConvAlgorithm>;
 
   constructor(options: CpuBackendOptions = {}) {
+    this.convAlgorithm = resolveConvAlgorithm(options.convAlgorithm);
     this.parallelMinFlops = options.parallelMinFlops ?? PARALLEL_MIN_FLOPS;
     const threads = Math.max(1, Math.floor(options.threads ?? 1));
     this.threadPool = threads > 1 ? ThreadPool.create({ workers: threads - 1, workerUrl: options.workerUrl }) : null;

@@ -1,14 +1,9 @@
 import { conv2d, conv2dBackwardFilter, type DataType } from '@backprop/tensor';
-import { afterEach, describe, expect, it } from 'vitest';
-import { convAlgorithm } from './kernels/direct.js';
+import { describe, expect, it } from 'vitest';
 import { expectClose, makeRegistry, rand, t } from './testUtil.js';
 
 /** The direct conv kernels must agree with the im2col + GEMM path on every geometry. */
 describe('direct conv kernels vs im2col + GEMM', () => {
-  afterEach(() => {
-    convAlgorithm.forward = 'auto';
-    convAlgorithm.filter = 'auto';
-  });
   const cases: { x: [number, number, number, number]; k: [number, number, number, number]; s: [number, number]; p: [number, number] }[] = [
     { x: [3, 1, 28, 28], k: [8, 1, 5, 5], s: [1, 1], p: [0, 0] },
     { x: [2, 3, 9, 11], k: [5, 3, 3, 3], s: [1, 1], p: [1, 1] },
@@ -19,16 +14,14 @@ describe('direct conv kernels vs im2col + GEMM', () => {
   for (const dtype of ['float64', 'float32'] as DataType[]) {
     for (const c of cases) {
       it(`${dtype} x[${c.x}] k[${c.k}] stride ${c.s} pad ${c.p}`, () => {
-        const r = makeRegistry();
         const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
-        const x = t(r, rand(size(c.x), 11), c.x, dtype), k = t(r, rand(size(c.k), 12), c.k, dtype);
-        const b = t(r, rand(c.k[0], 13), [c.k[0]], dtype);
         const geometry = { strides: c.s, pad: c.p };
         // A dense dy, and one with ~80 % zeros as behind max pooling + ReLU (a random pattern).
         const mask = rand(size(c.x) * c.k[0], 15);
         const run = (alg: 'direct' | 'gemm' | 'sparse' | 'auto') => {
-          convAlgorithm.forward = alg === 'sparse' ? 'auto' : alg;
-          convAlgorithm.filter = alg;
+          const r = makeRegistry({ convAlgorithm: { forward: alg === 'sparse' ? 'auto' : alg, filter: alg } });
+          const x = t(r, rand(size(c.x), 11), c.x, dtype), k = t(r, rand(size(c.k), 12), c.k, dtype);
+          const b = t(r, rand(c.k[0], 13), [c.k[0]], dtype);
           const y = conv2d(x, k, { ...geometry, bias: b, activation: 'relu' });
           const dyValues = rand(y.size, 14);
           const dy = t(r, dyValues, [...y.shape], dtype);
@@ -69,20 +62,15 @@ describe('nonZeroFraction (picks the sparse filter gradient)', () => {
 });
 
 describe('sparse filter gradient and non-finite inputs', () => {
-  afterEach(() => {
-    convAlgorithm.filter = 'auto';
-  });
   it('a NaN or Inf in x still reaches ∂K where dy is 0 (0·NaN = NaN), as in the GEMM path: the sparse kernel is not used', () => {
-    const r = makeRegistry();
     for (const bad of [NaN, Infinity]) {
       const xv = rand(2 * 1 * 8 * 8, 61);
       xv[8 * 3 + 3] = bad;
-      const x = t(r, xv, [2, 1, 8, 8], 'float32');
       // 90 % zeros, and zero wherever a window reads the bad pixel.
       const dyv = rand(2 * 2 * 6 * 6, 62).map((v, i) => (i % 10 === 0 && i >= 72 ? v : 0));
-      const dy = t(r, dyv, [2, 2, 6, 6], 'float32');
       const run = (alg: 'auto' | 'gemm') => {
-        convAlgorithm.filter = alg;
+        const r = makeRegistry({ convAlgorithm: { filter: alg } });
+        const x = t(r, xv, [2, 1, 8, 8], 'float32'), dy = t(r, dyv, [2, 2, 6, 6], 'float32');
         return Array.from(conv2dBackwardFilter(x, dy, [2, 1, 3, 3], { strides: 1, pad: 0 }).dataSync());
       };
       const gemm = run('gemm');

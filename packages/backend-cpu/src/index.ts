@@ -1,4 +1,4 @@
 export { cpuBackend, cpuBackendWithOptions, cpuBackendWithThreads, createCpuBackend } from './plugin.js';
-export { CpuBackend, CpuData, PARALLEL_MIN_FLOPS, type CpuBackendOptions, type CpuOutput } from './backend.js';
+export { CpuBackend, CpuData, type CpuOutput } from './backend.js';
+export { PARALLEL_MIN_FLOPS, type ConvAlgorithm, type CpuBackendOptions } from './options.js';
 export { cpuKernels } from './kernels/index.js';
-export { convAlgorithm } from './kernels/direct.js';

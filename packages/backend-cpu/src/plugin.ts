@@ -1,6 +1,7 @@
 import type { Plugin } from '@backprop/tensor';
-import { CpuBackend, type CpuBackendOptions } from './backend.js';
+import { CpuBackend } from './backend.js';
 import { cpuKernels } from './kernels/index.js';
+import { type CpuBackendOptions, resolveConvAlgorithm } from './options.js';
 
 /** A new CPU backend instance (for `registry.registerBackend` or direct use). */
 export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
@@ -8,10 +9,12 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
 }
 
 /**
- * The 'cpu' backend plugin with options, e.g. `registry.use(cpuBackendWithOptions({ threads: 2 }))`.
- * Same plugin name as `cpuBackend`: a registry holds one of them.
+ * The 'cpu' backend plugin with options, e.g. `registry.use(cpuBackendWithOptions({ threads: 2 }))`
+ * or `cpuBackendWithOptions({ convAlgorithm: { forward: 'gemm' } })`. Same plugin name as
+ * `cpuBackend`: a registry holds one of them. Bad options throw here, not when the backend starts.
  */
 export function cpuBackendWithOptions(options: CpuBackendOptions): Plugin {
+  resolveConvAlgorithm(options.convAlgorithm);
   return {
     name: '@backprop/backend-cpu',
     install(registry) {

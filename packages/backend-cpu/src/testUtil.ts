@@ -1,9 +1,11 @@
 import { Registry, tensor, type DataType, type Tensor } from '@backprop/tensor';
 import { expect } from 'vitest';
-import { cpuBackend } from './plugin.js';
+import type { CpuBackendOptions } from './options.js';
+import { cpuBackendWithOptions } from './plugin.js';
 
-export function makeRegistry(): Registry {
-  return new Registry().use(cpuBackend);
+/** A registry with its own CPU backend (options such as `{ convAlgorithm: { forward: 'gemm' } }`). */
+export function makeRegistry(options: CpuBackendOptions = {}): Registry {
+  return new Registry().use(cpuBackendWithOptions(options));
 }
 
 export function t(registry: Registry, values: number[] | Float64Array, shape: number[], dtype: DataType = 'float64'): Tensor {

@@ -6,10 +6,10 @@ import {
   type DataType, type Tensor,
 } from '@backprop/tensor';
 import { describeBackendConformance } from '@backprop/tensor/testing';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from './backend.js';
-import { convAlgorithm } from './kernels/direct.js';
-import { cpuBackend, cpuBackendWithThreads } from './plugin.js';
+import type { ConvAlgorithm } from './options.js';
+import { cpuBackend, cpuBackendWithOptions, cpuBackendWithThreads } from './plugin.js';
 import { rand } from './testUtil.js';
 import { CLAIM, CONTROL_INTS, DONE, WAKE } from './threads/pool.js';
 import { threadedBundle } from './threads/testBundle.js';
@@ -29,23 +29,49 @@ function bitsEqual(a: ArrayLike<number>, b: ArrayLike<number>, label: string): v
 }
 
 describe('threads=2 gives bit-identical results above the threshold', () => {
-  const single = new Registry().use(cpuBackend);
-  single.setBackend('cpu');
-  const multi = new Registry().use(cpuBackendWithThreads(2, { workerUrl }));
-  const backend = multi.setBackend('cpu') as CpuBackend;
-  afterAll(() => multi.removeBackend('cpu'));
-
-  afterEach(() => {
-    convAlgorithm.forward = 'auto';
-    convAlgorithm.filter = 'auto';
+  /** A single-threaded and a threaded registry for each convAlgorithm setting, made once. */
+  const pairs = new Map<string, { single: Registry; multi: Registry }>();
+  const registries = (convAlgorithm: Partial<ConvAlgorithm>) => {
+    const key = JSON.stringify({ forward: 'auto', filter: 'auto', input: 'auto', ...convAlgorithm });
+    let pair = pairs.get(key);
+    if (pair === undefined) {
+      pair = {
+        single: new Registry().use(cpuBackendWithOptions({ convAlgorithm })),
+        multi: new Registry().use(cpuBackendWithThreads(2, { workerUrl, convAlgorithm })),
+      };
+      pair.single.setBackend('cpu');
+      pair.multi.setBackend('cpu');
+      pairs.set(key, pair);
+    }
+    return pair;
+  };
+  afterAll(() => {
+    for (const { multi } of pairs.values()) multi.removeBackend('cpu');
   });
 
-  it('has a worker', () => expect(backend.threads).toBe(2));
+  it('has a worker', () => expect((registries({}).multi.backend as CpuBackend).threads).toBe(2));
 
-  const both = (values: Float64Array, shape: number[], dtype: DataType): [Tensor, Tensor] => [
-    tensor(Array.from(values), shape, { registry: single, dtype }),
-    tensor(Array.from(values), shape, { registry: multi, dtype }),
-  ];
+  it('the convAlgorithm option picks the job the workers run', () => {
+    const xs = [32, 8, 12, 12], ks = [32, 8, 3, 3];
+    const jobs = { direct: 'conv2dDirect', gemm: 'conv2dGemm', winograd: 'conv2dWinograd' } as const;
+    for (const [forward, job] of Object.entries(jobs) as [keyof typeof jobs, string][]) {
+      const [, x] = both(rand(xs.reduce((p, v) => p * v), 1), xs, 'float32', { forward });
+      const [, k] = both(rand(ks.reduce((p, v) => p * v), 2), ks, 'float32', { forward });
+      const parallel = vi.spyOn(registries({ forward }).multi.backend as CpuBackend, 'parallel');
+      conv2d(x, k, { pad: 1 });
+      expect(parallel.mock.calls.map((call) => call[0]), forward).toEqual([job]);
+      parallel.mockRestore();
+    }
+  });
+
+  /** The same values as a tensor of the single-threaded and of the threaded backend with this setting. */
+  const both = (values: Float64Array, shape: number[], dtype: DataType, convAlgorithm: Partial<ConvAlgorithm> = {}): [Tensor, Tensor] => {
+    const { single, multi } = registries(convAlgorithm);
+    return [
+      tensor(Array.from(values), shape, { registry: single, dtype }),
+      tensor(Array.from(values), shape, { registry: multi, dtype }),
+    ];
+  };
 
   for (const dtype of ['float32', 'float64'] as const) {
     // The dense layers of Model A (forward, dW, dX), a square one and transposes.
@@ -72,16 +98,17 @@ describe('threads=2 gives bit-identical results above the threshold', () => {
     for (const [xs, ks, stride, pad] of convs) {
       it(`conv2d and its gradients x[${xs}] k[${ks}] s${stride} p${pad} ${dtype}, every algorithm`, () => {
         const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
-        const [x1, x2] = both(rand(size(xs), 4), xs, dtype);
-        const [k1, k2] = both(rand(size(ks), 5), ks, dtype);
-        const [b1, b2] = both(rand(ks[0], 6), [ks[0]], dtype);
         const g = { strides: stride, pad, activation: 'relu' as const };
         for (const forward of ['direct', 'gemm', 'winograd'] as const) {
-          convAlgorithm.forward = forward;
+          const [x1, x2] = both(rand(size(xs), 4), xs, dtype, { forward });
+          const [k1, k2] = both(rand(size(ks), 5), ks, dtype, { forward });
+          const [b1, b2] = both(rand(ks[0], 6), [ks[0]], dtype, { forward });
           const f1 = conv2d(x1, k1, { ...g, bias: b1 }), f2 = conv2d(x2, k2, { ...g, bias: b2 });
           bitsEqual(f2.dataSync(), f1.dataSync(), `conv2d (${forward})`);
         }
-        convAlgorithm.forward = 'auto';
+        const [x1, x2] = both(rand(size(xs), 4), xs, dtype);
+        const [k1, k2] = both(rand(size(ks), 5), ks, dtype);
+        const [b1, b2] = both(rand(ks[0], 6), [ks[0]], dtype);
         const y1 = conv2d(x1, k1, { ...g, bias: b1 }), y2 = conv2d(x2, k2, { ...g, bias: b2 });
         bitsEqual(y2.dataSync(), y1.dataSync(), 'conv2d');
         const [d1, d2] = both(rand(y1.size, 7), [...y1.shape], dtype);
@@ -91,14 +118,13 @@ describe('threads=2 gives bit-identical results above the threshold', () => {
         );
         // Mostly zeros, as behind max pooling + ReLU: the sparse filter-gradient kernel.
         const sparse = rand(y1.size, 8).map((v, i) => (i % 5 === 0 || v > 0.6 ? v : 0));
-        const [s1, s2] = both(sparse, [...y1.shape], dtype);
         for (const filter of ['sparse', 'gemm', 'auto'] as const) {
-          convAlgorithm.filter = filter;
+          const [sx1, sx2] = both(rand(size(xs), 4), xs, dtype, { filter });
+          const [s1, s2] = both(sparse, [...y1.shape], dtype, { filter });
           bitsEqual(
-            conv2dBackwardFilter(x2, s2, ks, geo).dataSync(), conv2dBackwardFilter(x1, s1, ks, geo).dataSync(), `filter gradient of a sparse dy (${filter})`,
+            conv2dBackwardFilter(sx2, s2, ks, geo).dataSync(), conv2dBackwardFilter(sx1, s1, ks, geo).dataSync(), `filter gradient of a sparse dy (${filter})`,
           );
         }
-        convAlgorithm.filter = 'auto';
         bitsEqual(
           conv2dBackwardInput(d2, k2, xs, geo).dataSync(), conv2dBackwardInput(d1, k1, xs, geo).dataSync(), 'input gradient',
         );

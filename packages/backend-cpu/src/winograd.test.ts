@@ -1,15 +1,11 @@
 import { conv2d, conv2dBackwardInput, type DataType, type FusedActivation } from '@backprop/tensor';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { forwardAlgorithm } from './kernels/conv2d.js';
-import { convAlgorithm } from './kernels/direct.js';
 import type { ConvGeom } from './kernels/im2col.js';
 import { expectClose, makeRegistry, rand, t } from './testUtil.js';
 
 /** Winograd F(2×2, 3×3) must agree with im2col + GEMM on every 3×3 stride-1 geometry. */
 describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
-  afterEach(() => {
-    convAlgorithm.forward = 'auto';
-  });
   const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
   // Odd and even output sizes (a tile hanging past the edge), 1×1 output, padding 0–2, C and F from 1 to 16.
   const cases: { x: number[]; k: number[]; p: number }[] = [
@@ -25,17 +21,17 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
   for (const dtype of ['float64', 'float32'] as DataType[]) {
     for (const c of cases) {
       it(`${dtype} x[${c.x}] k[${c.k}] pad ${c.p}, every fused activation, with and without bias`, () => {
-        const r = makeRegistry();
-        const x = t(r, rand(size(c.x), 21), c.x, dtype), k = t(r, rand(size(c.k), 22), c.k, dtype);
-        const b = t(r, rand(c.k[0], 23), [c.k[0]], dtype);
         const tol = dtype === 'float32' ? 1e-5 : 1e-12;
+        const [winograd, gemm] = (['winograd', 'gemm'] as const).map((forward) => {
+          const r = makeRegistry({ convAlgorithm: { forward } });
+          const x = t(r, rand(size(c.x), 21), c.x, dtype), k = t(r, rand(size(c.k), 22), c.k, dtype);
+          const b = t(r, rand(c.k[0], 23), [c.k[0]], dtype);
+          return (bias: boolean, activation: FusedActivation) =>
+            conv2d(x, k, { strides: 1, pad: c.p, bias: bias ? b : undefined, activation, alpha: 0.1 }).dataSync();
+        });
         for (const activation of activations) {
-          for (const bias of [b, undefined]) {
-            const run = (alg: 'gemm' | 'winograd') => {
-              convAlgorithm.forward = alg;
-              return conv2d(x, k, { strides: 1, pad: c.p, bias, activation, alpha: 0.1 }).dataSync();
-            };
-            expectClose(run('winograd'), run('gemm'), tol);
+          for (const bias of [true, false]) {
+            expectClose(winograd(bias, activation), gemm(bias, activation), tol);
           }
         }
       });
@@ -43,11 +39,10 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
   }
 
   it('several column blocks per call and an image with more tiles than a block (batch 20 at 12×12, 40×37)', () => {
-    const r = makeRegistry();
     for (const [xs, ks] of [[[20, 8, 12, 12], [8, 8, 3, 3]], [[2, 8, 40, 37], [9, 8, 3, 3]]]) {
-      const x = t(r, rand(size(xs), 41), xs, 'float64'), k = t(r, rand(size(ks), 42), ks, 'float64');
-      const run = (alg: 'gemm' | 'winograd') => {
-        convAlgorithm.forward = alg;
+      const run = (forward: 'gemm' | 'winograd') => {
+        const r = makeRegistry({ convAlgorithm: { forward } });
+        const x = t(r, rand(size(xs), 41), xs, 'float64'), k = t(r, rand(size(ks), 42), ks, 'float64');
         return conv2d(x, k, { strides: 1, pad: 1 }).dataSync();
       };
       expectClose(run('winograd'), run('gemm'), 1e-12);
@@ -55,14 +50,13 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
   });
 
   it('non-finite inputs propagate as in the direct sum (Inf stays Inf, not Inf − Inf = NaN): Winograd is not used', () => {
-    const r = makeRegistry();
     const xs = [1, 8, 6, 6], ks = [8, 8, 3, 3];
     const values = rand(size(xs), 51);
     values[2 * 36 + 14] = Infinity;
     values[5 * 36 + 30] = NaN;
-    const x = t(r, values, xs, 'float32'), k = t(r, rand(size(ks), 52), ks, 'float32');
-    const run = (alg: 'auto' | 'gemm' | 'winograd') => {
-      convAlgorithm.forward = alg;
+    const run = (forward: 'auto' | 'gemm' | 'winograd') => {
+      const r = makeRegistry({ convAlgorithm: { forward } });
+      const x = t(r, values, xs, 'float32'), k = t(r, rand(size(ks), 52), ks, 'float32');
       return Array.from(conv2d(x, k, { strides: 1, pad: 1 }).dataSync());
     };
     const gemm = run('gemm');
@@ -77,25 +71,22 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
       ho: Math.floor((h + 2 * pad - k) / strides) + 1, wo: Math.floor((h + 2 * pad - k) / strides) + 1,
     });
     const finite = new Float32Array([1, 2]), infinite = new Float32Array([1, Infinity]), nan = new Float32Array([NaN]);
-    expect(forwardAlgorithm(geom(8, 9), 8, finite, finite)).toBe('conv2dWinograd');
-    expect(forwardAlgorithm(geom(32, 13, 1, 0), 64, finite, finite)).toBe('conv2dWinograd');
-    expect(forwardAlgorithm(geom(16, 5, 1, 0), 16, finite, finite), '3×3 output').toBe('conv2dWinograd');
-    expect(forwardAlgorithm(geom(16, 3, 1, 0), 16, finite, finite), '1×1 output (C·9 > 128)').toBe('conv2dGemm');
-    expect(forwardAlgorithm(geom(4, 9), 8, finite, finite), 'C = 4').toBe('conv2dDirect');
-    expect(forwardAlgorithm(geom(8, 9), 4, finite, finite), 'F = 4').toBe('conv2dDirect');
-    expect(forwardAlgorithm(geom(8, 9, 2), 8, finite, finite), 'stride 2').toBe('conv2dDirect');
-    expect(forwardAlgorithm(geom(32, 9, 1, 2, 5), 8, finite, finite), '5×5').toBe('conv2dGemm');
-    expect(forwardAlgorithm(geom(8, 9), 8, infinite, finite), 'Inf in x').toBe('conv2dDirect');
-    expect(forwardAlgorithm(geom(8, 9), 8, finite, nan), 'NaN in the filter').toBe('conv2dDirect');
-    expect(forwardAlgorithm(geom(64, 9), 8, infinite, finite), 'wide, Inf in x').toBe('conv2dGemm');
+    expect(forwardAlgorithm('auto', geom(8, 9), 8, finite, finite)).toBe('conv2dWinograd');
+    expect(forwardAlgorithm('auto', geom(32, 13, 1, 0), 64, finite, finite)).toBe('conv2dWinograd');
+    expect(forwardAlgorithm('auto', geom(16, 5, 1, 0), 16, finite, finite), '3×3 output').toBe('conv2dWinograd');
+    expect(forwardAlgorithm('auto', geom(16, 3, 1, 0), 16, finite, finite), '1×1 output (C·9 > 128)').toBe('conv2dGemm');
+    expect(forwardAlgorithm('auto', geom(4, 9), 8, finite, finite), 'C = 4').toBe('conv2dDirect');
+    expect(forwardAlgorithm('auto', geom(8, 9), 4, finite, finite), 'F = 4').toBe('conv2dDirect');
+    expect(forwardAlgorithm('auto', geom(8, 9, 2), 8, finite, finite), 'stride 2').toBe('conv2dDirect');
+    expect(forwardAlgorithm('auto', geom(32, 9, 1, 2, 5), 8, finite, finite), '5×5').toBe('conv2dGemm');
+    expect(forwardAlgorithm('auto', geom(8, 9), 8, infinite, finite), 'Inf in x').toBe('conv2dDirect');
+    expect(forwardAlgorithm('auto', geom(8, 9), 8, finite, nan), 'NaN in the filter').toBe('conv2dDirect');
+    expect(forwardAlgorithm('auto', geom(64, 9), 8, infinite, finite), 'wide, Inf in x').toBe('conv2dGemm');
   });
 });
 
 /** The input gradient of 3×3 stride-1 convs as a Winograd forward conv on the flipped kernel. */
 describe('Winograd input gradient vs GEMM + col2im', () => {
-  afterEach(() => {
-    convAlgorithm.input = 'auto';
-  });
   const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
   const cases: { x: number[]; k: number[]; p: number }[] = [
     { x: [2, 8, 13, 13], k: [16, 8, 3, 3], p: 0 },
@@ -108,12 +99,11 @@ describe('Winograd input gradient vs GEMM + col2im', () => {
   for (const dtype of ['float64', 'float32'] as DataType[]) {
     for (const c of cases) {
       it(`${dtype} x[${c.x}] k[${c.k}] pad ${c.p}`, () => {
-        const r = makeRegistry();
         const ho = c.x[2] + 2 * c.p - 2, wo = c.x[3] + 2 * c.p - 2;
-        const dy = t(r, rand(c.x[0] * c.k[0] * ho * wo, 71), [c.x[0], c.k[0], ho, wo], dtype);
-        const k = t(r, rand(size(c.k), 72), c.k, dtype);
-        const run = (alg: 'gemm' | 'winograd' | 'auto') => {
-          convAlgorithm.input = alg;
+        const run = (input: 'gemm' | 'winograd' | 'auto') => {
+          const r = makeRegistry({ convAlgorithm: { input } });
+          const dy = t(r, rand(c.x[0] * c.k[0] * ho * wo, 71), [c.x[0], c.k[0], ho, wo], dtype);
+          const k = t(r, rand(size(c.k), 72), c.k, dtype);
           return conv2dBackwardInput(dy, k, c.x, { strides: 1, pad: c.p }).dataSync();
         };
         const gemm = run('gemm');
@@ -124,13 +114,12 @@ describe('Winograd input gradient vs GEMM + col2im', () => {
   }
 
   it('a NaN or Inf in dy propagates as through GEMM + col2im (Winograd is not used)', () => {
-    const r = makeRegistry();
     const values = rand(1 * 8 * 6 * 6, 81);
     values[3 * 36 + 14] = Infinity;
     values[6 * 36 + 2] = NaN;
-    const dy = t(r, values, [1, 8, 6, 6], 'float32'), k = t(r, rand(8 * 8 * 9, 82), [8, 8, 3, 3], 'float32');
-    const run = (alg: 'gemm' | 'winograd' | 'auto') => {
-      convAlgorithm.input = alg;
+    const run = (input: 'gemm' | 'winograd' | 'auto') => {
+      const r = makeRegistry({ convAlgorithm: { input } });
+      const dy = t(r, values, [1, 8, 6, 6], 'float32'), k = t(r, rand(8 * 8 * 9, 82), [8, 8, 3, 3], 'float32');
       return Array.from(conv2dBackwardInput(dy, k, [1, 8, 6, 6], { strides: 1, pad: 1 }).dataSync());
     };
     const gemm = run('gemm');

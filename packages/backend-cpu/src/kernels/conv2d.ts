@@ -1,7 +1,7 @@
 import { defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
+import type { ConvAlgorithm } from '../options.js';
 import type { ConvGeom } from './im2col.js';
-import { convAlgorithm } from './direct.js';
 import { allFinite } from './util.js';
 import { WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradApplies, winogradFilters, winogradSaves } from './winograd.js';
 
@@ -30,9 +30,8 @@ export function convGeom(
  * be short (small C·kh·kw); im2col + GEMM otherwise.
  */
 export function forwardAlgorithm(
-  g: ConvGeom, f: number, x: TypedArray, filter: TypedArray,
+  choice: ConvAlgorithm['forward'], g: ConvGeom, f: number, x: TypedArray, filter: TypedArray,
 ): 'conv2dWinograd' | 'conv2dDirect' | 'conv2dGemm' {
-  const choice = convAlgorithm.forward;
   if (choice === 'direct') return 'conv2dDirect';
   if (choice === 'gemm') return 'conv2dGemm';
   const winograd = winogradApplies(g) && allFinite(x) && allFinite(filter);
@@ -61,7 +60,7 @@ export const conv2d = defineKernel<'conv2d', B>({
     };
     // Images are independent: threads take shares of the batch (small shares: a share
     // costs only a filter repack, and a worker that is descheduled mid-share stalls less).
-    const algorithm = forwardAlgorithm(g, f, args.x, args.k);
+    const algorithm = forwardAlgorithm(backend.convAlgorithm.forward, g, f, args.x, args.k);
     // Winograd's filter transform is done once here; the shares get it through args.k.
     if (algorithm === 'conv2dWinograd') args.k = winogradFilters(backend, args.k, f, g.c, false);
     backend.parallel(algorithm, args, n, 2 * o.length * kdim, 8);

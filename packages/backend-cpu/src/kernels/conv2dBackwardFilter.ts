@@ -1,8 +1,9 @@
 import { defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
+import type { ConvAlgorithm } from '../options.js';
 import { MR, NR, roundUp } from './gemm.js';
 import { convGeom } from './conv2d.js';
-import { conv2dBackwardFilterDirect, convAlgorithm } from './direct.js';
+import { conv2dBackwardFilterDirect } from './direct.js';
 import { allFinite, nonZeroFraction } from './util.js';
 
 type B = CpuBackend;
@@ -19,9 +20,9 @@ export const SPARSE_FILTER_MAX_DENSITY = 0.4;
  * The sparse path: 'sparse' forced, or 'auto' and dy mostly zeros (behind max pooling +
  * ReLU). Never with a non-finite x: skipping dy's zeros would drop 0·NaN and 0·Inf terms.
  */
-function useSparse(x: TypedArray, dy: TypedArray): boolean {
-  if (convAlgorithm.filter !== 'sparse' && convAlgorithm.filter !== 'auto') return false;
-  if (convAlgorithm.filter === 'auto' && nonZeroFraction(dy, SPARSE_FILTER_MAX_DENSITY) > SPARSE_FILTER_MAX_DENSITY) return false;
+function useSparse(choice: ConvAlgorithm['filter'], x: TypedArray, dy: TypedArray): boolean {
+  if (choice !== 'sparse' && choice !== 'auto') return false;
+  if (choice === 'auto' && nonZeroFraction(dy, SPARSE_FILTER_MAX_DENSITY) > SPARSE_FILTER_MAX_DENSITY) return false;
   return allFinite(x);
 }
 
@@ -40,7 +41,7 @@ export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
     const out = backend.makeOutput(filterShape, x.dtype);
     // The direct kernel measured no faster than im2colᵀ + GEMM here (paper conv 2.90 vs
     // 2.84 ms), so 'auto' keeps the GEMM; 'direct' stays selectable for benchmarks.
-    if (np > 0 && n > 0 && kdim > 0 && convAlgorithm.filter === 'direct') {
+    if (np > 0 && n > 0 && kdim > 0 && backend.convAlgorithm.filter === 'direct') {
       conv2dBackwardFilterDirect(backend, backend.values(x), backend.values(dy), n, f, g, out.values);
       return out.info;
     }
@@ -48,7 +49,7 @@ export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
     const cbuf = backend.scratch('convBF.c', fp * kp);
     cbuf.fill(0, 0, fp * kp);
     const xv = backend.values(x), dyv = backend.values(dy);
-    if (np > 0 && n > 0 && kdim > 0 && useSparse(xv, dyv)) {
+    if (np > 0 && n > 0 && kdim > 0 && useSparse(backend.convAlgorithm.filter, xv, dyv)) {
       // Filters are independent here: threads take shares of them.
       const args = { x: xv, dy: dyv, n, f, g, c: cbuf, ldc: kp };
       backend.parallel('convFilterSparse', args, f, 2 * f * kdim * np * n * SPARSE_FILTER_MAX_DENSITY, 1);

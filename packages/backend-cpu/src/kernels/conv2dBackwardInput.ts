@@ -1,7 +1,7 @@
 import { defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
+import type { ConvAlgorithm } from '../options.js';
 import { convGeom } from './conv2d.js';
-import { convAlgorithm } from './direct.js';
 import type { ConvGeom } from './im2col.js';
 import { allFinite } from './util.js';
 import { inputGradientGeom, winogradFilters, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradSaves } from './winograd.js';
@@ -13,11 +13,11 @@ type B = CpuBackend;
  * with ≥ 8 channels and filters, outputs where tiles waste little, finite dy and kernel
  * (the same rules as conv2d's forward choice).
  */
-function winogradInput(g: ConvGeom, f: number, dy: TypedArray, k: TypedArray): ConvGeom | null {
-  if (convAlgorithm.input === 'gemm') return null;
+function winogradInput(choice: ConvAlgorithm['input'], g: ConvGeom, f: number, dy: TypedArray, k: TypedArray): ConvGeom | null {
+  if (choice === 'gemm') return null;
   const gT = inputGradientGeom(g, f);
   if (gT === null || !allFinite(dy) || !allFinite(k)) return null;
-  if (convAlgorithm.input === 'winograd') return gT;
+  if (choice === 'winograd') return gT;
   return gT.c >= WINOGRAD_MIN_CHANNELS && g.c >= WINOGRAD_MIN_FILTERS && winogradSaves(gT) ? gT : null;
 }
 
@@ -42,7 +42,7 @@ export const conv2dBackwardInput = defineKernel<'conv2dBackwardInput', B>({
       return out.info;
     }
     const dyv = backend.values(dy), kv = backend.values(filter);
-    const gT = winogradInput(g, f, dyv, kv);
+    const gT = winogradInput(backend.convAlgorithm.input, g, f, dyv, kv);
     if (gT !== null) {
       const args = { x: dyv, k: winogradFilters(backend, kv, f, g.c, true), bias: undefined, n, f: g.c, g: gT, o, activation: 'linear' as const, alpha: 0 };
       backend.parallel('conv2dWinograd', args, n, 2 * n * f * kdim * np, 8);

@@ -17,18 +17,6 @@ import { offsetsFor, padImage, paddedDims } from './paddedImage.js';
 import { applyActivation } from './util.js';
 
 /**
- * Which algorithm the conv kernels use, for benchmarks and tests: 'auto' (the heuristics
- * in conv2d.ts / conv2dBackwardFilter.ts), 'direct', 'gemm' (im2col + GEMM), and
- * 'winograd' (forward and input gradient; falls back to GEMM where it does not apply) or
- * 'sparse' (filter gradient over dy's non-zeros).
- */
-export const convAlgorithm: {
-  forward: 'auto' | 'direct' | 'gemm' | 'winograd';
-  filter: 'auto' | 'direct' | 'gemm' | 'sparse';
-  input: 'auto' | 'gemm' | 'winograd';
-} = { forward: 'auto', filter: 'auto', input: 'auto' };
-
-/**
  * y = act(conv(x, K) + b) for images [img0, img1) of a batch (NCHW), writing every element
  * of those images in `o`. Filters are packed as ⌈F/4⌉ panels of [tap][4] (zero-padded rows).
  */
