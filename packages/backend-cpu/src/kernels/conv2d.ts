@@ -1,3 +1,9 @@
+/**
+ * conv2d, fast: picks Winograd, direct or im2col + GEMM per call (forwardAlgorithm below).
+ * The readable version, the literal 7-nested sum every path must match, is `conv2d` in
+ * [reference.ts](../../../tensor/src/testing/reference.ts).
+ * The math: [convolution.md](../../../../apps/docs/math/convolution.md).
+ */
 import { defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import type { ConvAlgorithm } from '../options.js';

@@ -1,3 +1,9 @@
+/**
+ * conv2dBackwardFilter, fast: picks the sparse, direct or im2colᵀ + GEMM kernel per call.
+ * The readable version is `conv2dBackwardFilter` in
+ * [reference.ts](../../../tensor/src/testing/reference.ts).
+ * The math: [convolution.md](../../../../apps/docs/math/convolution.md).
+ */
 import { defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import type { ConvAlgorithm } from '../options.js';

@@ -1,3 +1,9 @@
+/**
+ * conv2dBackwardInput, fast: picks Winograd (on the rotated kernel) or GEMM + col2im per
+ * call. The readable version is `conv2dBackwardInput` in
+ * [reference.ts](../../../tensor/src/testing/reference.ts).
+ * The math: [convolution.md](../../../../apps/docs/math/convolution.md).
+ */
 import { defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import type { ConvAlgorithm } from '../options.js';

@@ -1,3 +1,8 @@
+/**
+ * matMul, fast: the blocked GEMM of gemm.ts, split over threads for large products. The
+ * readable version is `matMul` in [reference.ts](../../../tensor/src/testing/reference.ts).
+ * The math: [dense.md](../../../../apps/docs/math/dense.md).
+ */
 import { defineKernel } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import { gemmOutput } from './gemm.js';

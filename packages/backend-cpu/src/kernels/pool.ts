@@ -1,3 +1,10 @@
+/**
+ * Pooling kernels, fast: 2×2 max pooling on float32 takes a branch-free path, other windows
+ * a general loop. The readable versions are `maxPool`, `maxPoolBackward`, `avgPool`,
+ * `avgPoolBackward`, `l2Pool` and `l2PoolBackward` in
+ * [reference.ts](../../../tensor/src/testing/reference.ts).
+ * The math: [pooling.md](../../../../apps/docs/math/pooling.md).
+ */
 import { defineKernel, type PoolGeometry, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import { float32Bits } from './util.js';
