@@ -164,8 +164,11 @@ describe('the worker', () => {
   });
 });
 
-/** A child process that makes a threaded backend, runs a large matMul, disposes (or not) and ends. */
-function childExits(index: string, tensorModule: string, dispose: boolean): { status: number | null; ms: number; out: string } {
+/**
+ * A child process that makes a threaded backend, runs a large matMul, disposes (or not) and
+ * ends. `index` and `tensorModule` are URLs or package names (resolved from `cwd`).
+ */
+function childExits(index: string, tensorModule: string, dispose: boolean, cwd?: string): { status: number | null; ms: number; out: string } {
   const code = `
     const { Registry, matMul, randomNormal } = await import(${JSON.stringify(tensorModule)});
     const { cpuBackendWithThreads } = await import(${JSON.stringify(index)});
@@ -177,7 +180,7 @@ function childExits(index: string, tensorModule: string, dispose: boolean): { st
     ${dispose ? 'r.removeBackend("cpu");' : ''}
   `;
   const t0 = Date.now();
-  const res = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20_000 });
+  const res = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20_000, cwd });
   return { status: res.status, ms: Date.now() - t0, out: `${res.stdout}${res.stderr}` };
 }
 
@@ -191,12 +194,19 @@ describe('a process with a threaded backend exits by itself', () => {
     });
   }
 
-  const dist = new URL('../dist/', import.meta.url);
-  const tensorDist = new URL('../../tensor/dist/index.js', import.meta.url);
-  it.skipIf(!existsSync(fileURLToPath(new URL('worker.js', dist))) || !existsSync(fileURLToPath(tensorDist)))(
+  // The built packages as a consumer loads them: Node resolves both names from this package
+  // through their `import` exports (dist/). Skipped where either is not built.
+  const packageDir = fileURLToPath(new URL('..', import.meta.url));
+  const resolved = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', "for (const p of ['@backprop/backend-cpu', '@backprop/tensor']) console.log(import.meta.resolve(p))"],
+    { encoding: 'utf8', cwd: packageDir },
+  ).stdout.trim().split('\n').map((url) => new URL(url));
+  const built = resolved.length === 2 && [...resolved, new URL('worker.js', resolved[0])].every((url) => existsSync(fileURLToPath(url)));
+  it.skipIf(!built)(
     'from the built dist (worker.js found next to index.js)',
     () => {
-      const r = childExits(new URL('index.js', dist).href, tensorDist.href, true);
+      const r = childExits('@backprop/backend-cpu', '@backprop/tensor', true, packageDir);
       expect(r.out).toContain('threads 2');
       expect(r.status).toBe(0);
       expect(r.ms).toBeLessThan(10_000);

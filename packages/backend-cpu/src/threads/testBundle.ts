@@ -25,13 +25,15 @@ let cached: Bundle | undefined;
 export function threadedBundle(): Bundle {
   if (cached) return cached;
   const src = fileURLToPath(new URL('..', import.meta.url));
-  const tensorSrc = fileURLToPath(new URL('../../../tensor/src/index.ts', import.meta.url));
   const esbuild = createRequire(createRequire(import.meta.url).resolve('tsup'))('esbuild') as {
     buildSync(options: object): unknown;
   };
   const dir = mkdtempSync(join(tmpdir(), 'backprop-cpu-threads-'));
   esbuild.buildSync({
-    entryPoints: { index: join(src, 'index.ts'), worker: join(src, 'threads', 'worker.ts'), tensor: tensorSrc },
+    // '@backprop/tensor' resolves (from this package, with the source condition) to the
+    // same module index.ts imports, so the bundle and the child processes share it.
+    entryPoints: { index: join(src, 'index.ts'), worker: join(src, 'threads', 'worker.ts'), tensor: '@backprop/tensor' },
+    absWorkingDir: join(src, '..'),
     bundle: true,
     splitting: true,
     format: 'esm',
