@@ -11,7 +11,7 @@ import {
   type Loss,
   type Tensor,
 } from '@backprop/tensor';
-import { asyncReadsOnly } from '@backprop/tensor/testing';
+import { asyncReadsOnly, testHelpers } from '@backprop/tensor/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   binaryCrossentropy,
@@ -31,7 +31,8 @@ import {
   softmaxCrossEntropyFromLogits,
   toOneHot,
 } from './index.js';
-import { expectClose, f64, makeRandom, newRegistry } from './test-helpers.js';
+
+const { expectClose, f64, makeRandom, newRegistry } = testHelpers(cpuBackend);
 
 let registry: Registry;
 beforeEach(() => {

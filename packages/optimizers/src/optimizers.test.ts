@@ -1,4 +1,6 @@
+import { cpuBackend } from '@backprop/backend-cpu';
 import { BackpropError, clone, RegistryError, type Optimizer, type Registry, type Tensor } from '@backprop/tensor';
+import { testHelpers } from '@backprop/tensor/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   adam,
@@ -11,8 +13,8 @@ import {
   sgd,
   type LearningRate,
 } from './index.js';
-import { expectClose, f64 } from './test-helpers.js';
-import { newRegistry } from './test-helpers.js';
+
+const { expectClose, f64, newRegistry } = testHelpers(cpuBackend);
 
 let registry: Registry;
 beforeEach(() => {

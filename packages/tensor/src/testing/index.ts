@@ -5,6 +5,7 @@
  */
 export { describeBackendConformance } from './conformance.js';
 export { asyncReadsOnly } from './async-reads.js';
+export { testHelpers, type TestHelpers } from './helpers.js';
 export type { ConformanceOptions } from './conformance.js';
 export {
   checkGradient,
