@@ -1,22 +1,13 @@
-import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, matMul, type DataType } from '@backprop/tensor';
+import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, matMul, type DataType, type FusedActivation } from '@backprop/tensor';
+import { reference as R } from '@backprop/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { expectClose, makeRegistry, rand, t } from './testUtil.js';
 
-function naiveMatMul(a: Float64Array, b: Float64Array, m: number, n: number, k: number, ta: boolean, tb: boolean): Float64Array {
-  const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
-      out[i * n + j] = s;
-    }
-  }
-  return out;
-}
+// The expected values come from the plain loops of @backprop/tensor/testing's reference.
 
 const f32 = (v: Float64Array): Float64Array => Float64Array.from(Float32Array.from(v));
 
-describe('matMul vs a naive triple loop', () => {
+describe('matMul vs the reference triple loop', () => {
   const shapes: [number, number, number][] = [[37, 53, 29], [1, 1, 1], [5, 3, 300], [130, 9, 260], [3, 2049, 2], [0, 4, 3], [4, 3, 0]];
   for (const dtype of ['float64', 'float32'] as DataType[]) {
     for (const [m, n, k] of shapes) {
@@ -30,7 +21,11 @@ describe('matMul vs a naive triple loop', () => {
             const c = matMul(a, b, { transposeA: ta, transposeB: tb });
             expect(c.shape).toEqual([m, n]);
             expect(c.dtype).toBe(dtype);
-            expectClose(c.dataSync(), naiveMatMul(av, bv, m, n, k, ta, tb), dtype === 'float64' ? 1e-12 : 1e-5);
+            const expected = R.matMul(
+              { a: R.ref(av, ta ? [k, m] : [m, k]), b: R.ref(bv, tb ? [n, k] : [k, n]) },
+              { transposeA: ta, transposeB: tb, activation: 'linear', alpha: 0 },
+            );
+            expectClose(c.dataSync(), expected.values, dtype === 'float64' ? 1e-12 : 1e-5);
           });
         }
       }
@@ -41,34 +36,20 @@ describe('matMul vs a naive triple loop', () => {
     const r = makeRegistry();
     const [m, n, k] = [7, 11, 5];
     const av = rand(m * k, 1), bv = rand(k * n, 2), biasv = rand(n, 3);
-    const base = naiveMatMul(av, bv, m, n, k, false, false).map((v, i) => v + biasv[i % n]);
-    const acts = {
-      linear: (v: number) => v,
-      relu: (v: number) => Math.max(0, v),
-      leakyRelu: (v: number) => (v > 0 ? v : 0.2 * v),
-      sigmoid: (v: number) => 1 / (1 + Math.exp(-v)),
-      tanh: (v: number) => Math.tanh(v),
-    } as const;
-    for (const [activation, fn] of Object.entries(acts)) {
-      const c = matMul(t(r, av, [m, k]), t(r, bv, [k, n]), { bias: t(r, biasv, [n]), activation: activation as keyof typeof acts, alpha: 0.2 });
-      expectClose(c.dataSync(), base.map(fn), 1e-12);
+    for (const activation of ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh'] as FusedActivation[]) {
+      const c = matMul(t(r, av, [m, k]), t(r, bv, [k, n]), { bias: t(r, biasv, [n]), activation, alpha: 0.2 });
+      const expected = R.matMul(
+        { a: R.ref(av, [m, k]), b: R.ref(bv, [k, n]), bias: R.ref(biasv, [n]) },
+        { transposeA: false, transposeB: false, activation, alpha: 0.2 },
+      );
+      expectClose(c.dataSync(), expected.values, 1e-12);
     }
   });
 });
 
 interface Geo { n: number; c: number; h: number; w: number; f: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number }
 
-function naiveConv(x: Float64Array, k: Float64Array, g: Geo) {
-  const ho = Math.floor((g.h + 2 * g.ph - g.kh) / g.sh) + 1, wo = Math.floor((g.w + 2 * g.pw - g.kw) / g.sw) + 1;
-  const xAt = (n: number, c: number, r: number, s: number): number => {
-    const rr = r - g.ph, ss = s - g.pw;
-    return rr >= 0 && rr < g.h && ss >= 0 && ss < g.w ? x[((n * g.c + c) * g.h + rr) * g.w + ss] : 0;
-  };
-  const kIdx = (f: number, c: number, u: number, v: number): number => ((f * g.c + c) * g.kh + u) * g.kw + v;
-  return { ho, wo, xAt, kIdx };
-}
-
-describe('conv2d and its gradients vs direct loops (random geometry)', () => {
+describe('conv2d and its gradients vs the reference loops (random geometry)', () => {
   let seed = 11;
   const next = (lo: number, hi: number): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -93,44 +74,31 @@ describe('conv2d and its gradients vs direct loops (random geometry)', () => {
         let xv = rand(g.n * g.c * g.h * g.w, g.h * 31 + g.c), kv = rand(g.f * g.c * g.kh * g.kw, g.f * 17 + g.kw);
         let bv = rand(g.f, 5);
         if (dtype === 'float32') { xv = f32(xv); kv = f32(kv); bv = f32(bv); }
-        const { ho, wo, xAt, kIdx } = naiveConv(xv, kv, g);
         const tol = dtype === 'float64' ? 1e-12 : 1e-5;
         const x = t(r, xv, [g.n, g.c, g.h, g.w], dtype), k = t(r, kv, [g.f, g.c, g.kh, g.kw], dtype);
-        const opts = { strides: [g.sh, g.sw] as [number, number], pad: [g.ph, g.pw] as [number, number] };
+        const strides: [number, number] = [g.sh, g.sw], pad: [number, number] = [g.ph, g.pw];
+        const xRef = R.ref(xv, [g.n, g.c, g.h, g.w]), kRef = R.ref(kv, [g.f, g.c, g.kh, g.kw]);
 
         // forward (+ bias, relu)
-        const y = conv2d(x, k, { ...opts, bias: t(r, bv, [g.f], dtype), activation: 'relu' });
-        expect(y.shape).toEqual([g.n, g.f, ho, wo]);
-        const yExp = new Float64Array(g.n * g.f * ho * wo);
-        for (let n = 0; n < g.n; n++) for (let f = 0; f < g.f; f++) for (let i = 0; i < ho; i++) for (let j = 0; j < wo; j++) {
-          let s = bv[f];
-          for (let c = 0; c < g.c; c++) for (let u = 0; u < g.kh; u++) for (let v = 0; v < g.kw; v++) {
-            s += kv[kIdx(f, c, u, v)] * xAt(n, c, i * g.sh + u, j * g.sw + v);
-          }
-          yExp[((n * g.f + f) * ho + i) * wo + j] = Math.max(0, s);
-        }
-        expectClose(y.dataSync(), yExp, tol);
+        const y = conv2d(x, k, { strides, pad, bias: t(r, bv, [g.f], dtype), activation: 'relu' });
+        const yExp = R.conv2d({ x: xRef, filter: kRef, bias: R.ref(bv, [g.f]) }, { strides, pad, activation: 'relu', alpha: 0 });
+        expect(y.shape).toEqual(yExp.shape);
+        expectClose(y.dataSync(), yExp.values, tol);
 
-        // backward: ∂K via the definition, ∂X via scatter-add on the padded input then crop
-        const gv = rand(g.n * g.f * ho * wo, 99);
-        const gy = t(r, dtype === 'float32' ? f32(gv) : gv, [g.n, g.f, ho, wo], dtype);
+        // backward: ∂K and ∂X
+        const gv = rand(y.size, 99);
         const gvals = dtype === 'float32' ? f32(gv) : gv;
-        const dK = new Float64Array(kv.length);
-        const hp = g.h + 2 * g.ph, wp = g.w + 2 * g.pw;
-        const dXp = new Float64Array(g.n * g.c * hp * wp);
-        for (let n = 0; n < g.n; n++) for (let f = 0; f < g.f; f++) for (let i = 0; i < ho; i++) for (let j = 0; j < wo; j++) {
-          const gg = gvals[((n * g.f + f) * ho + i) * wo + j];
-          for (let c = 0; c < g.c; c++) for (let u = 0; u < g.kh; u++) for (let v = 0; v < g.kw; v++) {
-            dK[kIdx(f, c, u, v)] += gg * xAt(n, c, i * g.sh + u, j * g.sw + v);
-            dXp[((n * g.c + c) * hp + i * g.sh + u) * wp + j * g.sw + v] += gg * kv[kIdx(f, c, u, v)];
-          }
-        }
-        const dX = new Float64Array(xv.length);
-        for (let n = 0; n < g.n; n++) for (let c = 0; c < g.c; c++) for (let rr = 0; rr < g.h; rr++) for (let s = 0; s < g.w; s++) {
-          dX[((n * g.c + c) * g.h + rr) * g.w + s] = dXp[((n * g.c + c) * hp + rr + g.ph) * wp + s + g.pw];
-        }
-        expectClose(conv2dBackwardFilter(x, gy, [g.f, g.c, g.kh, g.kw], opts).dataSync(), dK, tol);
-        expectClose(conv2dBackwardInput(gy, k, [g.n, g.c, g.h, g.w], opts).dataSync(), dX, tol);
+        const gy = t(r, gvals, [...y.shape], dtype), gRef = R.ref(gvals, [...y.shape]);
+        const filterShape: [number, number, number, number] = [g.f, g.c, g.kh, g.kw];
+        const inputShape: [number, number, number, number] = [g.n, g.c, g.h, g.w];
+        expectClose(
+          conv2dBackwardFilter(x, gy, filterShape, { strides, pad }).dataSync(),
+          R.conv2dBackwardFilter({ x: xRef, dy: gRef }, { strides, pad, filterShape }).values, tol,
+        );
+        expectClose(
+          conv2dBackwardInput(gy, k, inputShape, { strides, pad }).dataSync(),
+          R.conv2dBackwardInput({ dy: gRef, filter: kRef }, { strides, pad, inputShape }).values, tol,
+        );
       });
     }
   }
