@@ -55,6 +55,8 @@ function dtypeOf(a: TypedArray): DataType {
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly specVersion = SPEC_VERSION;
+  /** The algorithm each convolution kernel uses (the `convAlgorithm` option; 'auto' where not set). */
+  readonly convAlgorithm: Readonly<ConvAlgorithm>;
 
   private numBuffers = 0;
   private bytes = 0;
@@ -70,8 +72,6 @@ export class CpuBackend implements Backend {
   /** Whether buffers are SharedArrayBuffer-backed (exactly when there is a pool). */
   private readonly shared: boolean;
   private readonly parallelMinFlops: number;
-  /** The algorithm each convolution kernel uses (the `convAlgorithm` option; 'auto' where not set). */
-  readonly convAlgorithm: Readonly<ConvAlgorithm>;
 
   constructor(options: CpuBackendOptions = {}) {
     this.convAlgorithm = resolveConvAlgorithm(options.convAlgorithm);
