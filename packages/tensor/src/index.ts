@@ -19,6 +19,26 @@ export type {
 export { KERNEL_NAMES, SPEC_VERSION } from './kernels.js';
 export { Tensor, sizeOfShape, resolveReshape } from './tensor.js';
 export { MAX_TENSOR_BYTES, assertTensorShape, maxElements } from './limits.js';
+export {
+  checkBoolean,
+  checkDtype,
+  checkFiniteNumber,
+  checkFloatTensor,
+  checkIntPair,
+  checkNonEmptyString,
+  checkNonNegativeInt,
+  checkNumberInRange,
+  checkOneOf,
+  checkOptions,
+  checkPositiveInt,
+  checkRank,
+  checkSameDtype,
+  checkSameShape,
+  checkTensor,
+  describeValue,
+  formatChoices,
+} from './validation.js';
+export type { CheckOptionsSettings, NumberRange } from './validation.js';
 export type { Storage } from './tensor.js';
 export {
   Registry,

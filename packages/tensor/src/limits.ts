@@ -1,6 +1,6 @@
 import { bytesPerElement, type DataType } from './dtype.js';
 import { BackpropError, shapeToString } from './errors.js';
-import { describe } from './ops/validate.js';
+import { describeValue } from './validation.js';
 
 /**
  * The most bytes one tensor may hold: 2 GiB (2^31), i.e. 2^29 float32/int32 or 2^28
@@ -36,7 +36,7 @@ export function maxElements(dtype: DataType): number {
  */
 export function assertTensorShape(where: string, shape: readonly number[], dtype: DataType = 'float32', what = 'shape'): void {
   if (!Array.isArray(shape)) {
-    throw new BackpropError(where, `${what} must be an array of non-negative integers, got ${describe(shape)}`);
+    throw new BackpropError(where, `${what} must be an array of non-negative integers, got ${describeValue(shape)}`);
   }
   const limit = maxElements(dtype);
   let size = 1;
@@ -44,7 +44,7 @@ export function assertTensorShape(where: string, shape: readonly number[], dtype
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw new BackpropError(where, `${what} [${shape.map(describe).join(', ')}]: dimension ${i} is ${describe(d)}; dimensions must be non-negative integers`);
+      throw new BackpropError(where, `${what} [${shape.map(describeValue).join(', ')}]: dimension ${i} is ${describeValue(d)}; dimensions must be non-negative integers`);
     }
     size *= d;
     if (d > shape[largest]) largest = i;

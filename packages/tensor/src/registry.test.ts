@@ -215,8 +215,8 @@ describe('Tensor and memory', () => {
     expect(() => conv2d(x, k)).toThrow('conv2d: input has 3 channels but filter expects 1');
     const k3 = zeros([2, 3, 5, 5], { registry });
     expect(() => conv2d(x, k3)).toThrow('conv2d: 5×5 kernel does not fit the 4×4 input with padding 0');
-    expect(() => conv2d(x, k3, { strides: 0 })).toThrow('conv2d: stride must be a positive integer, got 0');
-    expect(() => conv2d(x, k3, { pad: -1 })).toThrow('conv2d: padding must be a non-negative integer, got -1');
+    expect(() => conv2d(x, k3, { strides: 0 })).toThrow('conv2d: stride must be a positive integer or a [height, width] pair of them, got 0');
+    expect(() => conv2d(x, k3, { pad: -1 })).toThrow('conv2d: padding must be a non-negative integer or a [height, width] pair of them, got -1');
     expect(() => add(x, k)).toThrow("add: 'a' and 'b' must have the same shape, got [1, 3, 4, 4] and [2, 1, 5, 5]");
     expect(() => conv2d(x, undefined as never)).toThrow("conv2d: 'filter' must be a Tensor, got undefined");
   });

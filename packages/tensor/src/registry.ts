@@ -4,7 +4,7 @@ import { type DataType, toTypedArray, type TypedArray } from './dtype.js';
 import { BackpropError, RegistryError, shapeToString } from './errors.js';
 import { KERNEL_NAMES, type KernelAttrs, type KernelInputs, type KernelName, SPEC_VERSION, type TensorInfo } from './kernels.js';
 import { assertTensorShape } from './limits.js';
-import { assertDtype, describe } from './ops/validate.js';
+import { checkDtype, describeValue as describe } from './validation.js';
 import { sizeOfShape, Tensor } from './tensor.js';
 
 /** Something that installs itself into a registry: backends, layers, losses, optimizers. */
@@ -272,7 +272,7 @@ export class Registry {
   makeTensor(values: ArrayLike<number>, shape: readonly number[], dtype: DataType): Tensor {
     // The one entry point through which host data reaches a backend: the creation ops
     // check before they allocate, and direct callers are checked here.
-    assertDtype('makeTensor', dtype);
+    checkDtype('makeTensor', dtype);
     assertTensorShape('makeTensor', shape, dtype);
     if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
       throw new BackpropError('makeTensor', `values must be an array or a typed array, got ${describe(values)}`);

@@ -1,16 +1,16 @@
 import type { Tensor } from '../tensor.js';
-import { assertFiniteNumber, assertFloat, assertRank, assertSameDtype, assertSameShape, assertTensor } from './validate.js';
+import { checkFiniteNumber, checkFloatTensor, checkRank, checkSameDtype, checkSameShape, checkTensor } from '../validation.js';
 
 function checkUnary(op: string, x: Tensor): void {
-  assertTensor(op, 'x', x);
-  assertFloat(op, 'x', x);
+  checkTensor(op, 'x', x);
+  checkFloatTensor(op, 'x', x);
 }
 
 function checkBackward(op: string, dy: Tensor, saved: Tensor, savedName: string): void {
-  assertTensor(op, 'dy', dy);
-  assertTensor(op, savedName, saved);
-  assertSameShape(op, dy, saved, 'dy', savedName);
-  assertSameDtype(op, dy, saved, 'dy', savedName);
+  checkTensor(op, 'dy', dy);
+  checkTensor(op, savedName, saved);
+  checkSameShape(op, dy, saved, 'dy', savedName);
+  checkSameDtype(op, dy, saved, 'dy', savedName);
 }
 
 export function relu(x: Tensor): Tensor {
@@ -26,14 +26,14 @@ export function reluBackward(dy: Tensor, x: Tensor): Tensor {
 
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
   checkUnary('leakyRelu', x);
-  assertFiniteNumber('leakyRelu', 'alpha', alpha);
+  checkFiniteNumber('leakyRelu', 'alpha', alpha);
   return x.registry.runKernel('leakyRelu', { x }, { alpha });
 }
 
 /** dx = dy · (x > 0 ? 1 : alpha) (leaky'(0) = alpha). */
 export function leakyReluBackward(dy: Tensor, x: Tensor, alpha = 0.01): Tensor {
   checkBackward('leakyReluBackward', dy, x, 'x');
-  assertFiniteNumber('leakyReluBackward', 'alpha', alpha);
+  checkFiniteNumber('leakyReluBackward', 'alpha', alpha);
   return dy.registry.runKernel('leakyReluBackward', { dy, x }, { alpha });
 }
 
@@ -61,19 +61,19 @@ export function tanhBackward(dy: Tensor, y: Tensor): Tensor {
 /** Softmax over the classes of an (N, K) tensor. */
 export function softmax(x: Tensor): Tensor {
   checkUnary('softmax', x);
-  assertRank('softmax', 'x', x, 2, '(batch, classes)');
+  checkRank('softmax', 'x', x, 2, '(batch, classes)');
   return x.registry.runKernel('softmax', { x }, {});
 }
 
 export function logSoftmax(x: Tensor): Tensor {
   checkUnary('logSoftmax', x);
-  assertRank('logSoftmax', 'x', x, 2, '(batch, classes)');
+  checkRank('logSoftmax', 'x', x, 2, '(batch, classes)');
   return x.registry.runKernel('logSoftmax', { x }, {});
 }
 
 /** dx = y ⊙ (dy − Σ_k dy_k y_k) per row (MATH.md §2.2, fixes E7). */
 export function softmaxBackward(dy: Tensor, y: Tensor): Tensor {
   checkBackward('softmaxBackward', dy, y, 'y');
-  assertRank('softmaxBackward', 'y', y, 2, '(batch, classes)');
+  checkRank('softmaxBackward', 'y', y, 2, '(batch, classes)');
   return dy.registry.runKernel('softmaxBackward', { dy, y }, {});
 }

@@ -4,7 +4,7 @@ import { assertTensorShape } from '../limits.js';
 import { createRandom, type Random } from '../random.js';
 import { defaultRegistry, type Registry } from '../registry.js';
 import { sizeOfShape, type Tensor } from '../tensor.js';
-import { assertDtype, assertFiniteNumber, assertOptions, describe } from './validate.js';
+import { checkDtype, checkFiniteNumber, checkOptions, describeValue } from '../validation.js';
 
 export interface CreationOptions {
   dtype?: DataType;
@@ -17,15 +17,12 @@ export interface CreationOptions {
  * to use. Runs before anything is allocated.
  */
 function resolveOptions(op: string, options: CreationOptions | undefined, dtype: DataType | undefined): { registry: Registry; dtype: DataType } {
-  assertOptions(op, options);
-  const registry = options?.registry ?? defaultRegistry;
+  const { registry = defaultRegistry, dtype: given } = checkOptions(op, options) as CreationOptions;
   // Duck-typed, not instanceof, so a registry from another copy of this package works.
   if (registry === null || typeof registry !== 'object' || typeof (registry as Registry).makeTensor !== 'function') {
-    throw new BackpropError(op, `registry must be a Registry, got ${describe(registry)}`);
+    throw new BackpropError(op, `registry must be a Registry, got ${describeValue(registry)}`);
   }
-  const resolved = options?.dtype ?? dtype ?? 'float32';
-  assertDtype(op, resolved);
-  return { registry, dtype: resolved };
+  return { registry, dtype: checkDtype(op, given ?? dtype ?? 'float32') };
 }
 
 function flatten(values: unknown, out: number[]): void {
@@ -71,7 +68,7 @@ export function tensor(
     flatten(values, out);
     flat = out;
   } else {
-    throw new BackpropError('tensor', `values must be a number, an array or a typed array, got ${describe(values)}`);
+    throw new BackpropError('tensor', `values must be a number, an array or a typed array, got ${describeValue(values)}`);
   }
   const finalShape = shape ?? inferred;
   assertTensorShape('tensor', finalShape, dtype);
@@ -83,7 +80,7 @@ export function tensor(
   }
   for (let i = 0; i < flat.length; i++) {
     if (typeof flat[i] !== 'number') {
-      throw new BackpropError('tensor', `value ${i} is not a number (${describe(flat[i])})`);
+      throw new BackpropError('tensor', `value ${i} is not a number (${describeValue(flat[i])})`);
     }
   }
   return registry.makeTensor(flat, finalShape, dtype);
@@ -111,7 +108,7 @@ function filled(op: string, shape: readonly number[], value: number, options: Cr
   // Checked before the typed array below is allocated.
   assertTensorShape(op, shape, dtype);
   // NaN and ±Infinity are values like any other here; a string would become NaN silently.
-  if (typeof value !== 'number') throw new BackpropError(op, `value must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw new BackpropError(op, `value must be a number, got ${describeValue(value)}`);
   const size = sizeOfShape(shape);
   const values = dtype === 'float64' ? new Float64Array(size) : dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
   if (value !== 0) values.fill(value);
@@ -133,8 +130,8 @@ export function randomNormal(
   options: RandomOptions = {},
 ): Tensor {
   // NaN or infinite parameters would fill the tensor with NaN without a word.
-  assertFiniteNumber('randomNormal', 'mean', mean);
-  assertFiniteNumber('randomNormal', 'stddev', stddev);
+  checkFiniteNumber('randomNormal', 'mean', mean);
+  checkFiniteNumber('randomNormal', 'stddev', stddev);
   return random('randomNormal', shape, options, (rng) => rng.normal(mean, stddev));
 }
 
@@ -144,8 +141,8 @@ export function randomUniform(
   high = 1,
   options: RandomOptions = {},
 ): Tensor {
-  assertFiniteNumber('randomUniform', 'low', low);
-  assertFiniteNumber('randomUniform', 'high', high);
+  checkFiniteNumber('randomUniform', 'low', low);
+  checkFiniteNumber('randomUniform', 'high', high);
   return random('randomUniform', shape, options, (rng) => rng.uniform(low, high));
 }
 
@@ -154,7 +151,7 @@ function random(op: string, shape: readonly number[], options: RandomOptions, sa
   // Checked before the Float64Array below is allocated.
   assertTensorShape(op, shape, dtype);
   const seed = options.seed ?? Date.now();
-  assertFiniteNumber(op, 'seed', seed);
+  checkFiniteNumber(op, 'seed', seed);
   const rng = createRandom(seed);
   const values = new Float64Array(sizeOfShape(shape));
   for (let i = 0; i < values.length; i++) values[i] = sample(rng);

@@ -2,22 +2,22 @@ import type { DataType } from '../dtype.js';
 import { BackpropError } from '../errors.js';
 import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
-import { assertDtype, assertFiniteNumber, assertSameDtype, assertSameShape, assertTensor } from './validate.js';
+import { checkDtype, checkFiniteNumber, checkSameDtype, checkSameShape, checkTensor } from '../validation.js';
 
 type BinaryKernel = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 type ScalarKernel = 'addScalar' | 'mulScalar' | 'maximumScalar' | 'minimumScalar';
 type UnaryKernel = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'square' | 'abs' | 'sign';
 
 function binary(kernel: BinaryKernel, a: Tensor, b: Tensor): Tensor {
-  assertTensor(kernel, 'a', a);
-  assertTensor(kernel, 'b', b);
-  assertSameShape(kernel, a, b);
-  assertSameDtype(kernel, a, b);
+  checkTensor(kernel, 'a', a);
+  checkTensor(kernel, 'b', b);
+  checkSameShape(kernel, a, b);
+  checkSameDtype(kernel, a, b);
   return a.registry.runKernel(kernel, { a, b }, {});
 }
 
 function withScalar(kernel: ScalarKernel, x: Tensor, scalar: number): Tensor {
-  assertTensor(kernel, 'x', x);
+  checkTensor(kernel, 'x', x);
   if (typeof scalar !== 'number' || Number.isNaN(scalar)) {
     throw new BackpropError(kernel, `scalar must be a number, got ${String(scalar)}`);
   }
@@ -25,7 +25,7 @@ function withScalar(kernel: ScalarKernel, x: Tensor, scalar: number): Tensor {
 }
 
 function unary(kernel: UnaryKernel, x: Tensor): Tensor {
-  assertTensor(kernel, 'x', x);
+  checkTensor(kernel, 'x', x);
   return x.registry.runKernel(kernel, { x }, {});
 }
 
@@ -42,8 +42,8 @@ export const maximumScalar = (x: Tensor, scalar: number): Tensor => withScalar('
 export const minimumScalar = (x: Tensor, scalar: number): Tensor => withScalar('minimumScalar', x, scalar);
 
 export function powScalar(x: Tensor, exponent: number): Tensor {
-  assertTensor('powScalar', 'x', x);
-  assertFiniteNumber('powScalar', 'exponent', exponent);
+  checkTensor('powScalar', 'x', x);
+  checkFiniteNumber('powScalar', 'exponent', exponent);
   return x.registry.runKernel('powScalar', { x }, { exponent });
 }
 
@@ -59,8 +59,8 @@ export const sign = (x: Tensor): Tensor => unary('sign', x);
 
 /** A copy converted to `dtype` (also a plain copy when the dtype is unchanged). */
 export function cast(x: Tensor, dtype: DataType): Tensor {
-  assertTensor('cast', 'x', x);
-  assertDtype('cast', dtype);
+  checkTensor('cast', 'x', x);
+  checkDtype('cast', dtype);
   // float32 → float64 doubles the bytes: a tensor under the limit may not fit as float64.
   assertTensorShape('cast', x.shape, dtype, 'output shape');
   return x.registry.runKernel('cast', { x }, { dtype });

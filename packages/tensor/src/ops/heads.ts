@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.js';
-import { assertFloat, assertRank, assertSameDtype, assertSameShape, assertTensor } from './validate.js';
+import { checkFloatTensor, checkRank, checkSameDtype, checkSameShape, checkTensor } from '../validation.js';
 
 export interface LossAndGradient {
   /** Scalar (shape []) mean loss. */
@@ -15,12 +15,12 @@ export interface LossAndGradient {
  */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): LossAndGradient {
   const op = 'softmaxCrossEntropy';
-  assertTensor(op, 'logits', logits);
-  assertTensor(op, 'labels', labels);
-  assertRank(op, 'logits', logits, 2, '(batch, classes)');
-  assertFloat(op, 'logits', logits);
-  assertSameShape(op, logits, labels, 'logits', 'labels');
-  assertSameDtype(op, logits, labels, 'logits', 'labels');
+  checkTensor(op, 'logits', logits);
+  checkTensor(op, 'labels', labels);
+  checkRank(op, 'logits', logits, 2, '(batch, classes)');
+  checkFloatTensor(op, 'logits', logits);
+  checkSameShape(op, logits, labels, 'logits', 'labels');
+  checkSameDtype(op, logits, labels, 'logits', 'labels');
   const [loss, grad] = logits.registry.runKernel(op, { logits, labels }, {});
   return { loss, grad };
 }
@@ -31,11 +31,11 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): LossAndGrad
  */
 export function sigmoidCrossEntropy(logits: Tensor, labels: Tensor): LossAndGradient {
   const op = 'sigmoidCrossEntropy';
-  assertTensor(op, 'logits', logits);
-  assertTensor(op, 'labels', labels);
-  assertFloat(op, 'logits', logits);
-  assertSameShape(op, logits, labels, 'logits', 'labels');
-  assertSameDtype(op, logits, labels, 'logits', 'labels');
+  checkTensor(op, 'logits', logits);
+  checkTensor(op, 'labels', labels);
+  checkFloatTensor(op, 'logits', logits);
+  checkSameShape(op, logits, labels, 'logits', 'labels');
+  checkSameDtype(op, logits, labels, 'logits', 'labels');
   const [loss, grad] = logits.registry.runKernel(op, { logits, labels }, {});
   return { loss, grad };
 }

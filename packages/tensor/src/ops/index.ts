@@ -7,4 +7,3 @@ export * from './conv.js';
 export * from './pool.js';
 export * from './heads.js';
 export * from './updates.js';
-export { describe as describeValue } from './validate.js';

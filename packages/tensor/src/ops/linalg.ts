@@ -2,16 +2,7 @@ import { BackpropError, shapeToString } from '../errors.js';
 import type { FusedActivation } from '../kernels.js';
 import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
-import {
-  assertBoolean,
-  assertFiniteNumber,
-  assertFloat,
-  assertOptions,
-  assertRank,
-  assertSameDtype,
-  assertTensor,
-  describe,
-} from './validate.js';
+import { checkBoolean, checkFiniteNumber, checkFloatTensor, checkOptions, checkRank, checkSameDtype, checkOneOf, checkTensor } from '../validation.js';
 
 export interface MatMulOptions {
   transposeA?: boolean;
@@ -24,30 +15,24 @@ export interface MatMulOptions {
   alpha?: number;
 }
 
-const ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'leakyRelu'];
-
-export function assertActivation(op: string, activation: unknown): asserts activation is FusedActivation {
-  if (!ACTIVATIONS.includes(activation as FusedActivation)) {
-    throw new BackpropError(op, `activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(activation)}`);
-  }
-}
+/** The activations matMul and conv2d apply in the same kernel, after the bias. */
+export const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'leakyRelu'];
 
 /** C = op(A)·op(B) + bias, then the activation (MATH.md §2.5: Z = X·Wᵀ + b is `matMul(x, w, {transposeB: true, bias})`). */
 export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tensor {
   const op = 'matMul';
-  assertTensor(op, 'a', a);
-  assertTensor(op, 'b', b);
-  assertRank(op, 'a', a, 2);
-  assertRank(op, 'b', b, 2);
-  assertFloat(op, 'a', a);
-  assertSameDtype(op, a, b);
-  assertOptions(op, options);
-  const { transposeA = false, transposeB = false, bias, activation = 'linear', alpha = 0.01 } = options;
+  checkTensor(op, 'a', a);
+  checkTensor(op, 'b', b);
+  checkRank(op, 'a', a, 2);
+  checkRank(op, 'b', b, 2);
+  checkFloatTensor(op, 'a', a);
+  checkSameDtype(op, a, b);
+  const { transposeA = false, transposeB = false, bias, activation = 'linear', alpha = 0.01 } = checkOptions(op, options) as MatMulOptions;
   // Attributes go to the kernel as they are: a truthy string would transpose silently.
-  assertBoolean(op, 'transposeA', transposeA);
-  assertBoolean(op, 'transposeB', transposeB);
-  assertActivation(op, activation);
-  assertFiniteNumber(op, 'alpha', alpha);
+  checkBoolean(op, 'transposeA', transposeA);
+  checkBoolean(op, 'transposeB', transposeB);
+  checkOneOf(op, 'activation', activation, FUSED_ACTIVATIONS);
+  checkFiniteNumber(op, 'alpha', alpha);
   const [m, kA] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const [kB, n] = transposeB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   if (kA !== kB) {
@@ -59,8 +44,8 @@ export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
   // (m, k)·(k, n) can be far larger than both inputs.
   assertTensorShape(op, [m, n], a.dtype, 'output shape');
   if (bias !== undefined) {
-    assertTensor(op, 'bias', bias);
-    assertSameDtype(op, a, bias, 'a', 'bias');
+    checkTensor(op, 'bias', bias);
+    checkSameDtype(op, a, bias, 'a', 'bias');
     if (bias.rank !== 1 || bias.shape[0] !== n) {
       throw new BackpropError(op, `bias must have shape [${n}], got ${shapeToString(bias.shape)}`);
     }
@@ -71,10 +56,10 @@ export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
 /** x + bias along axis 1 of (N, C) or (N, C, H, W). */
 export function biasAdd(x: Tensor, bias: Tensor): Tensor {
   const op = 'biasAdd';
-  assertTensor(op, 'x', x);
-  assertTensor(op, 'bias', bias);
-  assertFloat(op, 'x', x);
-  assertSameDtype(op, x, bias, 'x', 'bias');
+  checkTensor(op, 'x', x);
+  checkTensor(op, 'bias', bias);
+  checkFloatTensor(op, 'x', x);
+  checkSameDtype(op, x, bias, 'x', 'bias');
   if (x.rank < 2) throw new BackpropError(op, `x must have rank ≥ 2, got shape ${shapeToString(x.shape)}`);
   if (bias.rank !== 1 || bias.shape[0] !== x.shape[1]) {
     throw new BackpropError(op, `bias must have shape [${x.shape[1]}] (x's axis 1), got ${shapeToString(bias.shape)}`);
@@ -84,8 +69,8 @@ export function biasAdd(x: Tensor, bias: Tensor): Tensor {
 
 /** Σ of dy over every axis but 1: the bias gradient (MATH.md §2.1, §2.5). */
 export function biasGrad(dy: Tensor): Tensor {
-  assertTensor('biasGrad', 'dy', dy);
-  assertFloat('biasGrad', 'dy', dy);
+  checkTensor('biasGrad', 'dy', dy);
+  checkFloatTensor('biasGrad', 'dy', dy);
   if (dy.rank < 2) throw new BackpropError('biasGrad', `dy must have rank ≥ 2, got shape ${shapeToString(dy.shape)}`);
   return dy.registry.runKernel('biasGrad', { dy }, {});
 }

@@ -2,7 +2,7 @@ import type { DataType } from '../dtype.js';
 import { BackpropError, shapeToString } from '../errors.js';
 import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
-import { assertBoolean, assertDtype, assertPositiveInt, assertRank, assertTensor, describe } from './validate.js';
+import { checkBoolean, checkDtype, checkPositiveInt, checkRank, checkTensor, describeValue } from '../validation.js';
 
 /**
  * Sorted, unique, non-negative axes. `undefined` and `null` mean every axis (`null` as
@@ -11,13 +11,13 @@ import { assertBoolean, assertDtype, assertPositiveInt, assertRank, assertTensor
 function normaliseAxes(op: string, x: Tensor, axes: number | readonly number[] | null | undefined): number[] {
   if (axes === undefined || axes === null) return x.shape.map((_, i) => i);
   if (typeof axes !== 'number' && !Array.isArray(axes)) {
-    throw new BackpropError(op, `axes must be an integer or an array of integers, got ${describe(axes)}`);
+    throw new BackpropError(op, `axes must be an integer or an array of integers, got ${describeValue(axes)}`);
   }
   const list = typeof axes === 'number' ? [axes] : [...axes];
   const out = new Set<number>();
   for (const a of list) {
     if (!Number.isInteger(a) || a < -x.rank || a >= x.rank) {
-      throw new BackpropError(op, `axis ${describe(a)} is out of range for shape ${shapeToString(x.shape)}`);
+      throw new BackpropError(op, `axis ${describeValue(a)} is out of range for shape ${shapeToString(x.shape)}`);
     }
     out.add(a < 0 ? a + x.rank : a);
   }
@@ -35,8 +35,8 @@ function checkReducedShape(op: string, x: Tensor, axes: readonly number[], keepD
 }
 
 function reduce(op: 'sum' | 'max', x: Tensor, axes: number | readonly number[] | null | undefined, keepDims: boolean): Tensor {
-  assertTensor(op, 'x', x);
-  assertBoolean(op, 'keepDims', keepDims);
+  checkTensor(op, 'x', x);
+  checkBoolean(op, 'keepDims', keepDims);
   const list = normaliseAxes(op, x, axes);
   if (list.length === 0) {
     // Reducing over no axis (e.g. a scalar input) is the identity.
@@ -60,8 +60,8 @@ export function max(x: Tensor, axes?: number | readonly number[] | null, keepDim
 
 /** Mean over `axes` (all when omitted or null). The mean over an empty axis is an error, not NaN. */
 export function mean(x: Tensor, axes?: number | readonly number[] | null, keepDims = false): Tensor {
-  assertTensor('mean', 'x', x);
-  assertBoolean('mean', 'keepDims', keepDims);
+  checkTensor('mean', 'x', x);
+  checkBoolean('mean', 'keepDims', keepDims);
   const list = normaliseAxes('mean', x, axes);
   if (list.some((a) => x.shape[a] === 0)) {
     throw new BackpropError('mean', `cannot take the mean over an empty axis of shape ${shapeToString(x.shape)}`);
@@ -75,9 +75,9 @@ export function mean(x: Tensor, axes?: number | readonly number[] | null, keepDi
 
 /** Index of the first maximum along `axis` (int32). */
 export function argMax(x: Tensor, axis = -1): Tensor {
-  assertTensor('argMax', 'x', x);
+  checkTensor('argMax', 'x', x);
   // null would mean "every axis" to normaliseAxes; argMax takes exactly one.
-  if (typeof axis !== 'number') throw new BackpropError('argMax', `axis must be an integer, got ${describe(axis)}`);
+  if (typeof axis !== 'number') throw new BackpropError('argMax', `axis must be an integer, got ${describeValue(axis)}`);
   const [a] = normaliseAxes('argMax', x, axis);
   if (x.shape[a] === 0) throw new BackpropError('argMax', `axis ${a} of shape ${shapeToString(x.shape)} is empty`);
   return x.registry.runKernel('argMax', { x }, { axis: a });
@@ -94,10 +94,10 @@ export function argMax(x: Tensor, axis = -1): Tensor {
  * labels given to `Sequential.fit`/`evaluate`).
  */
 export function oneHot(indices: Tensor, depth: number, dtype: DataType = 'float32'): Tensor {
-  assertTensor('oneHot', 'indices', indices);
-  assertRank('oneHot', 'indices', indices, 1, '(batch)');
-  assertPositiveInt('oneHot', 'depth', depth);
-  assertDtype('oneHot', dtype);
+  checkTensor('oneHot', 'indices', indices);
+  checkRank('oneHot', 'indices', indices, 1, '(batch)');
+  checkPositiveInt('oneHot', 'depth', depth);
+  checkDtype('oneHot', dtype);
   // (N) labels become (N, depth) values: a large depth is a large output.
   assertTensorShape('oneHot', [indices.shape[0], depth], dtype, 'output shape');
   if (indices.canReadSync) assertLabels('oneHot', indices.dataSync(), depth);

@@ -1,41 +1,69 @@
-import { BackpropError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { assertBoolean, assertFiniteNumber, assertFloat, assertOptions, assertSameDtype, assertSameShape, assertTensor } from './validate.js';
+import {
+  checkBoolean,
+  checkFloatTensor,
+  checkNumberInRange,
+  checkOptions,
+  checkPositiveInt,
+  checkSameDtype,
+  checkSameShape,
+  checkTensor,
+  type NumberRange,
+} from '../validation.js';
 
 /**
  * In-place optimizer updates (MATH.md §2.9). Every element is updated from the
  * gradient computed before the step; parameters never leave the backend.
+ *
+ * The checks of these ops are the optimizers' too: @backprop/optimizers checks its
+ * configs against UPDATE_HYPERPARAMETERS once, when an optimizer is created (errors name
+ * the optimizer), and every step's tensors with checkUpdateTensors before it updates
+ * anything, then runs the kernels without checking again.
  */
 
-function checkState(op: string, param: Tensor, named: Record<string, Tensor>): void {
-  assertTensor(op, 'param', param);
-  assertFloat(op, 'param', param);
-  for (const [name, t] of Object.entries(named)) {
-    assertTensor(op, name, t);
-    assertSameShape(op, param, t, 'param', name);
-    assertSameDtype(op, param, t, 'param', name);
+/** The valid range of each hyperparameter of the update ops. */
+export const UPDATE_HYPERPARAMETERS = {
+  learningRate: { min: 0 },
+  /** λ: g' = g + λθ. */
+  weightDecay: { min: 0 },
+  momentum: { min: 0, max: 1 },
+  beta1: { min: 0, max: 1, maxExclusive: true },
+  beta2: { min: 0, max: 1, maxExclusive: true },
+  rho: { min: 0, max: 1, maxExclusive: true },
+  epsilon: { min: 0, minExclusive: true },
+} as const satisfies Record<string, NumberRange>;
+
+export type UpdateHyperparameter = keyof typeof UPDATE_HYPERPARAMETERS;
+
+/** `value` as hyperparameter `name`: "learningRate must be a finite number ≥ 0, got -1". */
+export function checkHyperparameter(where: string, name: UpdateHyperparameter, value: unknown): number {
+  return checkNumberInRange(where, name, value, UPDATE_HYPERPARAMETERS[name]);
+}
+
+/**
+ * The tensors of one in-place update: `param` a live float tensor, and each tensor of
+ * `state` (its gradient, the optimizer's slots) live, of the parameter's shape and dtype.
+ */
+export function checkUpdateTensors(where: string, param: unknown, state: Record<string, unknown>): asserts param is Tensor {
+  checkTensor(where, 'param', param);
+  checkFloatTensor(where, 'param', param);
+  for (const [name, t] of Object.entries(state)) {
+    checkTensor(where, name, t);
+    checkSameShape(where, param, t, 'param', name);
+    checkSameDtype(where, param, t, 'param', name);
   }
 }
 
-function checkCommon(op: string, learningRate: number, weightDecay: number): void {
-  assertFiniteNumber(op, 'learningRate', learningRate);
-  assertFiniteNumber(op, 'weightDecay', weightDecay);
-  if (learningRate < 0) throw new BackpropError(op, `learningRate must be ≥ 0, got ${learningRate}`);
-  if (weightDecay < 0) throw new BackpropError(op, `weightDecay must be ≥ 0, got ${weightDecay}`);
-}
-
-function checkUnit(op: string, name: string, v: number, allowOne = false): void {
-  assertFiniteNumber(op, name, v);
-  if (v < 0 || (allowOne ? v > 1 : v >= 1)) {
-    throw new BackpropError(op, `${name} must be in [0, 1${allowOne ? ']' : ')'}, got ${v}`);
-  }
+/** learningRate and weightDecay, the attributes every update kernel takes. */
+function common(op: string, learningRate: unknown, weightDecay: unknown): { learningRate: number; weightDecay: number } {
+  return { learningRate: checkHyperparameter(op, 'learningRate', learningRate), weightDecay: checkHyperparameter(op, 'weightDecay', weightDecay) };
 }
 
 /** θ ← θ − α(∂L/∂θ + λθ)  (Eq 3.75–3.80). */
 export function sgdUpdate(param: Tensor, grad: Tensor, learningRate: number, weightDecay = 0): void {
-  checkState('sgdUpdate', param, { grad });
-  checkCommon('sgdUpdate', learningRate, weightDecay);
-  param.registry.runKernel('sgdUpdate', { param, grad }, { learningRate, weightDecay });
+  const op = 'sgdUpdate';
+  checkUpdateTensors(op, param, { grad });
+  param.registry.runKernel(op, { param, grad }, common(op, learningRate, weightDecay));
 }
 
 export function momentumUpdate(
@@ -45,14 +73,13 @@ export function momentumUpdate(
   options: { learningRate: number; momentum: number; nesterov?: boolean; weightDecay?: number },
 ): void {
   const op = 'momentumUpdate';
-  // Destructuring null or undefined would throw a TypeError.
-  assertOptions(op, options, 'options must be an object', true);
-  const { learningRate, momentum, nesterov = false, weightDecay = 0 } = options;
-  checkState(op, param, { grad, velocity });
-  checkCommon(op, learningRate, weightDecay);
-  checkUnit(op, 'momentum', momentum, true);
-  assertBoolean(op, 'nesterov', nesterov);
-  param.registry.runKernel(op, { param, grad, velocity }, { learningRate, weightDecay, momentum, nesterov });
+  const { learningRate, momentum, nesterov, weightDecay = 0 } = checkOptions(op, options, ['learningRate', 'momentum', 'nesterov', 'weightDecay'], { required: true });
+  checkUpdateTensors(op, param, { grad, velocity });
+  param.registry.runKernel(op, { param, grad, velocity }, {
+    ...common(op, learningRate, weightDecay),
+    momentum: checkHyperparameter(op, 'momentum', momentum),
+    nesterov: checkBoolean(op, 'nesterov', nesterov, false),
+  });
 }
 
 export function adamUpdate(
@@ -63,16 +90,20 @@ export function adamUpdate(
   options: { learningRate: number; beta1: number; beta2: number; epsilon: number; step: number; weightDecay?: number },
 ): void {
   const op = 'adamUpdate';
-  // Destructuring null or undefined would throw a TypeError.
-  assertOptions(op, options, 'options must be an object', true);
-  const { learningRate, beta1, beta2, epsilon, step, weightDecay = 0 } = options;
-  checkState(op, param, { grad, m, v });
-  checkCommon(op, learningRate, weightDecay);
-  checkUnit(op, 'beta1', beta1);
-  checkUnit(op, 'beta2', beta2);
-  assertFiniteNumber(op, 'epsilon', epsilon);
-  if (!Number.isInteger(step) || step < 1) throw new BackpropError(op, `step must be an integer ≥ 1, got ${step}`);
-  param.registry.runKernel(op, { param, grad, m, v }, { learningRate, weightDecay, beta1, beta2, epsilon, step });
+  const { learningRate, beta1, beta2, epsilon, step, weightDecay = 0 } = checkOptions(
+    op,
+    options,
+    ['learningRate', 'beta1', 'beta2', 'epsilon', 'step', 'weightDecay'],
+    { required: true },
+  );
+  checkUpdateTensors(op, param, { grad, m, v });
+  param.registry.runKernel(op, { param, grad, m, v }, {
+    ...common(op, learningRate, weightDecay),
+    beta1: checkHyperparameter(op, 'beta1', beta1),
+    beta2: checkHyperparameter(op, 'beta2', beta2),
+    epsilon: checkHyperparameter(op, 'epsilon', epsilon),
+    step: checkPositiveInt(op, 'step', step),
+  });
 }
 
 export function rmspropUpdate(
@@ -82,12 +113,11 @@ export function rmspropUpdate(
   options: { learningRate: number; rho: number; epsilon: number; weightDecay?: number },
 ): void {
   const op = 'rmspropUpdate';
-  // Destructuring null or undefined would throw a TypeError.
-  assertOptions(op, options, 'options must be an object', true);
-  const { learningRate, rho, epsilon, weightDecay = 0 } = options;
-  checkState(op, param, { grad, meanSquare });
-  checkCommon(op, learningRate, weightDecay);
-  checkUnit(op, 'rho', rho);
-  assertFiniteNumber(op, 'epsilon', epsilon);
-  param.registry.runKernel(op, { param, grad, meanSquare }, { learningRate, weightDecay, rho, epsilon });
+  const { learningRate, rho, epsilon, weightDecay = 0 } = checkOptions(op, options, ['learningRate', 'rho', 'epsilon', 'weightDecay'], { required: true });
+  checkUpdateTensors(op, param, { grad, meanSquare });
+  param.registry.runKernel(op, { param, grad, meanSquare }, {
+    ...common(op, learningRate, weightDecay),
+    rho: checkHyperparameter(op, 'rho', rho),
+    epsilon: checkHyperparameter(op, 'epsilon', epsilon),
+  });
 }
