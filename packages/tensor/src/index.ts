@@ -19,26 +19,8 @@ export type {
 export { KERNEL_NAMES, SPEC_VERSION } from './kernels.js';
 export { Tensor, sizeOfShape, resolveReshape } from './tensor.js';
 export { MAX_TENSOR_BYTES, assertTensorShape, maxElements } from './limits.js';
-export {
-  checkBoolean,
-  checkDtype,
-  checkFiniteNumber,
-  checkFloatTensor,
-  checkIntPair,
-  checkNonEmptyString,
-  checkNonNegativeInt,
-  checkNumberInRange,
-  checkOneOf,
-  checkOptions,
-  checkPositiveInt,
-  checkRank,
-  checkSameDtype,
-  checkSameShape,
-  checkTensor,
-  describeValue,
-  formatChoices,
-} from './validation.js';
-export type { CheckOptionsSettings, NumberRange } from './validation.js';
+export { computeConv2DInfo, computePool2DInfo, convOutputSize } from './geometry.js';
+export type { Conv2DFilter, Conv2DInfo, Pool2DInfo } from './geometry.js';
 export type { Storage } from './tensor.js';
 export {
   Registry,

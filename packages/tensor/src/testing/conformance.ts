@@ -17,11 +17,12 @@
 import { describe, expect, it } from 'vitest';
 import { bytesPerElement, type DataType, type FloatDataType } from '../dtype.js';
 import { DisposedTensorError } from '../errors.js';
+import { computeConv2DInfo, computePool2DInfo } from '../geometry.js';
 import { KERNEL_NAMES, type FusedActivation, type KernelName, SPEC_VERSION } from '../kernels.js';
 import * as ops from '../ops/index.js';
 import { createRandom, type Random } from '../random.js';
 import { type Plugin, Registry } from '../registry.js';
-import type { Tensor } from '../tensor.js';
+import { sizeOfShape, type Tensor } from '../tensor.js';
 import { checkVjpAsync, expectArraysClose, type GradientCheckOptions } from './assertions.js';
 import * as R from './reference.js';
 import type { RefTensor } from './reference.js';
@@ -80,7 +81,7 @@ class Ctx {
 
   /** Random values uniform in [lo, hi) of the given shape, as a tensor and its reference. */
   rand(shape: readonly number[], lo = -1, hi = 1): [Tensor, RefTensor] {
-    return this.pair(uniform(this.rng, R.sizeOf(shape), lo, hi), shape);
+    return this.pair(uniform(this.rng, sizeOfShape(shape), lo, hi), shape);
   }
 
   /** The values of a backend result, read asynchronously (`await t.data()`): works on every backend. */
@@ -557,7 +558,7 @@ function defineParityTests(test: TestFn): void {
   for (const name of binaries) {
     test(`${name}`, [name], async (c) => {
       for (const shape of SHAPES) {
-        const n = R.sizeOf(shape);
+        const n = sizeOfShape(shape);
         const [a, ar] = c.rand(shape, -3, 3);
         const bv = uniform(c.rng, n, -3, 3);
         if (name === 'div') for (let i = 0; i < n; i++) if (Math.abs(bv[i]) < 0.5) bv[i] += bv[i] < 0 ? -0.5 : 0.5;
@@ -593,7 +594,7 @@ function defineParityTests(test: TestFn): void {
   for (const [name, lo, hi] of unaries) {
     test(`${name}`, [name], async (c) => {
       for (const shape of SHAPES) {
-        const v = uniform(c.rng, R.sizeOf(shape), lo, hi);
+        const v = uniform(c.rng, sizeOfShape(shape), lo, hi);
         if ((name === 'sign' || name === 'abs' || name === 'sqrt') && v.length > 1) v[1] = 0;
         const [x, xr] = c.pair(v, shape);
         await c.expect(ops[name](x), R[name]({ x: xr }), `${name} ${JSON.stringify(shape)}`);
@@ -615,7 +616,7 @@ function defineParityTests(test: TestFn): void {
   // ---- activations ----
   test('relu / reluBackward', ['relu', 'reluBackward'], async (c) => {
     for (const shape of SHAPES.slice(1)) {
-      const v = uniform(c.rng, R.sizeOf(shape), -2, 2);
+      const v = uniform(c.rng, sizeOfShape(shape), -2, 2);
       v[0] = 0;
       const [x, xr] = c.pair(v, shape);
       const [dy, dyr] = c.rand(shape);
@@ -734,7 +735,7 @@ function defineParityTests(test: TestFn): void {
       const rank = randInt(c.rng, 1, 4);
       const shape = Array.from({ length: rank }, () => randInt(c.rng, 1, 5));
       const axis = c.rng.int(rank);
-      const v = Float64Array.from({ length: R.sizeOf(shape) }, () => randInt(c.rng, 0, 3)); // many ties
+      const v = Float64Array.from({ length: sizeOfShape(shape) }, () => randInt(c.rng, 0, 3)); // many ties
       const [x, xr] = c.pair(v, shape);
       await c.expect(ops.argMax(x, axis), R.argMax({ x: xr }, { axis }), `argMax ${JSON.stringify(shape)} axis ${axis}`, 'exact', { dtype: 'int32' });
     }
@@ -784,8 +785,7 @@ function defineParityTests(test: TestFn): void {
 
   test('conv2dBackwardFilter / conv2dBackwardInput with random geometry', ['conv2dBackwardFilter', 'conv2dBackwardInput'], async (c) => {
     for (const k of convCases(c.rng, 12)) {
-      const Ho = R.convOutSize(k.H, k.kh, k.strides[0], k.pad[0]);
-      const Wo = R.convOutSize(k.W, k.kw, k.strides[1], k.pad[1]);
+      const { outHeight: Ho, outWidth: Wo } = computeConv2DInfo([k.N, k.C, k.H, k.W], [k.F, k.C, k.kh, k.kw], k.strides, k.pad);
       const [x, xr] = c.rand([k.N, k.C, k.H, k.W]);
       const [f, fr] = c.rand([k.F, k.C, k.kh, k.kw]);
       const [dy, dyr] = c.rand([k.N, k.F, Ho, Wo]);
@@ -813,7 +813,7 @@ function defineParityTests(test: TestFn): void {
       const g = { poolSize: p.poolSize, strides: p.strides };
       const label = `${JSON.stringify(p.shape)} pool ${p.poolSize.join('×')} stride ${p.strides.join('×')}`;
       const [x, xr] = c.rand(p.shape, -2, 2);
-      const outShape = R.poolOutShape(p.shape, g);
+      const outShape = computePool2DInfo(p.shape, g.poolSize, g.strides).outShape;
       const [dy, dyr] = c.rand(outShape);
       await c.expect(ops.maxPool(x, g), R.maxPool({ x: xr }, g), `maxPool ${label}`);
       await c.expect(ops.maxPoolBackward(dy, x, g), R.maxPoolBackward({ dy: dyr, x: xr }, g), `maxPoolBackward ${label}`);
@@ -828,7 +828,7 @@ function defineParityTests(test: TestFn): void {
     const v = Float64Array.from({ length: 2 * 7 * 7 }, () => randInt(c.rng, 0, 2));
     const [x, xr] = c.pair(v, [1, 2, 7, 7]);
     const g = { poolSize: [3, 3] as [number, number], strides: [2, 1] as [number, number] };
-    const [dy, dyr] = c.rand(R.poolOutShape([1, 2, 7, 7], g));
+    const [dy, dyr] = c.rand(computePool2DInfo([1, 2, 7, 7], g.poolSize, g.strides).outShape);
     await c.expect(ops.maxPoolBackward(dy, x, g), R.maxPoolBackward({ dy: dyr, x: xr }, g), 'maxPoolBackward with ties, overlapping');
     // An all-zero L2 window has gradient 0.
     const [z, zr] = c.pair([0, 0, 0, 0, 1, 2, 0, 0], [1, 1, 2, 4]);
@@ -861,7 +861,7 @@ function defineParityTests(test: TestFn): void {
 
   test('sigmoidCrossEntropy on several shapes, large logits', ['sigmoidCrossEntropy'], async (c) => {
     for (const shape of [[1], [5], [3, 4], [2, 3, 2, 2]]) {
-      const v = uniform(c.rng, R.sizeOf(shape), -8, 8);
+      const v = uniform(c.rng, sizeOfShape(shape), -8, 8);
       v[0] = shape.length > 1 ? 60 : -60;
       const [x, xr] = c.pair(v, shape);
       const [y, yr] = c.rand(shape, 0, 1);
@@ -1002,8 +1002,8 @@ function defineGradientChecks(test: TestFn): void {
   for (const geo of geometries) {
     test(`conv2dBackwardFilter / conv2dBackwardInput / biasGrad, ${geo.name}`, ['conv2d', 'conv2dBackwardFilter', 'conv2dBackwardInput', 'biasGrad'], async (c) => {
       const g = { strides: geo.strides, pad: geo.pad };
-      const x = uniform(c.rng, R.sizeOf(geo.x), -1, 1);
-      const k = uniform(c.rng, R.sizeOf(geo.k), -1, 1);
+      const x = uniform(c.rng, sizeOfShape(geo.x), -1, 1);
+      const k = uniform(c.rng, sizeOfShape(geo.k), -1, 1);
       const b = uniform(c.rng, geo.k[0], -1, 1);
       const xt = c.t(x, geo.x);
       const kt = c.t(k, geo.k);
@@ -1027,23 +1027,23 @@ function defineGradientChecks(test: TestFn): void {
     const g = { poolSize: p.poolSize, strides: p.strides };
     const tag = `pool ${p.poolSize.join('×')} stride ${p.strides.join('×')}`;
     test(`maxPoolBackward against central differences of maxPool, ${tag}`, ['maxPool', 'maxPoolBackward'], async (c) => {
-      const x = distinct(c.rng, R.sizeOf(p.shape));
-      const outShape = R.poolOutShape(p.shape, g);
-      const G = uniform(c.rng, R.sizeOf(outShape), -1, 1);
+      const x = distinct(c.rng, sizeOfShape(p.shape));
+      const outShape = computePool2DInfo(p.shape, g.poolSize, g.strides).outShape;
+      const G = uniform(c.rng, sizeOfShape(outShape), -1, 1);
       const dx = await ops.maxPoolBackward(c.t(G, outShape), c.t(x, p.shape), g).data();
       await checkVjpAsync(forward(c, p.shape, (t) => ops.maxPool(t, g)), x, G, dx, opts(`maxPoolBackward ${tag}`));
     });
     test(`avgPoolBackward against central differences of avgPool, ${tag}`, ['avgPool', 'avgPoolBackward'], async (c) => {
-      const x = uniform(c.rng, R.sizeOf(p.shape), -1, 1);
-      const outShape = R.poolOutShape(p.shape, g);
-      const G = uniform(c.rng, R.sizeOf(outShape), -1, 1);
+      const x = uniform(c.rng, sizeOfShape(p.shape), -1, 1);
+      const outShape = computePool2DInfo(p.shape, g.poolSize, g.strides).outShape;
+      const G = uniform(c.rng, sizeOfShape(outShape), -1, 1);
       const dx = await ops.avgPoolBackward(c.t(G, outShape), p.shape, g).data();
       await checkVjpAsync(forward(c, p.shape, (t) => ops.avgPool(t, g)), x, G, dx, opts(`avgPoolBackward ${tag}`));
     });
     test(`l2PoolBackward against central differences of l2Pool, ${tag}`, ['l2Pool', 'l2PoolBackward'], async (c) => {
-      const x = uniform(c.rng, R.sizeOf(p.shape), -1, 1);
-      const outShape = R.poolOutShape(p.shape, g);
-      const G = uniform(c.rng, R.sizeOf(outShape), -1, 1);
+      const x = uniform(c.rng, sizeOfShape(p.shape), -1, 1);
+      const outShape = computePool2DInfo(p.shape, g.poolSize, g.strides).outShape;
+      const G = uniform(c.rng, sizeOfShape(outShape), -1, 1);
       const xt = c.t(x, p.shape);
       const dx = await ops.l2PoolBackward(c.t(G, outShape), xt, ops.l2Pool(xt, g), g).data();
       await checkVjpAsync(forward(c, p.shape, (t) => ops.l2Pool(t, g)), x, G, dx, opts(`l2PoolBackward ${tag}`));
@@ -1093,8 +1093,8 @@ function defineGradientChecks(test: TestFn): void {
   test('conv → ReLU → maxPool → dense → sigmoid + BCE chain (MATH.md §2.8)', ['conv2d', 'reluBackward', 'maxPool', 'maxPoolBackward', 'matMul', 'sigmoidCrossEntropy', 'conv2dBackwardFilter', 'biasGrad'], async (c) => {
     const xs: R.Shape4 = [2, 1, 6, 6];
     const ks: R.Shape4 = [2, 1, 3, 3];
-    const x = uniform(c.rng, R.sizeOf(xs), -1, 1);
-    const k = uniform(c.rng, R.sizeOf(ks), -1, 1);
+    const x = uniform(c.rng, sizeOfShape(xs), -1, 1);
+    const k = uniform(c.rng, sizeOfShape(ks), -1, 1);
     const w = uniform(c.rng, 1 * 8, -1, 1);
     const labels = [1, 0];
     const pool = { poolSize: 2 };

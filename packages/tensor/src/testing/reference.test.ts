@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { computeConv2DInfo, computePool2DInfo } from '../geometry.js';
+import { sizeOfShape } from '../tensor.js';
 import { checkGradient, checkVjp, expectArraysClose, expectArraysEqual, numericalGradient } from './assertions.js';
 import * as R from './reference.js';
 import { ref } from './reference.js';
@@ -11,11 +13,12 @@ const lin = { activation: 'linear' as const, alpha: 0.01 };
 
 describe('reference kernels reproduce the MATH.md worked examples', () => {
   it('W1 output sizes', () => {
-    expect(R.convOutSize(4, 2, 1, 0)).toBe(3);
-    expect(R.convOutSize(4, 2, 2, 1)).toBe(3);
-    expect(R.convOutSize(5, 2, 2, 0)).toBe(2);
-    expect(R.convOutSize(4, 3, 2, 1)).toBe(2);
-    expect(R.poolOutShape([1, 1, 4, 4], { poolSize: [2, 2], strides: [2, 2] })).toEqual([1, 1, 2, 2]);
+    const out = (h: number, k: number, s: number, p: number): number[] => [...computeConv2DInfo([1, 1, h, h], [1, 1, k, k], [s, s], [p, p]).outShape];
+    expect(out(4, 2, 1, 0)).toEqual([1, 1, 3, 3]);
+    expect(out(4, 2, 2, 1)).toEqual([1, 1, 3, 3]);
+    expect(out(5, 2, 2, 0)).toEqual([1, 1, 2, 2]);
+    expect(out(4, 3, 2, 1)).toEqual([1, 1, 2, 2]);
+    expect(computePool2DInfo([1, 1, 4, 4], [2, 2], [2, 2]).outShape).toEqual([1, 1, 2, 2]);
     // (5,2,2,0): the last row and column are never read, so their ∂X is 0.
     const dx = R.conv2dBackwardInput(
       { dy: ref([1, 2, 3, 4], [1, 1, 2, 2]), filter: K2 },
@@ -183,7 +186,7 @@ describe('reference kernels reproduce the MATH.md worked examples', () => {
     const fwd = (xv: Float64Array, kv: Float64Array): Float64Array =>
       R.conv2d({ x: ref(xv, [2, 2, 5, 5]), filter: ref(kv, [3, 2, 3, 3]) }, { ...geo, ...lin }).values;
     const yShape = R.conv2d({ x: ref(x, [2, 2, 5, 5]), filter: ref(k, [3, 2, 3, 3]) }, { ...geo, ...lin }).shape;
-    const G = Float64Array.from({ length: R.sizeOf(yShape) }, (_, i) => Math.sin(i * 0.37 + 1));
+    const G = Float64Array.from({ length: sizeOfShape(yShape) }, (_, i) => Math.sin(i * 0.37 + 1));
     const dK = R.conv2dBackwardFilter({ x: ref(x, [2, 2, 5, 5]), dy: ref(G, yShape) }, { ...geo, filterShape: [3, 2, 3, 3] });
     checkVjp((kv) => fwd(x, kv), k, G, dK.values, { label: 'ref dK' });
     const dX = R.conv2dBackwardInput({ dy: ref(G, yShape), filter: ref(k, [3, 2, 3, 3]) }, { ...geo, inputShape: [2, 2, 5, 5] });

@@ -10,33 +10,29 @@
  * Float64Array holding integral values.
  */
 import type { DataType } from '../dtype.js';
+import { computeConv2DInfo, computePool2DInfo, type Shape4 } from '../geometry.js';
 import type { FusedActivation, KernelName } from '../kernels.js';
+import { sizeOfShape } from '../tensor.js';
 
 export interface RefTensor {
   values: Float64Array;
   shape: number[];
 }
 
-export type Shape4 = [number, number, number, number];
+export type { Shape4 };
 
 // ---- helpers -----------------------------------------------------------------------
 
-export function sizeOf(shape: readonly number[]): number {
-  let s = 1;
-  for (const d of shape) s *= d;
-  return s;
-}
-
 /** Builds a RefTensor from any array-like (copied into a Float64Array). */
 export function ref(values: ArrayLike<number>, shape: readonly number[]): RefTensor {
-  if (sizeOf(shape) !== values.length) {
-    throw new Error(`reference.ref: shape [${shape.join(', ')}] needs ${sizeOf(shape)} values, got ${values.length}`);
+  if (sizeOfShape(shape) !== values.length) {
+    throw new Error(`reference.ref: shape [${shape.join(', ')}] needs ${sizeOfShape(shape)} values, got ${values.length}`);
   }
   return { values: Float64Array.from(values), shape: [...shape] };
 }
 
 function zerosRef(shape: readonly number[]): RefTensor {
-  return { values: new Float64Array(sizeOf(shape)), shape: [...shape] };
+  return { values: new Float64Array(sizeOfShape(shape)), shape: [...shape] };
 }
 
 function map1(x: RefTensor, f: (v: number) => number): RefTensor {
@@ -204,7 +200,7 @@ export function matMul(
 /** y = x + bias along axis 1. */
 export function biasAdd({ x, bias }: { x: RefTensor; bias: RefTensor }): RefTensor {
   const c = x.shape[1];
-  const inner = sizeOf(x.shape.slice(2));
+  const inner = sizeOfShape(x.shape.slice(2));
   const out = zerosRef(x.shape);
   for (let i = 0; i < x.values.length; i++) {
     const ch = Math.floor(i / inner) % c;
@@ -216,7 +212,7 @@ export function biasAdd({ x, bias }: { x: RefTensor; bias: RefTensor }): RefTens
 /** Σ over every axis except 1. */
 export function biasGrad({ dy }: { dy: RefTensor }): RefTensor {
   const c = dy.shape[1];
-  const inner = sizeOf(dy.shape.slice(2));
+  const inner = sizeOfShape(dy.shape.slice(2));
   const out = zerosRef([c]);
   for (let i = 0; i < dy.values.length; i++) {
     const ch = Math.floor(i / inner) % c;
@@ -250,7 +246,7 @@ function reduce(
   combine: (acc: number, v: number) => number,
 ): RefTensor {
   const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const acc = new Float64Array(sizeOf(keptShape)).fill(init);
+  const acc = new Float64Array(sizeOfShape(keptShape)).fill(init);
   for (let i = 0; i < x.values.length; i++) {
     const coords = unravel(i, x.shape).map((c, d) => (axes.includes(d) ? 0 : c));
     const o = ravel(coords, keptShape);
@@ -268,9 +264,9 @@ export const max = ({ x }: { x: RefTensor }, { axes, keepDims }: { axes: number[
 
 /** Index of the first maximum along `axis` (strict >); the first NaN counts as the maximum. */
 export function argMax({ x }: { x: RefTensor }, { axis }: { axis: number }): RefTensor {
-  const outer = sizeOf(x.shape.slice(0, axis));
+  const outer = sizeOfShape(x.shape.slice(0, axis));
   const len = x.shape[axis];
-  const inner = sizeOf(x.shape.slice(axis + 1));
+  const inner = sizeOfShape(x.shape.slice(axis + 1));
   const out = zerosRef(x.shape.filter((_, i) => i !== axis));
   for (let o = 0; o < outer; o++) {
     for (let q = 0; q < inner; q++) {
@@ -303,11 +299,6 @@ interface ConvGeometry {
   pad: [number, number];
 }
 
-/** ⌊(H + 2P − k)/S⌋ + 1. */
-export function convOutSize(size: number, k: number, stride: number, pad: number): number {
-  return Math.floor((size + 2 * pad - k) / stride) + 1;
-}
-
 /** The padded input X̃ at (n, c, r, s) in padded coordinates (0 outside X). */
 function padded(x: RefTensor, n: number, c: number, r: number, s: number, pad: [number, number]): number {
   const [, C, H, W] = x.shape;
@@ -322,11 +313,10 @@ export function conv2d(
   { x, filter, bias }: { x: RefTensor; filter: RefTensor; bias?: RefTensor },
   { strides, pad, activation, alpha }: ConvGeometry & { activation: FusedActivation; alpha: number },
 ): RefTensor {
-  const [N, C, H, W] = x.shape;
-  const [F, , kh, kw] = filter.shape;
-  const Ho = convOutSize(H, kh, strides[0], pad[0]);
-  const Wo = convOutSize(W, kw, strides[1], pad[1]);
-  const out = zerosRef([N, F, Ho, Wo]);
+  // Ho = ⌊(H + 2P − k)/S⌋ + 1 (and Wo), from @backprop/tensor's geometry.
+  const g = computeConv2DInfo(x.shape, filter.shape, strides, pad);
+  const { batch: N, inChannels: C, outChannels: F, kernelHeight: kh, kernelWidth: kw, outHeight: Ho, outWidth: Wo } = g;
+  const out = zerosRef(g.outShape);
   for (let n = 0; n < N; n++)
     for (let f = 0; f < F; f++)
       for (let i = 0; i < Ho; i++)
@@ -346,9 +336,8 @@ export function conv2dBackwardFilter(
   { x, dy }: { x: RefTensor; dy: RefTensor },
   { strides, pad, filterShape }: ConvGeometry & { filterShape: Shape4 },
 ): RefTensor {
-  const [N, C] = x.shape;
-  const [F, , kh, kw] = filterShape;
-  const [, , Ho, Wo] = dy.shape;
+  const { batch: N, inChannels: C, outChannels: F, kernelHeight: kh, kernelWidth: kw, outHeight: Ho, outWidth: Wo } =
+    computeConv2DInfo(x.shape, filterShape, strides, pad, 'conv2dBackwardFilter');
   const out = zerosRef(filterShape);
   for (let f = 0; f < F; f++)
     for (let c = 0; c < C; c++)
@@ -369,9 +358,8 @@ export function conv2dBackwardInput(
   { dy, filter }: { dy: RefTensor; filter: RefTensor },
   { strides, pad, inputShape }: ConvGeometry & { inputShape: Shape4 },
 ): RefTensor {
-  const [N, C, H, W] = inputShape;
-  const [F, , kh, kw] = filter.shape;
-  const [, , Ho, Wo] = dy.shape;
+  const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: F, kernelHeight: kh, kernelWidth: kw, outHeight: Ho, outWidth: Wo } =
+    computeConv2DInfo(inputShape, filter.shape, strides, pad, 'conv2dBackwardInput');
   const Hp = H + 2 * pad[0];
   const Wp = W + 2 * pad[1];
   const dxp = new Float64Array(N * C * Hp * Wp);
@@ -404,15 +392,13 @@ interface PoolGeometry {
   strides: [number, number];
 }
 
-export function poolOutShape(inputShape: readonly number[], { poolSize, strides }: PoolGeometry): Shape4 {
-  const [N, C, H, W] = inputShape;
-  return [N, C, Math.floor((H - poolSize[0]) / strides[0]) + 1, Math.floor((W - poolSize[1]) / strides[1]) + 1];
-}
+/** The pooled shape (N, C, Ho, Wo), Ho = ⌊(H − k)/S⌋ + 1, from @backprop/tensor's geometry. */
+const pooledShape = (inputShape: readonly number[], g: PoolGeometry): Readonly<Shape4> =>
+  computePool2DInfo(inputShape, g.poolSize, g.strides).outShape;
 
 /** Calls `visit(outIndex, inIndices)` for every window, inIndices in row-major order. */
 function forEachWindow(inputShape: readonly number[], g: PoolGeometry, visit: (o: number, window: number[]) => void): void {
-  const [N, C, H, W] = inputShape;
-  const [, , Ho, Wo] = poolOutShape(inputShape, g);
+  const { batch: N, channels: C, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo } = computePool2DInfo(inputShape, g.poolSize, g.strides);
   for (let n = 0; n < N; n++)
     for (let c = 0; c < C; c++)
       for (let i = 0; i < Ho; i++)
@@ -437,7 +423,7 @@ function windowArgMax(x: RefTensor, window: number[]): number {
 }
 
 export function maxPool({ x }: { x: RefTensor }, g: PoolGeometry): RefTensor {
-  const out = zerosRef(poolOutShape(x.shape, g));
+  const out = zerosRef(pooledShape(x.shape, g));
   forEachWindow(x.shape, g, (o, window) => {
     out.values[o] = x.values[windowArgMax(x, window)];
   });
@@ -453,7 +439,7 @@ export function maxPoolBackward({ dy, x }: { dy: RefTensor; x: RefTensor }, g: P
 }
 
 export function avgPool({ x }: { x: RefTensor }, g: PoolGeometry): RefTensor {
-  const out = zerosRef(poolOutShape(x.shape, g));
+  const out = zerosRef(pooledShape(x.shape, g));
   forEachWindow(x.shape, g, (o, window) => {
     let s = 0;
     for (const p of window) s += x.values[p];
@@ -471,7 +457,7 @@ export function avgPoolBackward({ dy }: { dy: RefTensor }, g: PoolGeometry & { i
 }
 
 export function l2Pool({ x }: { x: RefTensor }, g: PoolGeometry): RefTensor {
-  const out = zerosRef(poolOutShape(x.shape, g));
+  const out = zerosRef(pooledShape(x.shape, g));
   forEachWindow(x.shape, g, (o, window) => {
     let s = 0;
     for (const p of window) s += x.values[p] * x.values[p];
