@@ -21,6 +21,26 @@ export { Tensor, sizeOfShape, resolveReshape } from './tensor.js';
 export { MAX_TENSOR_BYTES, assertTensorShape, maxElements } from './limits.js';
 export { computeConv2DInfo, computePool2DInfo, convOutputSize } from './geometry.js';
 export type { Conv2DFilter, Conv2DInfo, Pool2DInfo } from './geometry.js';
+export {
+  checkBoolean,
+  checkDtype,
+  checkFiniteNumber,
+  checkFloatTensor,
+  checkIntPair,
+  checkNonEmptyString,
+  checkNonNegativeInt,
+  checkNumberInRange,
+  checkOneOf,
+  checkOptions,
+  checkPositiveInt,
+  checkRank,
+  checkSameDtype,
+  checkSameShape,
+  checkTensor,
+  describeValue,
+  formatChoices,
+} from './validation.js';
+export type { CheckOptionsSettings, NumberRange } from './validation.js';
 export type { Storage } from './tensor.js';
 export {
   Registry,

@@ -3,16 +3,8 @@ import { computeConv2DInfo, type Shape4 } from '../geometry.js';
 import type { FusedActivation } from '../kernels.js';
 import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
-import { assertActivation } from './linalg.js';
-import {
-  assertFiniteNumber,
-  assertFloat,
-  assertOptions,
-  assertRank,
-  assertSameDtype,
-  assertTensor,
-  pair,
-} from './validate.js';
+import { FUSED_ACTIVATIONS } from './linalg.js';
+import { checkFiniteNumber, checkFloatTensor, checkIntPair, checkOneOf, checkOptions, checkRank, checkSameDtype, checkTensor } from '../validation.js';
 
 export type Pair = number | readonly [number, number];
 export type { Shape4 };
@@ -28,32 +20,29 @@ export interface Conv2DOptions {
 }
 
 function geometry(op: string, options: { strides?: Pair; pad?: Pair }): { strides: [number, number]; pad: [number, number] } {
-  assertOptions(op, options);
-  return {
-    strides: pair(op, 'stride', options.strides, [1, 1], 'positive'),
-    pad: pair(op, 'padding', options.pad, [0, 0], 'non-negative'),
-  };
+  const { strides = 1, pad = 0 } = checkOptions(op, options);
+  return { strides: checkIntPair(op, 'stride', strides, 'positive'), pad: checkIntPair(op, 'padding', pad, 'non-negative') };
 }
 
 /** Y = act(X ⋆ K + b): cross-correlation, NCHW, MATH.md §2.1 (fixes E18/E19). */
 export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): Tensor {
   const op = 'conv2d';
-  assertTensor(op, 'x', x);
-  assertTensor(op, 'filter', filter);
-  assertRank(op, 'x', x, 4, '(batch, channels, height, width)');
-  assertRank(op, 'filter', filter, 4, '(filters, channels, kernelHeight, kernelWidth)');
-  assertFloat(op, 'x', x);
-  assertSameDtype(op, x, filter, 'x', 'filter');
+  checkTensor(op, 'x', x);
+  checkTensor(op, 'filter', filter);
+  checkRank(op, 'x', x, 4, '(batch, channels, height, width)');
+  checkRank(op, 'filter', filter, 4, '(filters, channels, kernelHeight, kernelWidth)');
+  checkFloatTensor(op, 'x', x);
+  checkSameDtype(op, x, filter, 'x', 'filter');
   const { strides, pad } = geometry(op, options);
   const { outShape } = computeConv2DInfo(x.shape, filter.shape, strides, pad, op);
   // Padding or many filters can make the output far larger than the input.
   assertTensorShape(op, outShape, x.dtype, 'output shape');
   const { bias, activation = 'linear', alpha = 0.01 } = options;
-  assertActivation(op, activation);
-  assertFiniteNumber(op, 'alpha', alpha);
+  checkOneOf(op, 'activation', activation, FUSED_ACTIVATIONS);
+  checkFiniteNumber(op, 'alpha', alpha);
   if (bias !== undefined) {
-    assertTensor(op, 'bias', bias);
-    assertSameDtype(op, x, bias, 'x', 'bias');
+    checkTensor(op, 'bias', bias);
+    checkSameDtype(op, x, bias, 'x', 'bias');
     if (bias.rank !== 1 || bias.shape[0] !== outShape[1]) {
       throw new BackpropError(op, `bias must have shape [${outShape[1]}] (one per filter), got ${shapeToString(bias.shape)}`);
     }
@@ -62,8 +51,8 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): 
 }
 
 function checkDy(op: string, dy: Tensor, expected: Readonly<Shape4>): void {
-  assertTensor(op, 'dy', dy);
-  assertRank(op, 'dy', dy, 4);
+  checkTensor(op, 'dy', dy);
+  checkRank(op, 'dy', dy, 4);
   if (dy.shape.some((d, i) => d !== expected[i])) {
     throw new BackpropError(op, `dy must have the forward output's shape ${shapeToString(expected)}, got ${shapeToString(dy.shape)}`);
   }
@@ -77,15 +66,15 @@ export function conv2dBackwardFilter(
   options: { strides?: Pair; pad?: Pair } = {},
 ): Tensor {
   const op = 'conv2dBackwardFilter';
-  assertTensor(op, 'x', x);
-  assertRank(op, 'x', x, 4, '(batch, channels, height, width)');
-  assertFloat(op, 'x', x);
+  checkTensor(op, 'x', x);
+  checkRank(op, 'x', x, 4, '(batch, channels, height, width)');
+  checkFloatTensor(op, 'x', x);
   // filterShape is the output's shape: check it as one before any kernel allocates it.
   assertTensorShape(op, filterShape, x.dtype, 'filterShape');
   if (filterShape.length !== 4) throw new BackpropError(op, `filterShape must have 4 entries, got ${shapeToString(filterShape)}`);
   const { strides, pad } = geometry(op, options);
   checkDy(op, dy, computeConv2DInfo(x.shape, filterShape, strides, pad, op).outShape);
-  assertSameDtype(op, x, dy, 'x', 'dy');
+  checkSameDtype(op, x, dy, 'x', 'dy');
   return x.registry.runKernel(op, { x, dy }, { strides, pad, filterShape: [...filterShape] as Shape4 });
 }
 
@@ -97,15 +86,15 @@ export function conv2dBackwardInput(
   options: { strides?: Pair; pad?: Pair } = {},
 ): Tensor {
   const op = 'conv2dBackwardInput';
-  assertTensor(op, 'dy', dy);
-  assertTensor(op, 'filter', filter);
-  assertFloat(op, 'filter', filter);
-  assertRank(op, 'filter', filter, 4, '(filters, channels, kernelHeight, kernelWidth)');
+  checkTensor(op, 'dy', dy);
+  checkTensor(op, 'filter', filter);
+  checkFloatTensor(op, 'filter', filter);
+  checkRank(op, 'filter', filter, 4, '(filters, channels, kernelHeight, kernelWidth)');
   // inputShape is the output's shape: check it as one before any kernel allocates it.
   assertTensorShape(op, inputShape, filter.dtype, 'inputShape');
   if (inputShape.length !== 4) throw new BackpropError(op, `inputShape must have 4 entries, got ${shapeToString(inputShape)}`);
   const { strides, pad } = geometry(op, options);
   checkDy(op, dy, computeConv2DInfo(inputShape, filter.shape, strides, pad, op).outShape);
-  assertSameDtype(op, dy, filter, 'dy', 'filter');
+  checkSameDtype(op, dy, filter, 'dy', 'filter');
   return dy.registry.runKernel(op, { dy, filter }, { strides, pad, inputShape: [...inputShape] as Shape4 });
 }

@@ -3,7 +3,7 @@ import { computePool2DInfo } from '../geometry.js';
 import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
 import type { Pair, Shape4 } from './conv.js';
-import { assertFloat, assertOptions, assertRank, assertSameDtype, assertSameShape, assertTensor, pair } from './validate.js';
+import { checkFloatTensor, checkIntPair, checkOptions, checkRank, checkSameDtype, checkSameShape, checkTensor } from '../validation.js';
 
 export interface PoolOptions {
   /** Window k_h × k_w. */
@@ -18,26 +18,24 @@ interface Geometry {
 }
 
 function geometry(op: string, options: PoolOptions): Geometry {
-  assertOptions(op, options, 'options must be an object with a poolSize');
-  if (options === undefined || options.poolSize === undefined) {
-    throw new BackpropError(op, 'poolSize is required');
-  }
-  const poolSize = pair(op, 'pool size', options.poolSize, [2, 2], 'positive');
-  return { poolSize, strides: pair(op, 'stride', options.strides, poolSize, 'positive') };
+  const { poolSize: size, strides } = checkOptions(op, options, undefined, { required: true, expected: 'an object with a poolSize' });
+  if (size === undefined) throw new BackpropError(op, 'poolSize is required');
+  const poolSize = checkIntPair(op, 'pool size', size, 'positive');
+  return { poolSize, strides: strides === undefined ? poolSize : checkIntPair(op, 'stride', strides, 'positive') };
 }
 
 function forward(op: 'maxPool' | 'avgPool' | 'l2Pool', x: Tensor, options: PoolOptions): Tensor {
-  assertTensor(op, 'x', x);
-  assertRank(op, 'x', x, 4, '(batch, channels, height, width)');
-  assertFloat(op, 'x', x);
+  checkTensor(op, 'x', x);
+  checkRank(op, 'x', x, 4, '(batch, channels, height, width)');
+  checkFloatTensor(op, 'x', x);
   const g = geometry(op, options);
   computePool2DInfo(x.shape, g.poolSize, g.strides, op);
   return x.registry.runKernel(op, { x }, g);
 }
 
 function checkDy(op: string, dy: Tensor, inputShape: readonly number[], g: Geometry): void {
-  assertTensor(op, 'dy', dy);
-  assertFloat(op, 'dy', dy);
+  checkTensor(op, 'dy', dy);
+  checkFloatTensor(op, 'dy', dy);
   const expected = computePool2DInfo(inputShape, g.poolSize, g.strides, op).outShape;
   if (dy.rank !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
     throw new BackpropError(op, `dy must have the forward output's shape ${shapeToString(expected)}, got ${shapeToString(dy.shape)}`);
@@ -51,17 +49,17 @@ export const l2Pool = (x: Tensor, options: PoolOptions): Tensor => forward('l2Po
 /** Routes each dy to the first maximum of its window; overlaps accumulate. */
 export function maxPoolBackward(dy: Tensor, x: Tensor, options: PoolOptions): Tensor {
   const op = 'maxPoolBackward';
-  assertTensor(op, 'x', x);
-  assertRank(op, 'x', x, 4);
+  checkTensor(op, 'x', x);
+  checkRank(op, 'x', x, 4);
   const g = geometry(op, options);
   checkDy(op, dy, x.shape, g);
-  assertSameDtype(op, dy, x, 'dy', 'x');
+  checkSameDtype(op, dy, x, 'dy', 'x');
   return dy.registry.runKernel(op, { dy, x }, g);
 }
 
 export function avgPoolBackward(dy: Tensor, inputShape: readonly number[], options: PoolOptions): Tensor {
   const op = 'avgPoolBackward';
-  assertTensor(op, 'dy', dy);
+  checkTensor(op, 'dy', dy);
   // inputShape is the output's shape: check it as one before any kernel allocates it.
   assertTensorShape(op, inputShape, dy.dtype, 'inputShape');
   if (inputShape.length !== 4) throw new BackpropError(op, `inputShape must have 4 entries, got ${shapeToString(inputShape)}`);
@@ -73,13 +71,13 @@ export function avgPoolBackward(dy: Tensor, inputShape: readonly number[], optio
 /** dx += dy · x / y, 0 where y = 0. */
 export function l2PoolBackward(dy: Tensor, x: Tensor, y: Tensor, options: PoolOptions): Tensor {
   const op = 'l2PoolBackward';
-  assertTensor(op, 'x', x);
-  assertTensor(op, 'y', y);
-  assertRank(op, 'x', x, 4);
+  checkTensor(op, 'x', x);
+  checkTensor(op, 'y', y);
+  checkRank(op, 'x', x, 4);
   const g = geometry(op, options);
   checkDy(op, dy, x.shape, g);
-  assertSameShape(op, dy, y, 'dy', 'y');
-  assertSameDtype(op, dy, x, 'dy', 'x');
-  assertSameDtype(op, x, y, 'x', 'y');
+  checkSameShape(op, dy, y, 'dy', 'y');
+  checkSameDtype(op, dy, x, 'dy', 'x');
+  checkSameDtype(op, x, y, 'x', 'y');
   return dy.registry.runKernel(op, { dy, x, y }, g);
 }
