@@ -340,9 +340,9 @@ describe('state', () => {
     expectClose(w.dataSync(), [-0.15, 0.05], 1e-12);
     expect(opt.getState().tensors['w/velocity'].dtype).toBe('float64');
     expect(() => opt.setState({ iterations: 0, tensors: { 'w/m': f64(registry, [0, 0]) } })).toThrow(
-      /momentum: unknown state tensor 'w\/m'; expected '<param name>\/<slot>' with slot 'velocity'/,
+      /momentum.setState: unknown state tensor 'w\/m'; expected '<param name>\/<slot>' with slot 'velocity'/,
     );
-    expect(() => opt.setState({ iterations: -1, tensors: {} })).toThrow(/momentum: state iterations must be a non-negative integer/);
+    expect(() => opt.setState({ iterations: -1, tensors: {} })).toThrow('momentum.setState: iterations must be a non-negative integer, got -1');
     expect(() => sgd().setState({ iterations: 1, tensors: { 'w/velocity': f64(registry, [0]) } })).toThrow(
       /this optimizer keeps no state/,
     );
@@ -361,7 +361,7 @@ describe('validation', () => {
     expect(() => adam({ epsilon: 0 })).toThrow('adam: epsilon must be a finite number > 0, got 0');
     expect(() => rmsprop({ rho: 1.2 })).toThrow('rmsprop: rho must be a number in [0, 1), got 1.2');
     expect(() => momentum({ momentum: 1.5 })).toThrow('momentum: momentum must be a number in [0, 1], got 1.5');
-    expect(() => momentum({ nesterov: 'yes' })).toThrow("momentum: nesterov must be a boolean, got 'yes'");
+    expect(() => momentum({ nesterov: 'yes' })).toThrow("momentum: nesterov must be true or false, got 'yes'");
     expect(() => sgd({ weightDecay: -0.1 })).toThrow('sgd: weightDecay must be a finite number ≥ 0, got -0.1');
     expect(() => sgd({ momentum: 0.9 })).toThrow("sgd: unknown option 'momentum'");
     let caught: unknown;
@@ -398,6 +398,45 @@ describe('validation', () => {
     );
   });
 
+  it('step checks every entry with the update ops\' checks, naming the optimizer and the parameter, before updating anything', () => {
+    const w = f64(registry, [1, 2]);
+    const opt = momentum({ learningRate: 1 });
+    const bad = (entries: unknown) => () => opt.step(entries as never);
+    expect(bad([{ name: 'w', param: w, grad: f64(registry, [1, 1]) }, { name: 'b', param: 3, grad: f64(registry, [1]) }])).toThrow(
+      "momentum (parameter 'b'): 'param' must be a Tensor, got 3",
+    );
+    expect(bad([{ name: 'i', param: registry.makeTensor([1], [1], 'int32'), grad: registry.makeTensor([1], [1], 'int32') }])).toThrow(
+      "momentum (parameter 'i'): 'param' must be float32 or float64, got int32",
+    );
+    expect(bad([{ name: '', param: w, grad: w }])).toThrow("momentum: params[0].name must be a non-empty string, got ''");
+    expect(bad([null])).toThrow('momentum: params[0] must be { name, param, grad }, got null');
+    const disposed = f64(registry, [1, 1]);
+    disposed.dispose();
+    expect(bad([{ name: 'w', param: w, grad: disposed }])).toThrow(/^momentum \(parameter 'w'\): tensor #\d+ with shape \[2\] was disposed/);
+    expect(Array.from(w.dataSync())).toEqual([1, 2]);
+    expect(opt.iterations).toBe(0);
+    expect(opt.getState().tensors).toEqual({});
+  });
+
+  it('a schedule whose rate overflows stops the step with an error naming the optimizer and the step', () => {
+    const w = f64(registry, [1]);
+    const opt = sgd({ learningRate: { type: 'exponential', initial: 1, decayRate: 1e300, decaySteps: 1 } });
+    const g = f64(registry, [0]);
+    opt.step([{ name: 'w', param: w, grad: g }]);
+    opt.step([{ name: 'w', param: w, grad: g }]);
+    expect(() => opt.step([{ name: 'w', param: w, grad: g }])).toThrow('sgd: learningRate at step 3 must be a finite number ≥ 0, got Infinity');
+    expect(opt.iterations).toBe(2);
+  });
+
+  it('setState names the optimizer call and the state entry', () => {
+    const opt = momentum();
+    expect(() => opt.setState(null as never)).toThrow('momentum.setState: state must be { iterations, tensors }, got null');
+    expect(() => opt.setState({ iterations: 1.5, tensors: {} })).toThrow('momentum.setState: iterations must be a non-negative integer, got 1.5');
+    expect(() => opt.setState({ iterations: 0, tensors: { 'w/velocity': 3 as never } })).toThrow(
+      "momentum.setState: 'w/velocity' must be a Tensor, got 3",
+    );
+  });
+
   it('step rejects mismatched gradients and duplicate names before updating anything', () => {
     const w = f64(registry, [1, 2]);
     const b = f64(registry, [3]);
@@ -407,7 +446,7 @@ describe('validation', () => {
         { name: 'w', param: w, grad: f64(registry, [1, 1]) },
         { name: 'b', param: b, grad: f64(registry, [1, 1]) },
       ]),
-    ).toThrow("sgd: grad of 'b' has shape [2] but the parameter has shape [1]");
+    ).toThrow("sgd (parameter 'b'): 'param' and 'grad' must have the same shape, got [1] and [2]");
     expect(Array.from(w.dataSync())).toEqual([1, 2]);
     expect(opt.iterations).toBe(0);
     expect(() =>
@@ -417,12 +456,12 @@ describe('validation', () => {
       ]),
     ).toThrow("sgd: parameter 'w' appears twice in one step");
     expect(() => opt.step([{ name: 'w', param: w, grad: registry.makeTensor([1, 1], [2], 'float32') }])).toThrow(
-      "sgd: grad of 'w' is float32 but the parameter is float64",
+      "sgd (parameter 'w'): 'param' is float64 but 'grad' is float32; cast one of them first",
     );
     const m = adam();
     m.step([{ name: 'w', param: w, grad: f64(registry, [1, 1]) }]);
     expect(() => m.step([{ name: 'w', param: b, grad: f64(registry, [1]) }])).toThrow(
-      "adam: state 'w/m' has shape [2] but parameter 'w' has shape [1]",
+      "adam (parameter 'w'): 'param' and 'm' must have the same shape, got [1] and [2]",
     );
   });
 });

@@ -1,72 +1,48 @@
 import {
-  adamUpdate,
   BackpropError,
   cast,
+  checkBoolean,
+  checkHyperparameter,
+  checkNonNegativeInt,
+  checkNumberInRange,
+  checkOptions,
+  checkTensor,
+  checkUpdateTensors,
   describeValue,
-  momentumUpdate,
-  rmspropUpdate,
-  sgdUpdate,
-  shapeToString,
+  formatChoices,
   tensor,
+  UPDATE_HYPERPARAMETERS,
   zeros,
   type Optimizer,
   type OptimizerFactory,
   type OptimizerState,
   type ParamAndGrad,
   type Tensor,
+  type UpdateHyperparameter,
 } from '@backprop/tensor';
 import { learningRateAt, learningRateConfig, parseLearningRate, type LearningRate } from './schedules.js';
 
 /**
  * The update rules of MATH.md §2.9 (Eq 3.75–3.80; [N] Eq 26–29) and their usual
- * refinements. Every update runs in place on the backend through the update ops of
- * @backprop/tensor (sgdUpdate, momentumUpdate, adamUpdate, rmspropUpdate), so
+ * refinements. Every update runs in place on the backend through the update kernels
+ * of @backprop/tensor (sgdUpdate, momentumUpdate, adamUpdate, rmspropUpdate), so
  * parameters and optimizer state never leave the device. g' = g + λθ when a
  * `weightDecay` λ > 0 is set (L2 decay added to the gradient).
+ *
+ * What is checked where: the config, once, when the optimizer is created, against the
+ * ranges of the update ops (UPDATE_HYPERPARAMETERS), so errors name the optimizer and
+ * the option; each step's parameters, gradients and state with the update ops' own
+ * checkUpdateTensors, all of them before the first parameter is touched. The step then
+ * runs the kernels directly: the update ops would only check the same things again.
  */
-
-function isTensor(t: unknown): t is Tensor {
-  return t !== null && typeof t === 'object' && 'shape' in t && 'dtype' in t && 'assertLive' in t;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 // ---- option parsing ------------------------------------------------------------------
 
 type OptionParser = (where: string, name: string, value: unknown) => unknown;
 
-const nonNegative: OptionParser = (where, name, v) => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new BackpropError(where, `${name} must be a finite number ≥ 0, got ${describeValue(v)}`);
-  }
-  return v;
-};
-
-const positive: OptionParser = (where, name, v) => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new BackpropError(where, `${name} must be a finite number > 0, got ${describeValue(v)}`);
-  }
-  return v;
-};
-
-/** [0, 1), or [0, 1] with `closed`. */
-const unit =
-  (closed = false): OptionParser =>
-  (where, name, v) => {
-    if (typeof v !== 'number' || !(v >= 0) || (closed ? v > 1 : v >= 1)) {
-      throw new BackpropError(where, `${name} must be a number in [0, 1${closed ? ']' : ')'}, got ${describeValue(v)}`);
-    }
-    return v;
-  };
-
-const boolean: OptionParser = (where, name, v) => {
-  if (typeof v !== 'boolean') throw new BackpropError(where, `${name} must be a boolean, got ${describeValue(v)}`);
-  return v;
-};
-
-const learningRate: OptionParser = (where, _name, v) => parseLearningRate(where, v);
+const hyperparameter: OptionParser = (where, name, value) => checkHyperparameter(where, name as UpdateHyperparameter, value);
+const boolean: OptionParser = (where, name, value) => checkBoolean(where, name, value);
+const learningRate: OptionParser = (where, _name, value) => parseLearningRate(where, value);
 
 interface OptionSpec {
   default: unknown;
@@ -75,19 +51,10 @@ interface OptionSpec {
 
 /** Rejects unknown keys and bad values, fills in defaults. Errors name the optimizer and the option. */
 function parseOptions(where: string, config: unknown, specs: Record<string, OptionSpec>): Record<string, unknown> {
-  const cfg = config ?? {};
-  if (!isPlainObject(cfg)) throw new BackpropError(where, `config must be a plain object, got ${describeValue(cfg)}`);
-  for (const key of Object.keys(cfg)) {
-    if (!Object.prototype.hasOwnProperty.call(specs, key)) {
-      throw new BackpropError(where, `unknown option '${key}'; valid options: ${Object.keys(specs).join(', ')}`);
-    }
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(specs)) {
-    const value = cfg[key] === undefined ? spec.default : cfg[key];
-    out[key] = spec.parse(where, key, value);
-  }
-  return out;
+  const cfg = checkOptions(where, config, Object.keys(specs), { name: 'config' });
+  return Object.fromEntries(
+    Object.entries(specs).map(([key, spec]) => [key, spec.parse(where, key, cfg[key] === undefined ? spec.default : cfg[key])]),
+  );
 }
 
 // ---- the shared machinery --------------------------------------------------------------
@@ -118,15 +85,20 @@ abstract class BaseOptimizer implements Optimizer {
 
   step(params: readonly ParamAndGrad[]): void {
     this.assertUsable('step');
-    this.validate(params);
-    const lr = this.currentLearningRate();
+    this.checkParams(params);
     const t = this.steps + 1;
-    for (const p of params) this.update(p, lr, t);
+    // A schedule that grows can overflow: the rate must stay what the kernels accept.
+    const lr = checkNumberInRange(this.name, `learningRate at step ${t}`, this.currentLearningRate(), UPDATE_HYPERPARAMETERS.learningRate);
+    const states = params.map((p) => this.stateOf(p));
+    params.forEach((p, i) => this.update(p, states[i], lr, t));
     this.steps = t;
   }
 
-  /** Updates one parameter in place; `t` ≥ 1 is the number of this step. */
-  protected abstract update(p: ParamAndGrad, learningRate: number, t: number): void;
+  /**
+   * Updates one parameter in place by running its update kernel (the entry and its
+   * `state`, one tensor per slot name, are checked); `t` ≥ 1 is the number of this step.
+   */
+  protected abstract update(p: ParamAndGrad, state: Record<string, Tensor>, learningRate: number, t: number): void;
 
   abstract getConfig(): Record<string, unknown>;
 
@@ -135,42 +107,36 @@ abstract class BaseOptimizer implements Optimizer {
   }
 
   /** Checks every entry before touching any parameter, so a bad entry never leaves a half-done step. */
-  private validate(params: readonly ParamAndGrad[]): void {
+  private checkParams(params: readonly ParamAndGrad[]): void {
     if (!Array.isArray(params)) {
       throw new BackpropError(this.name, `step expects an array of { name, param, grad }, got ${describeValue(params)}`);
     }
     const seen = new Set<string>();
-    params.forEach((entry, i) => {
-      if (!isPlainObject(entry) || typeof entry.name !== 'string' || entry.name === '') {
-        throw new BackpropError(this.name, `params[${i}] must be { name: non-empty string, param, grad }`);
+    params.forEach((entry: unknown, i) => {
+      const { name, param, grad } = checkOptions(this.name, entry, undefined, { name: `params[${i}]`, required: true, expected: '{ name, param, grad }' });
+      if (typeof name !== 'string' || name === '') {
+        throw new BackpropError(this.name, `params[${i}].name must be a non-empty string, got ${describeValue(name)}`);
       }
-      const { name, param, grad } = entry;
       if (seen.has(name)) throw new BackpropError(this.name, `parameter '${name}' appears twice in one step`);
       seen.add(name);
-      if (!isTensor(param)) throw new BackpropError(this.name, `param of '${name}' must be a Tensor, got ${describeValue(param)}`);
-      if (!isTensor(grad)) throw new BackpropError(this.name, `grad of '${name}' must be a Tensor, got ${describeValue(grad)}`);
-      param.assertLive(`${this.name} (param '${name}')`);
-      grad.assertLive(`${this.name} (grad of '${name}')`);
-      if (param.dtype === 'int32') throw new BackpropError(this.name, `parameter '${name}' must be float32 or float64, got int32`);
-      if (grad.shape.length !== param.shape.length || grad.shape.some((d, k) => d !== param.shape[k])) {
-        throw new BackpropError(
-          this.name,
-          `grad of '${name}' has shape ${shapeToString(grad.shape)} but the parameter has shape ${shapeToString(param.shape)}`,
-        );
-      }
-      if (grad.dtype !== param.dtype) {
-        throw new BackpropError(this.name, `grad of '${name}' is ${grad.dtype} but the parameter is ${param.dtype}`);
-      }
-      for (const slotName of this.slotNames) {
-        const slot = this.slots.get(`${name}/${slotName}`);
-        if (slot && (slot.shape.length !== param.shape.length || slot.shape.some((d, k) => d !== param.shape[k]))) {
-          throw new BackpropError(
-            this.name,
-            `state '${name}/${slotName}' has shape ${shapeToString(slot.shape)} but parameter '${name}' has shape ${shapeToString(param.shape)}`,
-          );
-        }
-      }
+      checkUpdateTensors(this.where(name), param, { grad });
     });
+  }
+
+  /** Where errors about parameter `name` point: "adam (parameter 'dense_1/kernel')". */
+  private where(name: string): string {
+    return `${this.name} (parameter '${name}')`;
+  }
+
+  /**
+   * The parameter's slots, created or converted (see `slot`), checked against it: a
+   * state restored with setState for a parameter of another shape is refused here,
+   * before any parameter of the step is updated.
+   */
+  private stateOf(p: ParamAndGrad): Record<string, Tensor> {
+    const state = Object.fromEntries(this.slotNames.map((slotName) => [slotName, this.slot(p, slotName)]));
+    if (this.slotNames.length > 0) checkUpdateTensors(this.where(p.name), p.param, state);
+    return state;
   }
 
   /**
@@ -206,27 +172,28 @@ abstract class BaseOptimizer implements Optimizer {
 
   setState(state: OptimizerState): void {
     this.assertUsable('setState');
-    if (!isPlainObject(state)) throw new BackpropError(this.name, `setState expects { iterations, tensors }, got ${describeValue(state)}`);
-    const { iterations, tensors = {} } = state;
-    if (typeof iterations !== 'number' || !Number.isInteger(iterations) || iterations < 0) {
-      throw new BackpropError(this.name, `state iterations must be a non-negative integer, got ${describeValue(iterations)}`);
-    }
-    if (!isPlainObject(tensors)) throw new BackpropError(this.name, `state tensors must be an object, got ${describeValue(tensors)}`);
+    const where = `${this.name}.setState`;
+    const { iterations: given, tensors: givenTensors } = checkOptions(where, state, undefined, {
+      name: 'state',
+      required: true,
+      expected: '{ iterations, tensors }',
+    });
+    const iterations = checkNonNegativeInt(where, 'iterations', given);
+    const tensors = checkOptions(where, givenTensors, undefined, { name: 'tensors' });
     for (const [key, t] of Object.entries(tensors)) {
       const cut = key.lastIndexOf('/');
       const slotName = key.slice(cut + 1);
       if (cut <= 0 || !this.slotNames.includes(slotName)) {
         throw new BackpropError(
-          this.name,
-          `unknown state tensor '${key}'; expected '<param name>/<slot>' with slot ${this.slotNames.length ? this.slotNames.map((s) => `'${s}'`).join(' or ') : '(none: this optimizer keeps no state)'}`,
+          where,
+          `unknown state tensor '${key}'; expected '<param name>/<slot>' with slot ${this.slotNames.length ? formatChoices(this.slotNames) : '(none: this optimizer keeps no state)'}`,
         );
       }
-      if (!isTensor(t)) throw new BackpropError(this.name, `state tensor '${key}' must be a Tensor, got ${describeValue(t)}`);
-      t.assertLive(`${this.name}.setState('${key}')`);
+      checkTensor(where, key, t);
     }
     // Copy everything first: the given tensors may be this optimizer's own live slots.
     const copies = new Map<string, Tensor>();
-    for (const [key, t] of Object.entries(tensors)) {
+    for (const [key, t] of Object.entries(tensors as Record<string, Tensor>)) {
       const copy =
         t.backendName === t.registry.backendName
           ? cast(t, t.dtype)
@@ -252,7 +219,7 @@ abstract class BaseOptimizer implements Optimizer {
 
 const COMMON: Record<string, OptionSpec> = {
   learningRate: { default: 0.01, parse: learningRate },
-  weightDecay: { default: 0, parse: nonNegative },
+  weightDecay: { default: 0, parse: hyperparameter },
 };
 
 // ---- SGD -------------------------------------------------------------------------------
@@ -275,8 +242,8 @@ export class SGD extends BaseOptimizer {
     super(parseOptions('sgd', config, SGD_OPTIONS));
   }
 
-  protected update(p: ParamAndGrad, lr: number): void {
-    sgdUpdate(p.param, p.grad, lr, this.weightDecay);
+  protected update({ param, grad }: ParamAndGrad, _state: Record<string, Tensor>, learningRate: number): void {
+    param.registry.runKernel('sgdUpdate', { param, grad }, { learningRate, weightDecay: this.weightDecay });
   }
 
   getConfig(): Record<string, unknown> {
@@ -295,7 +262,7 @@ export interface MomentumConfig extends SGDConfig {
 
 const MOMENTUM_OPTIONS: Record<string, OptionSpec> = {
   ...COMMON,
-  momentum: { default: 0.9, parse: unit(true) },
+  momentum: { default: 0.9, parse: hyperparameter },
   nesterov: { default: false, parse: boolean },
 };
 
@@ -316,13 +283,12 @@ export class Momentum extends BaseOptimizer {
     this.nesterov = options.nesterov as boolean;
   }
 
-  protected update(p: ParamAndGrad, lr: number): void {
-    momentumUpdate(p.param, p.grad, this.slot(p, 'velocity'), {
-      learningRate: lr,
-      momentum: this.momentum,
-      nesterov: this.nesterov,
-      weightDecay: this.weightDecay,
-    });
+  protected update({ param, grad }: ParamAndGrad, { velocity }: Record<string, Tensor>, learningRate: number): void {
+    param.registry.runKernel(
+      'momentumUpdate',
+      { param, grad, velocity },
+      { learningRate, weightDecay: this.weightDecay, momentum: this.momentum, nesterov: this.nesterov },
+    );
   }
 
   getConfig(): Record<string, unknown> {
@@ -344,9 +310,9 @@ export interface AdamConfig extends SGDConfig {
 const ADAM_OPTIONS: Record<string, OptionSpec> = {
   ...COMMON,
   learningRate: { default: 0.001, parse: learningRate },
-  beta1: { default: 0.9, parse: unit() },
-  beta2: { default: 0.999, parse: unit() },
-  epsilon: { default: 1e-8, parse: positive },
+  beta1: { default: 0.9, parse: hyperparameter },
+  beta2: { default: 0.999, parse: hyperparameter },
+  epsilon: { default: 1e-8, parse: hyperparameter },
 };
 
 /**
@@ -368,15 +334,12 @@ export class Adam extends BaseOptimizer {
     this.epsilon = options.epsilon as number;
   }
 
-  protected update(p: ParamAndGrad, lr: number, t: number): void {
-    adamUpdate(p.param, p.grad, this.slot(p, 'm'), this.slot(p, 'v'), {
-      learningRate: lr,
-      beta1: this.beta1,
-      beta2: this.beta2,
-      epsilon: this.epsilon,
-      step: t,
-      weightDecay: this.weightDecay,
-    });
+  protected update({ param, grad }: ParamAndGrad, { m, v }: Record<string, Tensor>, learningRate: number, step: number): void {
+    param.registry.runKernel(
+      'adamUpdate',
+      { param, grad, m, v },
+      { learningRate, weightDecay: this.weightDecay, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step },
+    );
   }
 
   getConfig(): Record<string, unknown> {
@@ -396,8 +359,8 @@ export interface RMSpropConfig extends SGDConfig {
 const RMSPROP_OPTIONS: Record<string, OptionSpec> = {
   ...COMMON,
   learningRate: { default: 0.001, parse: learningRate },
-  rho: { default: 0.9, parse: unit() },
-  epsilon: { default: 1e-8, parse: positive },
+  rho: { default: 0.9, parse: hyperparameter },
+  epsilon: { default: 1e-8, parse: hyperparameter },
 };
 
 /** RMSprop: s ← ρ s + (1−ρ) g'², θ ← θ − α g' / (sqrt(s) + ε). Slot: 'meanSquare'. */
@@ -414,13 +377,8 @@ export class RMSprop extends BaseOptimizer {
     this.epsilon = options.epsilon as number;
   }
 
-  protected update(p: ParamAndGrad, lr: number): void {
-    rmspropUpdate(p.param, p.grad, this.slot(p, 'meanSquare'), {
-      learningRate: lr,
-      rho: this.rho,
-      epsilon: this.epsilon,
-      weightDecay: this.weightDecay,
-    });
+  protected update({ param, grad }: ParamAndGrad, { meanSquare }: Record<string, Tensor>, learningRate: number): void {
+    param.registry.runKernel('rmspropUpdate', { param, grad, meanSquare }, { learningRate, weightDecay: this.weightDecay, rho: this.rho, epsilon: this.epsilon });
   }
 
   getConfig(): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { BackpropError, describeValue } from '@backprop/tensor';
+import { BackpropError, checkBoolean, checkNumberInRange, checkOneOf, checkPositiveInt, describeValue, UPDATE_HYPERPARAMETERS } from '@backprop/tensor';
 
 /**
  * Learning-rate schedules, given as JSON-serialisable config. `t` is the number of
@@ -19,6 +19,8 @@ export type LearningRateSchedule =
 
 export type LearningRate = number | LearningRateSchedule;
 
+const SCHEDULE_TYPES: readonly LearningRateSchedule['type'][] = ['exponential', 'step', 'cosine'];
+
 const SCHEDULE_KEYS: Record<LearningRateSchedule['type'], { required: string[]; optional: string[] }> = {
   exponential: { required: ['initial', 'decayRate', 'decaySteps'], optional: ['staircase'] },
   step: { required: ['initial', 'factor', 'stepSize'], optional: [] },
@@ -29,26 +31,15 @@ function fail(where: string, detail: string): never {
   throw new BackpropError(where, detail);
 }
 
-function finiteNonNegative(where: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    fail(where, `${name} must be a finite number ≥ 0, got ${describeValue(v)}`);
-  }
-  return v;
-}
-
-function positive(where: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    fail(where, `${name} must be a finite number > 0, got ${describeValue(v)}`);
-  }
-  return v;
-}
+const finiteNonNegative = (where: string, name: string, v: unknown): number => checkNumberInRange(where, name, v, { min: 0 });
+const positive = (where: string, name: string, v: unknown): number => checkNumberInRange(where, name, v, { min: 0, minExclusive: true });
 
 /**
  * Validates a learning-rate config and returns a normalised copy. `where` is the
  * optimizer's name, so errors read `adam: learningRate.decayRate must be …`.
  */
 export function parseLearningRate(where: string, value: unknown): LearningRate {
-  if (typeof value === 'number') return finiteNonNegative(where, 'learningRate', value);
+  if (typeof value === 'number') return checkNumberInRange(where, 'learningRate', value, UPDATE_HYPERPARAMETERS.learningRate);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     fail(
       where,
@@ -56,10 +47,7 @@ export function parseLearningRate(where: string, value: unknown): LearningRate {
     );
   }
   const cfg = value as Record<string, unknown>;
-  const type = cfg.type;
-  if (type !== 'exponential' && type !== 'step' && type !== 'cosine') {
-    fail(where, `learningRate.type must be 'exponential', 'step' or 'cosine', got ${describeValue(type)}`);
-  }
+  const type = checkOneOf(where, 'learningRate.type', cfg.type, SCHEDULE_TYPES);
   const { required, optional } = SCHEDULE_KEYS[type];
   for (const key of Object.keys(cfg)) {
     if (key !== 'type' && !required.includes(key) && !optional.includes(key)) {
@@ -74,18 +62,12 @@ export function parseLearningRate(where: string, value: unknown): LearningRate {
     case 'exponential': {
       const decayRate = positive(where, 'learningRate.decayRate', cfg.decayRate);
       const decaySteps = positive(where, 'learningRate.decaySteps', cfg.decaySteps);
-      const staircase = cfg.staircase ?? false;
-      if (typeof staircase !== 'boolean') {
-        fail(where, `learningRate.staircase must be a boolean, got ${describeValue(staircase)}`);
-      }
+      const staircase = checkBoolean(where, 'learningRate.staircase', cfg.staircase, false);
       return { type, initial, decayRate, decaySteps, staircase };
     }
     case 'step': {
       const factor = positive(where, 'learningRate.factor', cfg.factor);
-      const stepSize = cfg.stepSize;
-      if (typeof stepSize !== 'number' || !Number.isInteger(stepSize) || stepSize < 1) {
-        fail(where, `learningRate.stepSize must be a positive integer, got ${describeValue(stepSize)}`);
-      }
+      const stepSize = checkPositiveInt(where, 'learningRate.stepSize', cfg.stepSize);
       return { type, initial, factor, stepSize };
     }
     case 'cosine': {
