@@ -1,16 +1,16 @@
 import type { Plugin, Registry } from '@backprop/tensor';
+import type { Layer } from './layer.js';
 import { Conv2D } from './layers/conv2d.js';
 import { Dense } from './layers/dense.js';
 import { Flatten } from './layers/flatten.js';
 import { AvgPool2D, L2Pool2D, MaxPool2D } from './layers/pooling.js';
 import { LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './layers/activation-layers.js';
 
-
 /** Registers every layer type by class name so models rebuild from JSON. */
 export const layersPlugin: Plugin = {
   name: '@backprop/layers',
   install(registry: Registry) {
-    const factories: Record<string, (config: never) => unknown> = {
+    const factories: Record<string, (config: never) => Layer> = {
       Conv2D: (c) => new Conv2D(c),
       Dense: (c) => new Dense(c),
       Flatten: (c) => new Flatten(c),

@@ -1,11 +1,5 @@
-import {
-  defaultRegistry,
-  type ComponentJSON,
-  type Optimizer,
-  type Plugin,
-  type Registry,
-} from '@backprop/tensor';
-import { OPTIMIZER_FACTORIES, type OptimizerName } from './optimizers.js';
+import { type ComponentSpec, defaultRegistry, type Optimizer, type Plugin, type Registry } from '@backprop/tensor';
+import { OPTIMIZER_FACTORIES } from './optimizers.js';
 
 /** Registers 'sgd', 'momentum', 'adam' and 'rmsprop' in `registry.optimizers`. */
 export const optimizersPlugin: Plugin = {
@@ -15,25 +9,13 @@ export const optimizersPlugin: Plugin = {
   },
 };
 
-function isOptimizer(v: unknown): v is Optimizer {
-  return v !== null && typeof v === 'object' && typeof (v as Optimizer).step === 'function' && typeof (v as Optimizer).name === 'string';
-}
-
 /**
  * Resolves an optimizer given as a registered name (`'adam'`, default options), an
  * `Optimizer` (returned as is) or its JSON form `{ name: 'adam', config: { … } }`
- * (as produced by `{ name: opt.name, config: opt.getConfig() }`). Names are looked up
- * in `registry.optimizers` first, then among this package's optimizers, so it works
- * before `optimizersPlugin` is installed.
+ * (as produced by `{ name: opt.name, config: opt.getConfig() }`):
+ * `registry.optimizers.create`, with this package's optimizers as the fallback for
+ * names not registered, so it works before `optimizersPlugin` is installed.
  */
-export function getOptimizer(
-  identifier: string | Optimizer | ComponentJSON | { name: string; config?: Record<string, unknown> },
-  registry: Registry = defaultRegistry,
-): Optimizer {
-  if (isOptimizer(identifier)) return identifier;
-  const name = typeof identifier === 'string' ? identifier : identifier?.name;
-  if (typeof name === 'string' && !registry.optimizers.has(name) && Object.hasOwn(OPTIMIZER_FACTORIES, name)) {
-    return OPTIMIZER_FACTORIES[name as OptimizerName](typeof identifier === 'string' ? undefined : identifier.config);
-  }
-  return registry.optimizers.create(identifier);
+export function getOptimizer(identifier: ComponentSpec<Optimizer>, registry: Registry = defaultRegistry): Optimizer {
+  return registry.optimizers.create(identifier, { fallback: OPTIMIZER_FACTORIES });
 }

@@ -82,3 +82,38 @@ export interface ComponentJSON {
   name: string;
   config: Record<string, unknown>;
 }
+
+/**
+ * The registry's view of a layer (@backprop/layers defines the class): built by a
+ * factory from its JSON form `{ className, config }` and serialised back with
+ * `getConfig`.
+ */
+export interface LayerComponent {
+  readonly className: string;
+  getConfig(): Record<string, unknown>;
+}
+
+/*
+ * The instance tests of the component registries: `FactoryRegistry.create` returns an
+ * instance as is and builds everything else from a name or `{ name, config }`. Duck
+ * typed, so components from another copy of a package are recognised too.
+ */
+
+function hasMethods(value: unknown, methods: readonly string[]): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+}
+
+/** A `Loss`: an object with a string `name` and a `compute` method. */
+export function isLoss(value: unknown): value is Loss {
+  return hasMethods(value, ['compute']) && typeof value.name === 'string';
+}
+
+/** An `Optimizer`: an object with a string `name` and a `step` method. */
+export function isOptimizer(value: unknown): value is Optimizer {
+  return hasMethods(value, ['step']) && typeof value.name === 'string';
+}
+
+/** A layer as the registry sees it: an object with a string `className` and a `getConfig` method. */
+export function isLayerComponent(value: unknown): value is LayerComponent {
+  return hasMethods(value, ['getConfig']) && typeof value.className === 'string';
+}

@@ -55,13 +55,14 @@ export {
   setBackend,
   use,
 } from './registry.js';
-export type { BackendRegistration, MemoryInfo, Plugin, RegisterOptions } from './registry.js';
+export type { BackendRegistration, ComponentSpec, Factory, MemoryInfo, Plugin, RegisterOptions } from './registry.js';
 export { createRandom } from './random.js';
 export type { Random } from './random.js';
 export * from './ops/index.js';
 export type {
   ComponentJSON,
   HostValues,
+  LayerComponent,
   Loss,
   LossFactory,
   LossResult,
@@ -70,3 +71,4 @@ export type {
   OptimizerState,
   ParamAndGrad,
 } from './components.js';
+export { isLayerComponent, isLoss, isOptimizer } from './components.js';

@@ -100,10 +100,37 @@ describe('Registry: plugins and backends', () => {
   it('refuses duplicate registrations unless replacing is explicit', () => {
     const registry = new Registry().use(arrayPlugin('cpu'));
     expect(() => registry.registerBackend('cpu', () => new ArrayBackend('cpu'))).toThrow(/already registered; pass \{ replace: true \}/);
-    expect(() => registry.layers.register('Dense', () => ({}))).not.toThrow();
-    expect(() => registry.layers.register('Dense', () => ({}))).toThrow("register layer: 'Dense' is already registered; pass { replace: true } to replace it");
-    expect(() => registry.layers.register('Dense', () => ({}), { replace: true })).not.toThrow();
+    const dense = () => ({ className: 'Dense', getConfig: () => ({}) });
+    expect(() => registry.layers.register('Dense', dense)).not.toThrow();
+    expect(() => registry.layers.register('Dense', dense)).toThrow("register layer: 'Dense' is already registered; pass { replace: true } to replace it");
+    expect(() => registry.layers.register('Dense', dense, { replace: true })).not.toThrow();
     expect(() => registry.losses.get('nope')).toThrow("loss: unknown loss 'nope'; registered: (none)");
+  });
+
+  it('create resolves a name, { name, config } or an instance, in one place for every component kind', () => {
+    const registry = new Registry();
+    const made: unknown[] = [];
+    const sgd = (config?: Record<string, unknown>) => {
+      made.push(config);
+      return { name: 'sgd', iterations: 0, step() {}, currentLearningRate: () => 0.1, getConfig: () => config ?? {}, getState: () => ({ iterations: 0, tensors: {} }), setState() {}, dispose() {} };
+    };
+    registry.optimizers.register('sgd', sgd);
+    expect(registry.optimizers.create('sgd').name).toBe('sgd');
+    expect(registry.optimizers.create({ name: 'sgd', config: { learningRate: 1 } }).getConfig()).toEqual({ learningRate: 1 });
+    expect(made).toEqual([undefined, { learningRate: 1 }]);
+    // An instance (duck typed: a name and the kind's method) is returned as is, whatever its name.
+    const own = { ...sgd(), name: 'mine' };
+    expect(registry.optimizers.create(own)).toBe(own);
+    const loss = { name: 'custom', compute: () => ({}) as never, getConfig: () => ({}) };
+    expect(registry.losses.create(loss)).toBe(loss);
+    const layer = { className: 'Custom', getConfig: () => ({}) };
+    expect(registry.layers.create(layer)).toBe(layer);
+    // Not an instance of this kind: resolved as a spec, and refused.
+    expect(() => registry.losses.create(own as never)).toThrow("loss: unknown loss 'mine'; registered: (none)");
+    expect(() => registry.losses.create(42 as never)).toThrow('loss: expected the name of a registered loss or { name, config }, got 42');
+    // fallback: factories for names that are not registered (a package's own, before its plugin is installed).
+    expect(registry.losses.create({ name: 'custom', config: {} }, { fallback: { custom: () => loss } })).toBe(loss);
+    expect(() => registry.losses.create('other', { fallback: { custom: () => loss } })).toThrow("unknown loss 'other'");
   });
 
   it('rejects a backend built for another kernel spec version', () => {

@@ -1,5 +1,5 @@
 import type { Backend, BackendMemory, KernelConfig, KernelFunc } from './backend.js';
-import type { Loss, Optimizer } from './components.js';
+import { isLayerComponent, isLoss, isOptimizer, type LayerComponent, type Loss, type Optimizer } from './components.js';
 import { type DataType, toTypedArray, type TypedArray } from './dtype.js';
 import { BackpropError, RegistryError, shapeToString } from './errors.js';
 import { KERNEL_NAMES, type KernelAttrs, type KernelInputs, type KernelName, SPEC_VERSION, type TensorInfo } from './kernels.js';
@@ -83,19 +83,52 @@ export class NamedRegistry<T> {
   }
 }
 
+/** Builds a component from its (optional) JSON config. */
+export type Factory<T> = (config?: Record<string, unknown>) => T;
+
 /**
- * A registry of factories: `create('adam')` or `create({ name: 'adam', config })`
- * (the JSON form every component serialises to) builds a new instance.
+ * How a component may be given wherever one is expected: a registered name
+ * (`'adam'`), its JSON form `{ name, config }` (what every component serialises to:
+ * `{ name: c.name, config: c.getConfig() }`), or an instance, used as is.
  */
-export class FactoryRegistry<T> extends NamedRegistry<(config?: Record<string, unknown>) => T> {
+export type ComponentSpec<T> = string | { name: string; config?: Record<string, unknown> } | T;
+
+/**
+ * A registry of factories, and the one place where a `ComponentSpec` becomes a
+ * component: `create('adam')`, `create({ name: 'adam', config })` or `create(adam)`.
+ * What counts as an instance is the registry's `isInstance` test (duck typed, so a
+ * component from another copy of its package is recognised too).
+ */
+export class FactoryRegistry<T> extends NamedRegistry<Factory<T>> {
+  constructor(
+    kind: string,
+    /** Whether a spec is already a component (returned as is by `create`). */
+    readonly isInstance: (value: unknown) => value is T,
+  ) {
+    super(kind);
+  }
+
   protected override checkItem(where: string, name: string, item: unknown): void {
     if (typeof item !== 'function') throw new RegistryError(where, `'${name}' must be a factory function, got ${describe(item)}`);
   }
 
-  create(spec: string | { name: string; config?: Record<string, unknown> }): T {
-    if (typeof spec === 'string') return this.get(spec)();
-    if (spec !== null && typeof spec === 'object' && typeof spec.name === 'string') return this.get(spec.name)(spec.config ?? {});
-    throw new RegistryError(this.kind, `expected the name of a registered ${this.kind} or { name, config }, got ${JSON.stringify(spec)}`);
+  /**
+   * The component `spec` names. An instance is returned as is; a name or `{ name,
+   * config }` is built by the registered factory of that name (a name alone gets the
+   * factory's defaults). `options.fallback` supplies factories for names that are
+   * not registered, so a package can resolve its own components before its plugin
+   * is installed.
+   */
+  create(spec: ComponentSpec<T>, options: { fallback?: Readonly<Record<string, Factory<T>>> } = {}): T {
+    if (this.isInstance(spec)) return spec;
+    const named = spec as { name?: unknown; config?: Record<string, unknown> } | null;
+    const name = typeof spec === 'string' ? spec : named !== null && typeof named === 'object' && typeof named.name === 'string' ? named.name : undefined;
+    if (name === undefined) {
+      throw new RegistryError(this.kind, `expected the name of a registered ${this.kind} or { name, config }, got ${JSON.stringify(spec)}`);
+    }
+    const { fallback } = options;
+    const factory = !this.has(name) && fallback !== undefined && Object.hasOwn(fallback, name) ? fallback[name] : this.get(name);
+    return typeof spec === 'string' ? factory() : factory(named!.config ?? {});
   }
 }
 
@@ -110,9 +143,9 @@ interface ScopeFrame {
  */
 export class Registry {
   /** Layer factories by class name; @backprop/layers defines what a layer is. */
-  readonly layers = new FactoryRegistry<unknown>('layer');
-  readonly losses = new FactoryRegistry<Loss>('loss');
-  readonly optimizers = new FactoryRegistry<Optimizer>('optimizer');
+  readonly layers = new FactoryRegistry<LayerComponent>('layer', isLayerComponent);
+  readonly losses = new FactoryRegistry<Loss>('loss', isLoss);
+  readonly optimizers = new FactoryRegistry<Optimizer>('optimizer', isOptimizer);
 
   private readonly backendRegistrations = new Map<string, BackendRegistration>();
   private readonly backendInstances = new Map<string, Backend>();

@@ -153,7 +153,7 @@ describe('plugins and registration refuse what is not a plugin', () => {
     );
     expect(backpropMessage(() => registry.registerKernel({ kernelName: 'add', backendName: 'x', kernelFunc: 'f' } as never))).toMatch(/kernelFunc of kernel 'add' must be a function, got 'f'/);
     expect(backpropMessage(() => registry.registerKernel({ kernelName: 'add', backendName: 3, kernelFunc: () => undefined } as never))).toMatch(/backendName must be a non-empty string, got 3/);
-    expect(backpropMessage(() => registry.layers.register(7 as never, () => ({})))).toMatch(/^register layer: name must be a non-empty string, got 7/);
+    expect(backpropMessage(() => registry.layers.register(7 as never, () => ({}) as never))).toMatch(/^register layer: name must be a non-empty string, got 7/);
     expect(backpropMessage(() => registry.layers.register('Dense', {} as never))).toMatch(/^register layer: 'Dense' must be a factory function, got \{\}/);
     expect(backpropMessage(() => registry.losses.register('mse', () => ({}) as never, null as never))).toMatch(/^register loss: options must be an object, got null/);
     expect(registry.backendNames()).toEqual([]);
