@@ -435,10 +435,14 @@ describe('validation', () => {
 
   it('rejects unknown options and non-tensors', () => {
     expect(() => mse({ reduction: 'sum' })).toThrow("mse: unknown option 'reduction'; valid options: validate");
-    expect(() => mse({ validate: 'yes' })).toThrow(/mse: option 'validate' must be a boolean/);
-    expect(() => mse().compute([1, 2] as never, t([1, 2]))).toThrow(/mse: predictions must be a Tensor/);
+    expect(() => mse({ validate: 'yes' })).toThrow("mse: validate must be true or false, got 'yes'");
+    expect(() => mse(null as never)).toThrow('mse: config must be an object, got null');
+    expect(() => mse().compute(t([1, 2]), t([1, 2], [1, 2]))).toThrow('mse: targets have shape [1, 2] but predictions have shape [2]');
+    expect(() => toOneHot([0], 2, { dtype: 'int8' as never })).toThrow("toOneHot: dtype must be 'float32', 'float64' or 'int32', got 'int8'");
+    expect(() => toOneHot([0], 2, { registy: 1 } as never)).toThrow("toOneHot: unknown option 'registy'; valid options: dtype, registry");
+    expect(() => mse().compute([1, 2] as never, t([1, 2]))).toThrow("mse: 'predictions' must be a Tensor, got [1, 2]");
     expect(() => categoricalCrossentropy().compute(t([0.5, 0.5]), t([1, 0]))).toThrow(
-      'categoricalCrossentropy: predictions must have shape (batch, classes), got [2]',
+      "categoricalCrossentropy: 'predictions' must have rank 2 (batch, classes), got shape [2]",
     );
   });
 });

@@ -1,6 +1,7 @@
 import {
   abs,
   addScalar,
+  checkRank,
   div,
   log,
   log1p,
@@ -28,7 +29,6 @@ import {
   checkCategoricalTargets,
   checkFinite,
   checkPair,
-  checkRank2,
   checkUnitInterval,
   hostValues,
   readOptions,
@@ -295,7 +295,7 @@ function build(def: Definition, config: Record<string, unknown> | undefined): Lo
     (argName: string, math: Math2, fromLogits: boolean) =>
     (predictions: Tensor, targets: Tensor): LossResult => {
       checkPair(def.name, predictions, targets, argName, def.rank2 ? oneHotHint : undefined);
-      if (def.rank2) checkRank2(def.name, argName, predictions);
+      if (def.rank2) checkRank(def.name, argName, predictions, 2, '(batch, classes)');
       // The value checks need a synchronous read; backends without one (WebGPU) get
       // them from `checkValues`, which Sequential.fit calls with values it reads anyway.
       if (validate && predictions.canReadSync && (targets as Tensor).canReadSync) {

@@ -1,6 +1,9 @@
 import {
   BackpropError,
   cast,
+  checkDtype,
+  checkOptions,
+  checkPositiveInt,
   defaultRegistry,
   describeValue,
   oneHot,
@@ -31,13 +34,9 @@ export interface ToOneHotOptions {
  */
 export function toOneHot(labels: Tensor | readonly number[], numClasses: number, options: ToOneHotOptions = {}): Tensor {
   const op = 'toOneHot';
-  if (typeof numClasses !== 'number' || !Number.isInteger(numClasses) || numClasses < 1) {
-    throw new BackpropError(op, `numClasses must be a positive integer, got ${describeValue(numClasses)}`);
-  }
-  const dtype = options.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
-    throw new BackpropError(op, `dtype must be 'float32', 'float64' or 'int32', got ${describeValue(dtype)}`);
-  }
+  checkPositiveInt(op, 'numClasses', numClasses);
+  const { dtype: given, registry: givenRegistry } = checkOptions(op, options, ['dtype', 'registry']) as ToOneHotOptions;
+  const dtype = checkDtype(op, given === undefined ? 'float32' : given);
   let values: ArrayLike<number> = [];
   let source: Tensor | undefined;
   if (Array.isArray(labels)) {
@@ -61,7 +60,7 @@ export function toOneHot(labels: Tensor | readonly number[], numClasses: number,
       throw new BackpropError(op, `label ${i} is ${v}, outside [0, ${numClasses})`);
     }
   }
-  const registry = options.registry ?? source?.registry ?? defaultRegistry;
+  const registry = givenRegistry ?? source?.registry ?? defaultRegistry;
   return registry.scope(() => {
     const indices =
       source === undefined

@@ -1,4 +1,14 @@
-import { BackpropError, cast, describeValue, type HostValues, shapeToString, type Tensor } from '@backprop/tensor';
+import {
+  BackpropError,
+  cast,
+  checkBoolean,
+  checkFloatTensor,
+  checkOptions,
+  checkTensor,
+  type HostValues,
+  shapeToString,
+  type Tensor,
+} from '@backprop/tensor';
 
 /**
  * Argument checks shared by every loss. Each error names the loss first
@@ -22,15 +32,6 @@ export function positionOf(flat: number, shape: readonly number[]): string {
   return `[${idx.join(', ')}]`;
 }
 
-function isTensor(t: unknown): t is Tensor {
-  return t !== null && typeof t === 'object' && 'shape' in t && 'dtype' in t && 'assertLive' in t;
-}
-
-export function assertTensorArg(loss: string, argName: string, t: unknown): asserts t is Tensor {
-  if (!isTensor(t)) throw new BackpropError(loss, `${argName} must be a Tensor, got ${describeValue(t)}`);
-  t.assertLive(loss);
-}
-
 /**
  * Both arguments are live tensors of the same shape, the predictions are floating
  * point and not empty. `predictionsName` is 'predictions' or 'logits'.
@@ -42,13 +43,11 @@ export function checkPair(
   predictionsName = 'predictions',
   shapeHint?: (predictions: Tensor, targets: Tensor) => string,
 ): asserts predictions is Tensor {
-  assertTensorArg(loss, predictionsName, predictions);
-  assertTensorArg(loss, 'targets', targets);
+  checkTensor(loss, predictionsName, predictions);
+  checkTensor(loss, 'targets', targets);
+  checkFloatTensor(loss, predictionsName, predictions);
   const p = predictions;
-  const t = targets as Tensor;
-  if (p.dtype === 'int32') {
-    throw new BackpropError(loss, `${predictionsName} must be float32 or float64, got int32`);
-  }
+  const t = targets;
   if (p.shape.length !== t.shape.length || p.shape.some((d, i) => d !== t.shape[i])) {
     throw new BackpropError(
       loss,
@@ -90,13 +89,6 @@ export function checkUnitInterval(loss: string, argName: string, t: HostValues, 
         `${argName} must lie in [0, 1] but contain ${what} at index ${i} (position ${positionOf(i, t.shape)} of shape ${shapeToString(t.shape)})${hint}`,
       );
     }
-  }
-}
-
-/** (N, K) predictions for the categorical losses. */
-export function checkRank2(loss: string, argName: string, t: Tensor): void {
-  if (t.rank !== 2) {
-    throw new BackpropError(loss, `${argName} must have shape (batch, classes), got ${shapeToString(t.shape)}`);
   }
 }
 
@@ -153,19 +145,6 @@ export function readOptions(loss: string, config: Record<string, unknown> | unde
   validate: boolean;
   config: Record<string, unknown>;
 } {
-  const cfg = config ?? {};
-  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) {
-    throw new BackpropError(loss, `config must be a plain object, got ${describeValue(cfg)}`);
-  }
-  const allowed = ['validate', ...extra];
-  for (const key of Object.keys(cfg)) {
-    if (!allowed.includes(key)) {
-      throw new BackpropError(loss, `unknown option '${key}'; valid options: ${allowed.join(', ')}`);
-    }
-  }
-  const validate = cfg.validate ?? true;
-  if (typeof validate !== 'boolean') {
-    throw new BackpropError(loss, `option 'validate' must be a boolean, got ${describeValue(validate)}`);
-  }
-  return { validate, config: cfg };
+  const cfg = checkOptions(loss, config, ['validate', ...extra], { name: 'config' });
+  return { validate: checkBoolean(loss, 'validate', cfg.validate, true), config: cfg };
 }
