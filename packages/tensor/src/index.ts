@@ -25,6 +25,7 @@ export {
   checkBoolean,
   checkDtype,
   checkFiniteNumber,
+  checkFloatDtype,
   checkFloatTensor,
   checkIntPair,
   checkNonEmptyString,

@@ -13,6 +13,7 @@ import {
   checkBoolean,
   checkDtype,
   checkFiniteNumber,
+  checkFloatDtype,
   checkIntPair,
   checkNonEmptyString,
   checkNonNegativeInt,
@@ -410,6 +411,8 @@ describe('the argument checks every package uses (validation.ts)', () => {
     expect(backpropMessage(() => checkBoolean('x', 'flag', null, true))).toBe('x: flag must be true or false, got null');
     expect(backpropMessage(() => checkOneOf('x', 'mode', 'c', ['a', 'b']))).toBe("x: mode must be 'a' or 'b', got 'c'");
     expect(backpropMessage(() => checkDtype('x', 'int8', ['float32', 'float64']))).toBe("x: dtype must be 'float32' or 'float64', got 'int8'");
+    expect(checkFloatDtype('x', 'float64')).toBe('float64');
+    expect(backpropMessage(() => checkFloatDtype('x', 'int32'))).toBe("x: dtype must be 'float32' or 'float64', got 'int32'");
     expect(backpropMessage(() => checkNonEmptyString('x', 'name', ''))).toBe("x: name must be a non-empty string, got ''");
     expect(formatChoices(['a', 'b', 'c'])).toBe("'a', 'b' or 'c'");
   });

@@ -1,4 +1,4 @@
-import type { DataType } from './dtype.js';
+import { type DataType, DTYPES, type FloatDataType } from './dtype.js';
 import { BackpropError, shapeToString } from './errors.js';
 import type { Tensor } from './tensor.js';
 
@@ -157,11 +157,16 @@ export function checkOneOf<T>(where: string, name: string, value: unknown, choic
   return value as T;
 }
 
-const DTYPES: readonly DataType[] = ['float32', 'float64', 'int32'];
-
 /** A dtype, one of `allowed` (every dtype by default). */
 export function checkDtype<T extends DataType = DataType>(where: string, value: unknown, allowed: readonly T[] = DTYPES as readonly T[]): T {
   return checkOneOf(where, 'dtype', value, allowed);
+}
+
+const FLOAT_DTYPES: readonly FloatDataType[] = ['float32', 'float64'];
+
+/** 'float32' or 'float64': the dtype of parameters, models and saved weights. */
+export function checkFloatDtype(where: string, value: unknown, name = 'dtype'): FloatDataType {
+  return checkOneOf(where, name, value, FLOAT_DTYPES);
 }
 
 export function checkNonEmptyString(where: string, name: string, value: unknown): string {
