@@ -1,4 +1,4 @@
-import { conv2d, conv2dBackwardFilter, type DataType } from '@backprop/tensor';
+import { conv2d, conv2dBackwardFilter, type DataType, sizeOfShape } from '@backprop/tensor';
 import { describe, expect, it } from 'vitest';
 import { expectClose, makeRegistry, rand, t } from './testUtil.js';
 
@@ -14,13 +14,12 @@ describe('direct conv kernels vs im2col + GEMM', () => {
   for (const dtype of ['float64', 'float32'] as DataType[]) {
     for (const c of cases) {
       it(`${dtype} x[${c.x}] k[${c.k}] stride ${c.s} pad ${c.p}`, () => {
-        const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
         const geometry = { strides: c.s, pad: c.p };
         // A dense dy, and one with ~80 % zeros as behind max pooling + ReLU (a random pattern).
-        const mask = rand(size(c.x) * c.k[0], 15);
+        const mask = rand(sizeOfShape(c.x) * c.k[0], 15);
         const run = (alg: 'direct' | 'gemm' | 'sparse' | 'auto') => {
           const r = makeRegistry({ convAlgorithm: { forward: alg === 'sparse' ? 'auto' : alg, filter: alg } });
-          const x = t(r, rand(size(c.x), 11), c.x, dtype), k = t(r, rand(size(c.k), 12), c.k, dtype);
+          const x = t(r, rand(sizeOfShape(c.x), 11), c.x, dtype), k = t(r, rand(sizeOfShape(c.k), 12), c.k, dtype);
           const b = t(r, rand(c.k[0], 13), [c.k[0]], dtype);
           const y = conv2d(x, k, { ...geometry, bias: b, activation: 'relu' });
           const dyValues = rand(y.size, 14);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  conv2d, conv2dBackwardFilter, conv2dBackwardInput, matMul, Registry, tensor,
+  conv2d, conv2dBackwardFilter, conv2dBackwardInput, matMul, Registry, sizeOfShape, tensor,
   type DataType, type Tensor,
 } from '@backprop/tensor';
 import { describeBackendConformance } from '@backprop/tensor/testing';
@@ -55,8 +55,8 @@ describe('threads=2 gives bit-identical results above the threshold', () => {
     const xs = [32, 8, 12, 12], ks = [32, 8, 3, 3];
     const jobs = { direct: 'conv2dDirect', gemm: 'conv2dGemm', winograd: 'conv2dWinograd' } as const;
     for (const [forward, job] of Object.entries(jobs) as [keyof typeof jobs, string][]) {
-      const [, x] = both(rand(xs.reduce((p, v) => p * v), 1), xs, 'float32', { forward });
-      const [, k] = both(rand(ks.reduce((p, v) => p * v), 2), ks, 'float32', { forward });
+      const [, x] = both(rand(sizeOfShape(xs), 1), xs, 'float32', { forward });
+      const [, k] = both(rand(sizeOfShape(ks), 2), ks, 'float32', { forward });
       const parallel = vi.spyOn(registries({ forward }).multi.backend as CpuBackend, 'parallel');
       conv2d(x, k, { pad: 1 });
       expect(parallel.mock.calls.map((call) => call[0]), forward).toEqual([job]);
@@ -97,17 +97,16 @@ describe('threads=2 gives bit-identical results above the threshold', () => {
     ];
     for (const [xs, ks, stride, pad] of convs) {
       it(`conv2d and its gradients x[${xs}] k[${ks}] s${stride} p${pad} ${dtype}, every algorithm`, () => {
-        const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
         const g = { strides: stride, pad, activation: 'relu' as const };
         for (const forward of ['direct', 'gemm', 'winograd'] as const) {
-          const [x1, x2] = both(rand(size(xs), 4), xs, dtype, { forward });
-          const [k1, k2] = both(rand(size(ks), 5), ks, dtype, { forward });
+          const [x1, x2] = both(rand(sizeOfShape(xs), 4), xs, dtype, { forward });
+          const [k1, k2] = both(rand(sizeOfShape(ks), 5), ks, dtype, { forward });
           const [b1, b2] = both(rand(ks[0], 6), [ks[0]], dtype, { forward });
           const f1 = conv2d(x1, k1, { ...g, bias: b1 }), f2 = conv2d(x2, k2, { ...g, bias: b2 });
           bitsEqual(f2.dataSync(), f1.dataSync(), `conv2d (${forward})`);
         }
-        const [x1, x2] = both(rand(size(xs), 4), xs, dtype);
-        const [k1, k2] = both(rand(size(ks), 5), ks, dtype);
+        const [x1, x2] = both(rand(sizeOfShape(xs), 4), xs, dtype);
+        const [k1, k2] = both(rand(sizeOfShape(ks), 5), ks, dtype);
         const [b1, b2] = both(rand(ks[0], 6), [ks[0]], dtype);
         const y1 = conv2d(x1, k1, { ...g, bias: b1 }), y2 = conv2d(x2, k2, { ...g, bias: b2 });
         bitsEqual(y2.dataSync(), y1.dataSync(), 'conv2d');
@@ -119,7 +118,7 @@ describe('threads=2 gives bit-identical results above the threshold', () => {
         // Mostly zeros, as behind max pooling + ReLU: the sparse filter-gradient kernel.
         const sparse = rand(y1.size, 8).map((v, i) => (i % 5 === 0 || v > 0.6 ? v : 0));
         for (const filter of ['sparse', 'gemm', 'auto'] as const) {
-          const [sx1, sx2] = both(rand(size(xs), 4), xs, dtype, { filter });
+          const [sx1, sx2] = both(rand(sizeOfShape(xs), 4), xs, dtype, { filter });
           const [s1, s2] = both(sparse, [...y1.shape], dtype, { filter });
           bitsEqual(
             conv2dBackwardFilter(sx2, s2, ks, geo).dataSync(), conv2dBackwardFilter(sx1, s1, ks, geo).dataSync(), `filter gradient of a sparse dy (${filter})`,

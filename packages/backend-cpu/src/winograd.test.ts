@@ -1,12 +1,10 @@
-import { conv2d, conv2dBackwardInput, type DataType, type FusedActivation } from '@backprop/tensor';
+import { computeConv2DInfo, type Conv2DInfo, conv2d, conv2dBackwardInput, type DataType, type FusedActivation, sizeOfShape } from '@backprop/tensor';
 import { describe, expect, it } from 'vitest';
 import { forwardAlgorithm } from './kernels/conv2d.js';
-import type { ConvGeom } from './kernels/im2col.js';
 import { expectClose, makeRegistry, rand, t } from './testUtil.js';
 
 /** Winograd F(2×2, 3×3) must agree with im2col + GEMM on every 3×3 stride-1 geometry. */
 describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
-  const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
   // Odd and even output sizes (a tile hanging past the edge), 1×1 output, padding 0–2, C and F from 1 to 16.
   const cases: { x: number[]; k: number[]; p: number }[] = [
     { x: [2, 3, 7, 7], k: [4, 3, 3, 3], p: 0 },
@@ -24,7 +22,7 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
         const tol = dtype === 'float32' ? 1e-5 : 1e-12;
         const [winograd, gemm] = (['winograd', 'gemm'] as const).map((forward) => {
           const r = makeRegistry({ convAlgorithm: { forward } });
-          const x = t(r, rand(size(c.x), 21), c.x, dtype), k = t(r, rand(size(c.k), 22), c.k, dtype);
+          const x = t(r, rand(sizeOfShape(c.x), 21), c.x, dtype), k = t(r, rand(sizeOfShape(c.k), 22), c.k, dtype);
           const b = t(r, rand(c.k[0], 23), [c.k[0]], dtype);
           return (bias: boolean, activation: FusedActivation) =>
             conv2d(x, k, { strides: 1, pad: c.p, bias: bias ? b : undefined, activation, alpha: 0.1 }).dataSync();
@@ -42,7 +40,7 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
     for (const [xs, ks] of [[[20, 8, 12, 12], [8, 8, 3, 3]], [[2, 8, 40, 37], [9, 8, 3, 3]]]) {
       const run = (forward: 'gemm' | 'winograd') => {
         const r = makeRegistry({ convAlgorithm: { forward } });
-        const x = t(r, rand(size(xs), 41), xs, 'float64'), k = t(r, rand(size(ks), 42), ks, 'float64');
+        const x = t(r, rand(sizeOfShape(xs), 41), xs, 'float64'), k = t(r, rand(sizeOfShape(ks), 42), ks, 'float64');
         return conv2d(x, k, { strides: 1, pad: 1 }).dataSync();
       };
       expectClose(run('winograd'), run('gemm'), 1e-12);
@@ -51,12 +49,12 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
 
   it('non-finite inputs propagate as in the direct sum (Inf stays Inf, not Inf − Inf = NaN): Winograd is not used', () => {
     const xs = [1, 8, 6, 6], ks = [8, 8, 3, 3];
-    const values = rand(size(xs), 51);
+    const values = rand(sizeOfShape(xs), 51);
     values[2 * 36 + 14] = Infinity;
     values[5 * 36 + 30] = NaN;
     const run = (forward: 'auto' | 'gemm' | 'winograd') => {
       const r = makeRegistry({ convAlgorithm: { forward } });
-      const x = t(r, values, xs, 'float32'), k = t(r, rand(size(ks), 52), ks, 'float32');
+      const x = t(r, values, xs, 'float32'), k = t(r, rand(sizeOfShape(ks), 52), ks, 'float32');
       return Array.from(conv2d(x, k, { strides: 1, pad: 1 }).dataSync());
     };
     const gemm = run('gemm');
@@ -66,10 +64,8 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
   });
 
   it("'auto' picks Winograd for 3×3 stride 1 with ≥ 8 channels and filters on outputs ≥ 2×2, finite inputs", () => {
-    const geom = (c: number, h: number, strides = 1, pad = 1, k = 3): ConvGeom => ({
-      c, h, w: h, kh: k, kw: k, sh: strides, sw: strides, ph: pad, pw: pad,
-      ho: Math.floor((h + 2 * pad - k) / strides) + 1, wo: Math.floor((h + 2 * pad - k) / strides) + 1,
-    });
+    const geom = (c: number, h: number, strides = 1, pad = 1, k = 3): Conv2DInfo =>
+      computeConv2DInfo([1, c, h, h], { filters: 1, kernelSize: [k, k] }, [strides, strides], [pad, pad]);
     const finite = new Float32Array([1, 2]), infinite = new Float32Array([1, Infinity]), nan = new Float32Array([NaN]);
     expect(forwardAlgorithm('auto', geom(8, 9), 8, finite, finite)).toBe('conv2dWinograd');
     expect(forwardAlgorithm('auto', geom(32, 13, 1, 0), 64, finite, finite)).toBe('conv2dWinograd');
@@ -87,7 +83,6 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
 
 /** The input gradient of 3×3 stride-1 convs as a Winograd forward conv on the flipped kernel. */
 describe('Winograd input gradient vs GEMM + col2im', () => {
-  const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
   const cases: { x: number[]; k: number[]; p: number }[] = [
     { x: [2, 8, 13, 13], k: [16, 8, 3, 3], p: 0 },
     { x: [1, 8, 6, 6], k: [8, 8, 3, 3], p: 1 },
@@ -103,7 +98,7 @@ describe('Winograd input gradient vs GEMM + col2im', () => {
         const run = (input: 'gemm' | 'winograd' | 'auto') => {
           const r = makeRegistry({ convAlgorithm: { input } });
           const dy = t(r, rand(c.x[0] * c.k[0] * ho * wo, 71), [c.x[0], c.k[0], ho, wo], dtype);
-          const k = t(r, rand(size(c.k), 72), c.k, dtype);
+          const k = t(r, rand(sizeOfShape(c.k), 72), c.k, dtype);
           return conv2dBackwardInput(dy, k, c.x, { strides: 1, pad: c.p }).dataSync();
         };
         const gemm = run('gemm');

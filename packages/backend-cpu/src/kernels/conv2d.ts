@@ -4,29 +4,13 @@
  * [reference.ts](../../../tensor/src/testing/reference.ts).
  * The math: [convolution.md](../../../../apps/docs/math/convolution.md).
  */
-import { defineKernel, type TypedArray } from '@backprop/tensor';
+import { computeConv2DInfo, type Conv2DInfo, defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import type { ConvAlgorithm } from '../options.js';
-import type { ConvGeom } from './im2col.js';
 import { allFinite } from './util.js';
 import { WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradApplies, winogradFilters, winogradSaves } from './winograd.js';
 
 type B = CpuBackend;
-
-export function convGeom(
-  inputShape: readonly number[], filterShape: readonly number[],
-  strides: readonly [number, number], pad: readonly [number, number],
-): ConvGeom {
-  const [, c, h, w] = inputShape;
-  const [, , kh, kw] = filterShape;
-  const [sh, sw] = strides;
-  const [ph, pw] = pad;
-  return {
-    c, h, w, kh, kw, sh, sw, ph, pw,
-    ho: Math.floor((h + 2 * ph - kh) / sh) + 1,
-    wo: Math.floor((w + 2 * pw - kw) / sw) + 1,
-  };
-}
 
 /**
  * Winograd F(2×2, 3×3) for 3×3 stride-1 convs with enough channels and filters to share
@@ -36,14 +20,14 @@ export function convGeom(
  * be short (small C·kh·kw); im2col + GEMM otherwise.
  */
 export function forwardAlgorithm(
-  choice: ConvAlgorithm['forward'], g: ConvGeom, f: number, x: TypedArray, filter: TypedArray,
+  choice: ConvAlgorithm['forward'], g: Conv2DInfo, f: number, x: TypedArray, filter: TypedArray,
 ): 'conv2dWinograd' | 'conv2dDirect' | 'conv2dGemm' {
   if (choice === 'direct') return 'conv2dDirect';
   if (choice === 'gemm') return 'conv2dGemm';
   const winograd = winogradApplies(g) && allFinite(x) && allFinite(filter);
   if (choice === 'winograd') return winograd ? 'conv2dWinograd' : 'conv2dGemm';
-  if (winograd && g.c >= WINOGRAD_MIN_CHANNELS && f >= WINOGRAD_MIN_FILTERS && winogradSaves(g)) return 'conv2dWinograd';
-  return g.c * g.kh * g.kw <= 128 ? 'conv2dDirect' : 'conv2dGemm';
+  if (winograd && g.inChannels >= WINOGRAD_MIN_CHANNELS && f >= WINOGRAD_MIN_FILTERS && winogradSaves(g)) return 'conv2dWinograd';
+  return g.taps <= 128 ? 'conv2dDirect' : 'conv2dGemm';
 }
 
 /**
@@ -54,10 +38,10 @@ export function forwardAlgorithm(
 export const conv2d = defineKernel<'conv2d', B>({
   kernelName: 'conv2d', backendName: 'cpu',
   kernelFunc: ({ inputs: { x, filter, bias }, attrs: { strides, pad, activation, alpha }, backend }) => {
-    const g = convGeom(x.shape, filter.shape, strides, pad);
-    const n = x.shape[0], f = filter.shape[0];
-    const kdim = g.c * g.kh * g.kw;
-    const out = backend.makeOutput([n, f, g.ho, g.wo], x.dtype);
+    // The sizes, once per call: @backprop/tensor's geometry (Eq 2.1 with the floor).
+    const g = computeConv2DInfo(x.shape, filter.shape, strides, pad, 'conv2d');
+    const n = g.batch, f = g.outChannels;
+    const out = backend.makeOutput(g.outShape, x.dtype);
     const o = out.values;
     if (o.length === 0) return out.info;
     const args = {
@@ -68,8 +52,8 @@ export const conv2d = defineKernel<'conv2d', B>({
     // costs only a filter repack, and a worker that is descheduled mid-share stalls less).
     const algorithm = forwardAlgorithm(backend.convAlgorithm.forward, g, f, args.x, args.k);
     // Winograd's filter transform is done once here; the shares get it through args.k.
-    if (algorithm === 'conv2dWinograd') args.k = winogradFilters(backend, args.k, f, g.c, false);
-    backend.parallel(algorithm, args, n, 2 * o.length * kdim, 8);
+    if (algorithm === 'conv2dWinograd') args.k = winogradFilters(backend, args.k, f, g.inChannels, false);
+    backend.parallel(algorithm, args, n, 2 * o.length * g.taps, 8);
     return out.info;
   },
 });

@@ -4,11 +4,10 @@
  * [reference.ts](../../../tensor/src/testing/reference.ts).
  * The math: [convolution.md](../../../../apps/docs/math/convolution.md).
  */
-import { defineKernel, type TypedArray } from '@backprop/tensor';
+import { computeConv2DInfo, defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import type { ConvAlgorithm } from '../options.js';
 import { MR, NR, roundUp } from './gemm.js';
-import { convGeom } from './conv2d.js';
 import { conv2dBackwardFilterDirect } from './direct.js';
 import { allFinite, nonZeroFraction } from './util.js';
 
@@ -40,10 +39,8 @@ function useSparse(choice: ConvAlgorithm['filter'], x: TypedArray, dy: TypedArra
 export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
   kernelName: 'conv2dBackwardFilter', backendName: 'cpu',
   kernelFunc: ({ inputs: { x, dy }, attrs: { strides, pad, filterShape }, backend }) => {
-    const g = convGeom(x.shape, filterShape, strides, pad);
-    const n = x.shape[0], f = filterShape[0];
-    const kdim = g.c * g.kh * g.kw;
-    const np = g.ho * g.wo;
+    const g = computeConv2DInfo(x.shape, filterShape, strides, pad, 'conv2dBackwardFilter');
+    const n = g.batch, f = g.outChannels, kdim = g.taps, np = g.outPixels;
     const out = backend.makeOutput(filterShape, x.dtype);
     // The direct kernel measured no faster than im2colᵀ + GEMM here (paper conv 2.90 vs
     // 2.84 ms), so 'auto' keeps the GEMM; 'direct' stays selectable for benchmarks.

@@ -4,31 +4,45 @@
  * [reference.ts](../../../tensor/src/testing/reference.ts).
  * The math: [convolution.md](../../../../apps/docs/math/convolution.md).
  */
-import { defineKernel, type TypedArray } from '@backprop/tensor';
+import { computeConv2DInfo, type Conv2DInfo, defineKernel, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import type { ConvAlgorithm } from '../options.js';
-import { convGeom } from './conv2d.js';
-import type { ConvGeom } from './im2col.js';
 import { allFinite } from './util.js';
-import { inputGradientGeom, winogradFilters, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradSaves } from './winograd.js';
+import { winogradFilters, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradSaves } from './winograd.js';
 
 type B = CpuBackend;
+
+/**
+ * The input gradient of a 3×3 stride-1 convolution as a forward one: ∂X is the full
+ * correlation of dy with the kernel rotated by 180° and with F and C swapped, i.e. a
+ * 3×3 conv of dy (F channels, padding 2 − p) with C filters, whose output is the input
+ * (H_o + 2(2 − p) − 2 = H). Null where p > 2.
+ */
+function inputGradientGeom(g: Conv2DInfo): Conv2DInfo | null {
+  if (!(g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 1 && g.strideWidth === 1 && g.padTop <= 2 && g.padLeft <= 2)) {
+    return null;
+  }
+  return computeConv2DInfo(
+    [g.batch, g.outChannels, g.outHeight, g.outWidth], [g.inChannels, g.outChannels, 3, 3],
+    [1, 1], [2 - g.padTop, 2 - g.padLeft], 'conv2dBackwardInput',
+  );
+}
 
 /**
  * The geometry to run as a Winograd forward conv, or null for GEMM + col2im: 3×3 stride 1
  * with ≥ 8 channels and filters, outputs where tiles waste little, finite dy and kernel
  * (the same rules as conv2d's forward choice).
  */
-function winogradInput(choice: ConvAlgorithm['input'], g: ConvGeom, f: number, dy: TypedArray, k: TypedArray): ConvGeom | null {
+function winogradInput(choice: ConvAlgorithm['input'], g: Conv2DInfo, dy: TypedArray, k: TypedArray): Conv2DInfo | null {
   if (choice === 'gemm') return null;
-  const gT = inputGradientGeom(g, f);
+  const gT = inputGradientGeom(g);
   if (gT === null || !allFinite(dy) || !allFinite(k)) return null;
   if (choice === 'winograd') return gT;
-  return gT.c >= WINOGRAD_MIN_CHANNELS && g.c >= WINOGRAD_MIN_FILTERS && winogradSaves(gT) ? gT : null;
+  return gT.inChannels >= WINOGRAD_MIN_CHANNELS && gT.outChannels >= WINOGRAD_MIN_FILTERS && winogradSaves(gT) ? gT : null;
 }
 
 /**
- * Stride 1, 3×3: Winograd on the flipped kernel (winograd.ts inputGradientGeom). Otherwise
+ * Stride 1, 3×3: Winograd on the flipped kernel (inputGradientGeom above). Otherwise
  * dcol_n[CKK, P] = Kᵀ[CKK, F] · G_n[F, P], then col2im scatter-adds dcol_n into the
  * image (contributions that land in the padding are dropped; pixels that no window
  * reads get 0). Accumulates in Float64, stores in the input dtype (im2colGemm.ts).
@@ -36,10 +50,8 @@ function winogradInput(choice: ConvAlgorithm['input'], g: ConvGeom, f: number, d
 export const conv2dBackwardInput = defineKernel<'conv2dBackwardInput', B>({
   kernelName: 'conv2dBackwardInput', backendName: 'cpu',
   kernelFunc: ({ inputs: { dy, filter }, attrs: { strides, pad, inputShape }, backend }) => {
-    const g = convGeom(inputShape, filter.shape, strides, pad);
-    const n = inputShape[0], f = filter.shape[0];
-    const kdim = g.c * g.kh * g.kw;
-    const np = g.ho * g.wo;
+    const g = computeConv2DInfo(inputShape, filter.shape, strides, pad, 'conv2dBackwardInput');
+    const n = g.batch, f = g.outChannels, kdim = g.taps, np = g.outPixels;
     const out = backend.makeOutput(inputShape, dy.dtype);
     const o = out.values;
     if (o.length === 0) return out.info;
@@ -48,9 +60,9 @@ export const conv2dBackwardInput = defineKernel<'conv2dBackwardInput', B>({
       return out.info;
     }
     const dyv = backend.values(dy), kv = backend.values(filter);
-    const gT = winogradInput(backend.convAlgorithm.input, g, f, dyv, kv);
+    const gT = winogradInput(backend.convAlgorithm.input, g, dyv, kv);
     if (gT !== null) {
-      const args = { x: dyv, k: winogradFilters(backend, kv, f, g.c, true), bias: undefined, n, f: g.c, g: gT, o, activation: 'linear' as const, alpha: 0 };
+      const args = { x: dyv, k: winogradFilters(backend, kv, f, g.inChannels, true), bias: undefined, n, f: gT.outChannels, g: gT, o, activation: 'linear' as const, alpha: 0 };
       backend.parallel('conv2dWinograd', args, n, 2 * n * f * kdim * np, 8);
       return out.info;
     }

@@ -10,9 +10,8 @@
  * For the paper's conv (C = 1, 5×5, 8 filters) im2col was ~35% of the forward pass
  * and the GEMM's k = 25 panels paid a tile load/store per 25 steps.
  */
-import type { FusedActivation, TypedArray } from '@backprop/tensor';
+import type { Conv2DInfo, FusedActivation, TypedArray } from '@backprop/tensor';
 import type { Scratch } from '../scratch.js';
-import type { ConvGeom } from './im2col.js';
 import { offsetsFor, padImage, paddedDims } from './paddedImage.js';
 import { applyActivation } from './util.js';
 
@@ -22,11 +21,11 @@ import { applyActivation } from './util.js';
  */
 export function conv2dDirect(
   s: Scratch, xv: TypedArray, kv: TypedArray, bv: TypedArray | undefined,
-  n: number, f: number, g: ConvGeom, o: TypedArray, activation: FusedActivation, alpha: number,
+  n: number, f: number, g: Conv2DInfo, o: TypedArray, activation: FusedActivation, alpha: number,
   img0 = 0, img1 = n,
 ): void {
   const { hp, wp } = paddedDims(g);
-  const taps = g.c * g.kh * g.kw;
+  const taps = g.taps;
   const off = offsetsFor(g, hp, wp);
   const fPanels = Math.ceil(f / 4);
   const kp = s.scratch('direct.k', fPanels * taps * 4);
@@ -38,13 +37,13 @@ export function conv2dDirect(
       }
     }
   }
-  const plane = g.c * hp * wp;
+  const plane = g.inChannels * hp * wp;
   const xp = s.scratch('direct.x', plane);
-  const { ho, wo, sh, sw } = g;
+  const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = g;
   const np = ho * wo;
-  const xStride = g.c * g.h * g.w;
+  const xStride = g.inImageSize;
   const oStride = f * np;
-  const zeroBorder = hp === g.h && wp === g.w;
+  const zeroBorder = hp === g.inHeight && wp === g.inWidth;
   const wo4 = wo - (wo % 4);
   for (let img = img0; img < img1; img++) {
     padImage(xv, img * xStride, g, hp, wp, xp, zeroBorder);
@@ -116,23 +115,23 @@ export function conv2dDirect(
  * dy of each image is packed as ⌈F/4⌉ panels of [p][4]; tiles are 4 filters × 4 taps.
  */
 export function conv2dBackwardFilterDirect(
-  s: Scratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: ConvGeom, o: TypedArray,
+  s: Scratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: Conv2DInfo, o: TypedArray,
 ): void {
   const { hp, wp } = paddedDims(g);
-  const taps = g.c * g.kh * g.kw;
+  const taps = g.taps;
   const off = offsetsFor(g, hp, wp);
   const tPanels = off.length / 4;
   const fPanels = Math.ceil(f / 4);
-  const { ho, wo, sh, sw } = g;
+  const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = g;
   const np = ho * wo;
   const acc = s.scratch('directBF.acc', fPanels * 4 * tPanels * 4);
   acc.fill(0, 0, fPanels * 4 * tPanels * 4);
   const ldAcc = tPanels * 4;
-  const xp = s.scratch('directBF.x', g.c * hp * wp);
+  const xp = s.scratch('directBF.x', g.inChannels * hp * wp);
   const dp = s.scratch('directBF.dy', fPanels * np * 4);
-  const xStride = g.c * g.h * g.w;
+  const xStride = g.inImageSize;
   const gStride = f * np;
-  const zeroBorder = hp === g.h && wp === g.w;
+  const zeroBorder = hp === g.inHeight && wp === g.inWidth;
   for (let img = 0; img < n; img++) {
     padImage(xv, img * xStride, g, hp, wp, xp, zeroBorder);
     // Pack dy: panel fp holds [p][4] for filters 4fp..4fp+3 (zeros past F).

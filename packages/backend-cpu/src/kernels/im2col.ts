@@ -4,28 +4,20 @@
  * for every (c, u, v) the range of output columns jo whose input column jo·S+v−P is
  * inside the image is computed once, so inner loops carry no bounds tests.
  */
-import type { TypedArray } from '@backprop/tensor';
+import type { Conv2DInfo, TypedArray } from '@backprop/tensor';
 import { NR } from './gemm.js';
 
-export interface ConvGeom {
-  c: number; h: number; w: number;
-  kh: number; kw: number;
-  sh: number; sw: number;
-  ph: number; pw: number;
-  ho: number; wo: number;
-}
-
 /** First output column jo with 0 ≤ jo·sw + v − pw. */
-export function colLo(g: ConvGeom, v: number): number {
-  const d = g.pw - v;
-  return d <= 0 ? 0 : Math.min(g.wo, Math.ceil(d / g.sw));
+export function colLo(g: Conv2DInfo, v: number): number {
+  const d = g.padLeft - v;
+  return d <= 0 ? 0 : Math.min(g.outWidth, Math.ceil(d / g.strideWidth));
 }
 
 /** One past the last output column jo with jo·sw + v − pw < w. */
-export function colHi(g: ConvGeom, v: number, lo: number): number {
-  const d = g.w - 1 + g.pw - v;
+export function colHi(g: Conv2DInfo, v: number, lo: number): number {
+  const d = g.inWidth - 1 + g.padLeft - v;
   if (d < 0) return lo;
-  return Math.max(lo, Math.min(g.wo, Math.floor(d / g.sw) + 1));
+  return Math.max(lo, Math.min(g.outWidth, Math.floor(d / g.strideWidth) + 1));
 }
 
 /**
@@ -33,10 +25,10 @@ export function colHi(g: ConvGeom, v: number, lo: number): number {
  * the GEMM's B operand (k = ckk, j = p): dst[(⌊p/NR⌋·K + ckk)·NR + p mod NR].
  * Lanes past the last pixel of the final panel are left untouched (zero them once).
  */
-export function im2colPackedB(x: TypedArray, xOff: number, g: ConvGeom, dst: Float64Array): void {
-  const { c: cn, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = g;
-  const kdim = cn * kh * kw;
-  const panelStride = kdim * NR;
+export function im2colPackedB(x: TypedArray, xOff: number, g: Conv2DInfo, dst: Float64Array): void {
+  const { inChannels: cn, inHeight: h, inWidth: w, kernelHeight: kh, kernelWidth: kw } = g;
+  const { strideHeight: sh, strideWidth: sw, padTop: ph, padLeft: pw, outHeight: ho, outWidth: wo } = g;
+  const panelStride = g.taps * NR;
   let ckk = 0;
   for (let c = 0; c < cn; c++) {
     const plane = xOff + c * h * w;
@@ -90,10 +82,11 @@ export function im2colPackedB(x: TypedArray, xOff: number, g: ConvGeom, dst: Flo
  * Padding lanes (ckk ≥ K) are left untouched (zero them once).
  */
 export function im2colTPackedB(
-  x: TypedArray, xOff: number, g: ConvGeom, dst: Float64Array, ckk0 = 0, ckk1 = g.c * g.kh * g.kw,
+  x: TypedArray, xOff: number, g: Conv2DInfo, dst: Float64Array, ckk0 = 0, ckk1 = g.taps,
 ): void {
-  const { c: cn, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = g;
-  const np = ho * wo;
+  const { inChannels: cn, inHeight: h, inWidth: w, kernelHeight: kh, kernelWidth: kw } = g;
+  const { strideHeight: sh, strideWidth: sw, padTop: ph, padLeft: pw, outHeight: ho, outWidth: wo } = g;
+  const np = g.outPixels;
   let ckk = 0;
   for (let c = 0; c < cn; c++) {
     const plane = xOff + c * h * w;
@@ -123,8 +116,9 @@ export function im2colTPackedB(
  * Scatter-adds a column matrix (row ckk at col[ckk·ldc + p]) back into one image dx
  * (c·h·w values starting at 0), skipping the padded border.
  */
-export function col2im(col: Float64Array, ldc: number, g: ConvGeom, dx: Float64Array): void {
-  const { c: cn, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = g;
+export function col2im(col: Float64Array, ldc: number, g: Conv2DInfo, dx: Float64Array): void {
+  const { inChannels: cn, inHeight: h, inWidth: w, kernelHeight: kh, kernelWidth: kw } = g;
+  const { strideHeight: sh, strideWidth: sw, padTop: ph, padLeft: pw, outHeight: ho, outWidth: wo } = g;
   let ckk = 0;
   for (let c = 0; c < cn; c++) {
     const plane = c * h * w;

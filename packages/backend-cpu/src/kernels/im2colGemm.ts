@@ -10,10 +10,10 @@
  * Each takes the range of outputs to compute (images, or the filter gradient's column
  * panels), so threads can split a call without changing any sum (threads/jobs.ts).
  */
-import type { FusedActivation, TypedArray } from '@backprop/tensor';
+import type { Conv2DInfo, FusedActivation, TypedArray } from '@backprop/tensor';
 import type { Scratch } from '../scratch.js';
 import { macroKernel, MR, NR, packA, packB, roundUp } from './gemm.js';
-import { type ConvGeom, col2im, im2colPackedB, im2colTPackedB } from './im2col.js';
+import { col2im, im2colPackedB, im2colTPackedB } from './im2col.js';
 import { applyActivation } from './util.js';
 
 /**
@@ -23,11 +23,11 @@ import { applyActivation } from './util.js';
  */
 export function conv2dGemm(
   s: Scratch, xv: TypedArray, kv: TypedArray, bv: TypedArray | undefined,
-  n: number, f: number, g: ConvGeom, o: TypedArray, activation: FusedActivation, alpha: number,
+  n: number, f: number, g: Conv2DInfo, o: TypedArray, activation: FusedActivation, alpha: number,
   i0 = 0, i1 = n,
 ): void {
-  const kdim = g.c * g.kh * g.kw;
-  const np = g.ho * g.wo;
+  const kdim = g.taps;
+  const np = g.outPixels;
   const fp = roundUp(f, MR), pp = roundUp(np, NR);
   const ap = s.scratch('conv.a', fp * kdim);
   packA(kv, 0, kdim, 1, f, kdim, ap, 0);
@@ -38,7 +38,7 @@ export function conv2dGemm(
     for (let k = 0; k < kdim; k++) for (let l = np % NR; l < NR; l++) bp[base + k * NR + l] = 0;
   }
   const cbuf = s.scratch('conv.c', fp * pp);
-  const xStride = g.c * g.h * g.w;
+  const xStride = g.inImageSize;
   const oStride = f * np;
   for (let img = i0; img < i1; img++) {
     im2colPackedB(xv, img * xStride, g, bp);
@@ -61,11 +61,11 @@ export function conv2dGemm(
  * written straight into packed panels.
  */
 export function conv2dBackwardFilterGemm(
-  s: Scratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: ConvGeom,
+  s: Scratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: Conv2DInfo,
   c: Float64Array, ldc: number, t0 = 0, t1 = ldc / NR,
 ): void {
-  const kdim = g.c * g.kh * g.kw;
-  const np = g.ho * g.wo;
+  const kdim = g.taps;
+  const np = g.outPixels;
   const fp = roundUp(f, MR), kp = ldc;
   const panels = kp / NR;
   if (t1 <= t0 || np === 0 || n === 0) return;
@@ -75,7 +75,7 @@ export function conv2dBackwardFilterGemm(
     const base = (kp / NR - 1) * np * NR;
     for (let p = 0; p < np; p++) for (let l = kdim % NR; l < NR; l++) bp[base + p * NR + l] = 0;
   }
-  const xStride = g.c * g.h * g.w;
+  const xStride = g.inImageSize;
   const gStride = f * np;
   for (let img = 0; img < n; img++) {
     packA(gv, img * gStride, np, 1, f, np, ap, 0);
@@ -90,17 +90,17 @@ export function conv2dBackwardFilterGemm(
  * no window reads get 0). Accumulates in Float64, stores in the output's dtype.
  */
 export function conv2dBackwardInputGemm(
-  s: Scratch, gv: TypedArray, kv: TypedArray, n: number, f: number, g: ConvGeom, o: TypedArray,
+  s: Scratch, gv: TypedArray, kv: TypedArray, n: number, f: number, g: Conv2DInfo, o: TypedArray,
   i0 = 0, i1 = n,
 ): void {
-  const kdim = g.c * g.kh * g.kw;
-  const np = g.ho * g.wo;
+  const kdim = g.taps;
+  const np = g.outPixels;
   const kp = roundUp(kdim, MR), pp = roundUp(np, NR);
   const ap = s.scratch('convBI.a', kp * f);
   packA(kv, 0, 1, kdim, kdim, f, ap, 0);
   const bp = s.scratch('convBI.b', pp * f);
   const cbuf = s.scratch('convBI.c', kp * pp);
-  const xStride = g.c * g.h * g.w;
+  const xStride = g.inImageSize;
   const dx = s.scratch('convBI.dx', xStride);
   const gStride = f * np;
   for (let img = i0; img < i1; img++) {

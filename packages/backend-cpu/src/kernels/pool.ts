@@ -5,30 +5,22 @@
  * [reference.ts](../../../tensor/src/testing/reference.ts).
  * The math: [pooling.md](../../../../apps/docs/math/pooling.md).
  */
-import { defineKernel, type PoolGeometry, type TypedArray } from '@backprop/tensor';
+import { computePool2DInfo, defineKernel, type Pool2DInfo, type PoolGeometry, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import { float32Bits } from './util.js';
 
 type B = CpuBackend;
 
-interface PoolDims {
-  planes: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number; ho: number; wo: number;
-}
-
-function dims(shape: readonly number[], g: PoolGeometry): PoolDims {
-  const [n, c, h, w] = shape;
-  const [kh, kw] = g.poolSize;
-  const [sh, sw] = g.strides;
-  return { planes: n * c, h, w, kh, kw, sh, sw, ho: Math.floor((h - kh) / sh) + 1, wo: Math.floor((w - kw) / sw) + 1 };
-}
+/** The sizes, once per call: @backprop/tensor's geometry (Eq 2.2 with the floor). */
+const dims = (op: string, shape: readonly number[], g: PoolGeometry): Pool2DInfo => computePool2DInfo(shape, g.poolSize, g.strides, op);
 
 /**
  * Offset (from the plane start) of the first maximum of the window at (i, j) in
  * row-major order: strict `>` keeps the first of equal values, and the first NaN wins.
  */
-function argMaxWindow(x: TypedArray, base: number, d: PoolDims, i: number, j: number): number {
-  const { w, kh, kw } = d;
-  const start = base + i * d.sh * w + j * d.sw;
+function argMaxWindow(x: TypedArray, base: number, d: Pool2DInfo, i: number, j: number): number {
+  const { inWidth: w, poolHeight: kh, poolWidth: kw } = d;
+  const start = base + i * d.strideHeight * w + j * d.strideWidth;
   let best = x[start];
   let bi = start;
   if (best !== best) return bi;
@@ -74,9 +66,9 @@ function firstMaxAt2x2(vb: Int32Array, s: number, w: number): number {
 }
 
 /** maxPool over 2×2 windows of float32 planes, copying the max's bits (first max, NaN wins). */
-function maxPool2x2Float32(v: Float32Array, o: Float32Array, d: PoolDims): void {
+function maxPool2x2Float32(v: Float32Array, o: Float32Array, d: Pool2DInfo): void {
   const vb = float32Bits(v), ob = float32Bits(o);
-  const { h, w, sh, sw, ho, wo } = d;
+  const { inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = d;
   let oi = 0;
   for (let p = 0; p < d.planes; p++) {
     const base = p * h * w;
@@ -88,9 +80,9 @@ function maxPool2x2Float32(v: Float32Array, o: Float32Array, d: PoolDims): void 
 }
 
 /** maxPoolBackward over 2×2 windows of float32 planes: dy goes to each window's first max. */
-function maxPool2x2BackwardFloat32(v: Float32Array, g: Float32Array | Float64Array, o: Float32Array, d: PoolDims): void {
+function maxPool2x2BackwardFloat32(v: Float32Array, g: Float32Array | Float64Array, o: Float32Array, d: Pool2DInfo): void {
   const vb = float32Bits(v);
-  const { h, w, sh, sw, ho, wo } = d;
+  const { inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = d;
   let gi = 0;
   for (let p = 0; p < d.planes; p++) {
     const base = p * h * w;
@@ -104,11 +96,12 @@ function maxPool2x2BackwardFloat32(v: Float32Array, g: Float32Array | Float64Arr
 export const maxPool = defineKernel<'maxPool', B>({
   kernelName: 'maxPool', backendName: 'cpu',
   kernelFunc: ({ inputs: { x }, attrs, backend }) => {
-    const d = dims(x.shape, attrs);
+    const d = dims('maxPool', x.shape, attrs);
     const v = backend.values(x);
-    const out = backend.makeOutput([x.shape[0], x.shape[1], d.ho, d.wo], x.dtype);
+    const out = backend.makeOutput(d.outShape, x.dtype);
     const o = out.values;
-    const { h, w, kh, kw, sh, sw, ho, wo } = d;
+    const { inHeight: h, inWidth: w, poolHeight: kh, poolWidth: kw } = d;
+    const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = d;
     let oi = 0;
     if (kh === 2 && kw === 2 && v instanceof Float32Array && o instanceof Float32Array) {
       maxPool2x2Float32(v, o, d);
@@ -159,13 +152,13 @@ export const maxPool = defineKernel<'maxPool', B>({
 export const maxPoolBackward = defineKernel<'maxPoolBackward', B>({
   kernelName: 'maxPoolBackward', backendName: 'cpu',
   kernelFunc: ({ inputs: { dy, x }, attrs, backend }) => {
-    const d = dims(x.shape, attrs);
+    const d = dims('maxPoolBackward', x.shape, attrs);
     const v = backend.values(x), g = backend.values(dy);
     const out = backend.makeZeroOutput(x.shape, x.dtype);
     const o = out.values;
     let gi = 0;
-    const { h, w, ho, wo } = d;
-    if (d.kh === 2 && d.kw === 2 && v instanceof Float32Array && o instanceof Float32Array && !(g instanceof Int32Array)) {
+    const { inHeight: h, inWidth: w, outHeight: ho, outWidth: wo } = d;
+    if (d.poolHeight === 2 && d.poolWidth === 2 && v instanceof Float32Array && o instanceof Float32Array && !(g instanceof Int32Array)) {
       maxPool2x2BackwardFloat32(v, g, o, d);
       return out.info;
     }
@@ -182,11 +175,12 @@ export const maxPoolBackward = defineKernel<'maxPoolBackward', B>({
 export const avgPool = defineKernel<'avgPool', B>({
   kernelName: 'avgPool', backendName: 'cpu',
   kernelFunc: ({ inputs: { x }, attrs, backend }) => {
-    const d = dims(x.shape, attrs);
+    const d = dims('avgPool', x.shape, attrs);
     const v = backend.values(x);
-    const out = backend.makeOutput([x.shape[0], x.shape[1], d.ho, d.wo], x.dtype);
+    const out = backend.makeOutput(d.outShape, x.dtype);
     const o = out.values;
-    const { h, w, kh, kw, sh, sw, ho, wo } = d;
+    const { inHeight: h, inWidth: w, poolHeight: kh, poolWidth: kw } = d;
+    const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = d;
     const inv = 1 / (kh * kw);
     let oi = 0;
     for (let p = 0; p < d.planes; p++) {
@@ -210,11 +204,12 @@ export const avgPool = defineKernel<'avgPool', B>({
 export const avgPoolBackward = defineKernel<'avgPoolBackward', B>({
   kernelName: 'avgPoolBackward', backendName: 'cpu',
   kernelFunc: ({ inputs: { dy }, attrs, backend }) => {
-    const d = dims(attrs.inputShape, attrs);
+    const d = dims('avgPoolBackward', attrs.inputShape, attrs);
     const g = backend.values(dy);
     const out = backend.makeZeroOutput(attrs.inputShape, dy.dtype);
     const o = out.values;
-    const { h, w, kh, kw, sh, sw, ho, wo } = d;
+    const { inHeight: h, inWidth: w, poolHeight: kh, poolWidth: kw } = d;
+    const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = d;
     const inv = 1 / (kh * kw);
     let gi = 0;
     for (let p = 0; p < d.planes; p++) {
@@ -237,11 +232,12 @@ export const avgPoolBackward = defineKernel<'avgPoolBackward', B>({
 export const l2Pool = defineKernel<'l2Pool', B>({
   kernelName: 'l2Pool', backendName: 'cpu',
   kernelFunc: ({ inputs: { x }, attrs, backend }) => {
-    const d = dims(x.shape, attrs);
+    const d = dims('l2Pool', x.shape, attrs);
     const v = backend.values(x);
-    const out = backend.makeOutput([x.shape[0], x.shape[1], d.ho, d.wo], x.dtype);
+    const out = backend.makeOutput(d.outShape, x.dtype);
     const o = out.values;
-    const { h, w, kh, kw, sh, sw, ho, wo } = d;
+    const { inHeight: h, inWidth: w, poolHeight: kh, poolWidth: kw } = d;
+    const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = d;
     let oi = 0;
     for (let p = 0; p < d.planes; p++) {
       const base = p * h * w;
@@ -267,11 +263,12 @@ export const l2Pool = defineKernel<'l2Pool', B>({
 export const l2PoolBackward = defineKernel<'l2PoolBackward', B>({
   kernelName: 'l2PoolBackward', backendName: 'cpu',
   kernelFunc: ({ inputs: { dy, x, y }, attrs, backend }) => {
-    const d = dims(x.shape, attrs);
+    const d = dims('l2PoolBackward', x.shape, attrs);
     const v = backend.values(x), g = backend.values(dy), yv = backend.values(y);
     const out = backend.makeZeroOutput(x.shape, x.dtype);
     const o = out.values;
-    const { h, w, kh, kw, sh, sw, ho, wo } = d;
+    const { inHeight: h, inWidth: w, poolHeight: kh, poolWidth: kw } = d;
+    const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = d;
     let gi = 0;
     for (let p = 0; p < d.planes; p++) {
       const base = p * h * w;

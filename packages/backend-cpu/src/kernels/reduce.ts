@@ -1,4 +1,4 @@
-import { defineKernel, type TypedArray } from '@backprop/tensor';
+import { defineKernel, sizeOfShape, type TypedArray } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 
 type B = CpuBackend;
@@ -28,9 +28,7 @@ function plan(shape: readonly number[], axes: readonly number[], keepDims: boole
       reduced.push(isReduced[i]);
     }
   }
-  let outSize = 1;
-  for (const d of outShape) outSize *= d;
-  return { dims, reduced, outShape, outSize };
+  return { dims, reduced, outShape, outSize: sizeOfShape(outShape) };
 }
 
 /**

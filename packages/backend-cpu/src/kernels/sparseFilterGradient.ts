@@ -4,9 +4,8 @@
  * image from a zero-padded plane (paddedImage.ts). conv2dBackwardFilter.ts decides when
  * to use it (SPARSE_FILTER_MAX_DENSITY, finite x only).
  */
-import type { TypedArray } from '@backprop/tensor';
+import type { Conv2DInfo, TypedArray } from '@backprop/tensor';
 import type { Scratch } from '../scratch.js';
-import type { ConvGeom } from './im2col.js';
 import { offsetsFor, padImage, paddedDims } from './paddedImage.js';
 import { float32Bits } from './util.js';
 
@@ -21,21 +20,21 @@ import { float32Bits } from './util.js';
  * output element runs over images, then pixels, in order, whatever [f0, f1) is.
  */
 export function conv2dBackwardFilterSparse(
-  s: Scratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: ConvGeom,
+  s: Scratch, xv: TypedArray, gv: TypedArray, n: number, f: number, g: Conv2DInfo,
   c: Float64Array, ldc: number, f0 = 0, f1 = f,
 ): void {
   const { hp, wp } = paddedDims(g);
   const off = offsetsFor(g, hp, wp);
   const taps4 = off.length;
-  const { ho, wo, sh, sw } = g;
+  const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = g;
   const np = ho * wo;
-  const xp = s.scratch('sparseBF.x', g.c * hp * wp);
+  const xp = s.scratch('sparseBF.x', g.inChannels * hp * wp);
   // The non-zeros: window origin in the padded plane, and gradient.
   const pos = positionScratch(np + 1);
   const val = s.scratch('sparseBF.val', np + 1);
-  const xStride = g.c * g.h * g.w;
+  const xStride = g.inImageSize;
   const gStride = f * np;
-  const zeroBorder = hp === g.h && wp === g.w;
+  const zeroBorder = hp === g.inHeight && wp === g.inWidth;
   const bits = gv instanceof Float32Array ? float32Bits(gv) : null;
   for (let img = 0; img < n; img++) {
     let padded = false;

@@ -15,16 +15,15 @@
  * meet its own negation in the transforms and give NaN, so conv2d.ts does not use this
  * kernel when x or the filter holds a non-finite value.
  */
-import type { FusedActivation, TypedArray } from '@backprop/tensor';
+import type { Conv2DInfo, FusedActivation, TypedArray } from '@backprop/tensor';
 import type { Scratch } from '../scratch.js';
 import { gemmBlock, MR, NR, roundUp } from './gemm.js';
-import type { ConvGeom } from './im2col.js';
 import { padImage } from './paddedImage.js';
 import { applyActivation } from './util.js';
 
 /** Whether the Winograd kernel computes this geometry (3×3, stride 1, any padding). */
-export function winogradApplies(g: ConvGeom): boolean {
-  return g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.ho > 0 && g.wo > 0;
+export function winogradApplies(g: Conv2DInfo): boolean {
+  return g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 1 && g.strideWidth === 1 && g.outHeight > 0 && g.outWidth > 0;
 }
 
 /** Below these the Winograd transforms cost more than the multiplications they save. */
@@ -36,25 +35,15 @@ export const WINOGRAD_MIN_FILTERS = 8;
  * C = F = 16: a 3×3 output (ratio 0.79) still gains (0.56 → 0.46 ms); a 1×1 output (1.78)
  * cannot.
  */
-export function winogradSaves(g: ConvGeom): boolean {
-  return 16 * Math.ceil(g.ho / 2) * Math.ceil(g.wo / 2) <= 0.8 * 9 * g.ho * g.wo;
-}
-
-/**
- * The input gradient of a 3×3 stride-1 convolution as a forward one: ∂X is the full
- * correlation of dy with the kernel rotated by 180° and with F and C swapped, i.e. a
- * 3×3 conv of dy (F channels, padding 2 − p) with C filters. Null where p > 2.
- */
-export function inputGradientGeom(g: ConvGeom, f: number): ConvGeom | null {
-  if (!(g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.ph <= 2 && g.pw <= 2)) return null;
-  return { c: f, h: g.ho, w: g.wo, kh: 3, kw: 3, sh: 1, sw: 1, ph: 2 - g.ph, pw: 2 - g.pw, ho: g.h, wo: g.w };
+export function winogradSaves(g: Conv2DInfo): boolean {
+  return 16 * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2) <= 0.8 * 9 * g.outPixels;
 }
 
 /**
  * The transformed filters U[ξ][f][c] = (G g Gᵀ)[ξ] for conv2dWinograd, computed once per
  * kernel call on the calling thread (in the backend's scratch, shared with the workers).
  * `flipped`: of the kernel rotated by 180° with F and C swapped, g'[c][f] = rot180(K[f][c]),
- * the input gradient's convolution (inputGradientGeom); then U has C filters of F channels.
+ * the input gradient's convolution (conv2dBackwardInput.ts inputGradientGeom); then U has C filters of F channels.
  */
 export function winogradFilters(s: Scratch, kv: TypedArray, f: number, c: number, flipped: boolean): Float64Array {
   const u = s.scratch('winograd.u', 16 * f * c);
@@ -113,10 +102,10 @@ function transformFilters(kv: TypedArray, f: number, c: number, u: Float64Array)
  */
 export function conv2dWinograd(
   s: Scratch, xv: TypedArray, u: Float64Array, bv: TypedArray | undefined,
-  n: number, f: number, g: ConvGeom, o: TypedArray, activation: FusedActivation, alpha: number,
+  n: number, f: number, g: Conv2DInfo, o: TypedArray, activation: FusedActivation, alpha: number,
   img0 = 0, img1 = n,
 ): void {
-  const { c, ho, wo } = g;
+  const { inChannels: c, outHeight: ho, outWidth: wo } = g;
   const th = Math.ceil(ho / 2), tw = Math.ceil(wo / 2);
   const tilesPerImage = th * tw;
   // The padded plane covers every tile's 4×4 patch (the last tile may hang past the output).
@@ -132,7 +121,7 @@ export function conv2dWinograd(
   const fp = roundUp(f, MR);
   const ldm = roundUp(maxCols, NR);
   const mAll = s.scratch('wino.m', 16 * fp * ldm);
-  const xStride = c * g.h * g.w;
+  const xStride = g.inImageSize;
   const oStride = f * ho * wo;
   const hw = ho * wo;
 

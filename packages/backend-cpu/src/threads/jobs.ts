@@ -15,10 +15,9 @@
  * This module must not import @backprop/tensor at run time (only types): the worker
  * bundle stays small and needs nothing but these loops.
  */
-import type { FusedActivation, TypedArray } from '@backprop/tensor';
+import type { Conv2DInfo, FusedActivation, TypedArray } from '@backprop/tensor';
 import { conv2dDirect } from '../kernels/direct.js';
 import { gemmBlock, MR, NR } from '../kernels/gemm.js';
-import type { ConvGeom } from '../kernels/im2col.js';
 import { conv2dBackwardFilterGemm, conv2dBackwardInputGemm, conv2dGemm } from '../kernels/im2colGemm.js';
 import { conv2dBackwardFilterSparse } from '../kernels/sparseFilterGradient.js';
 import { conv2dWinograd } from '../kernels/winograd.js';
@@ -55,7 +54,7 @@ export interface ConvArgs {
   /** The filter; for conv2dWinograd its transform, winogradFilters(K) (Float64). */
   k: TypedArray;
   bias: TypedArray | undefined;
-  n: number; f: number; g: ConvGeom;
+  n: number; f: number; g: Conv2DInfo;
   o: TypedArray; activation: FusedActivation; alpha: number;
 }
 
@@ -78,7 +77,7 @@ export function conv2dGemmJob(s: Scratch, a: ConvArgs, chunk: number, chunks: nu
 }
 
 export interface ConvFilterArgs {
-  x: TypedArray; dy: TypedArray; n: number; f: number; g: ConvGeom;
+  x: TypedArray; dy: TypedArray; n: number; f: number; g: Conv2DInfo;
   /** Zeroed Float64 result, F padded to MR rows × ldc = CKK padded to NR (shared when threaded). */
   c: Float64Array; ldc: number;
 }
@@ -96,7 +95,7 @@ export function convFilterSparseJob(s: Scratch, a: ConvFilterArgs, chunk: number
 }
 
 export interface ConvInputArgs {
-  dy: TypedArray; k: TypedArray; n: number; f: number; g: ConvGeom; o: TypedArray;
+  dy: TypedArray; k: TypedArray; n: number; f: number; g: Conv2DInfo; o: TypedArray;
 }
 
 /** ∂X by GEMM + col2im for this share's images. */
