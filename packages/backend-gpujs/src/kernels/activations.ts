@@ -1,15 +1,15 @@
-import { defineKernel, type KernelConfig, type KernelName, type TensorInfo } from '@backprop/tensor';
-import { type B, describe, info, int, program, returnActivation, sigmoidReturn, sizeOf, tanhReturn } from './util.js';
+import { defineKernel, type KernelConfig, type KernelName, sizeOfShape, type TensorInfo } from '@backprop/tensor';
+import { type B, describe, info, int, program, returnActivation, sigmoidReturn, tanhReturn } from './util.js';
 
 const elementwise = (backend: B, kernel: string, x: TensorInfo, body: string, key = '', params?: number[]): TensorInfo => {
   const src = `const v = x[this.thread.x];\n${body}`;
-  const out = backend.run(program(kernel, key, describe({ x }), ['x'], src, sizeOf(x.shape)), [x], x.dtype, params);
+  const out = backend.run(program(kernel, key, describe({ x }), ['x'], src, sizeOfShape(x.shape)), [x], x.dtype, params);
   return info(out, x.shape, x.dtype);
 };
 
 const backward = (backend: B, kernel: string, dy: TensorInfo, other: TensorInfo, body: string, params?: number[]): TensorInfo => {
   const src = `const g = dy[this.thread.x];\nconst v = o[this.thread.x];\n${body}`;
-  const out = backend.run(program(kernel, '', describe({ dy, other }), ['dy', 'o'], src, sizeOf(dy.shape)), [dy, other], dy.dtype, params);
+  const out = backend.run(program(kernel, '', describe({ dy, other }), ['dy', 'o'], src, sizeOfShape(dy.shape)), [dy, other], dy.dtype, params);
   return info(out, dy.shape, dy.dtype);
 };
 

@@ -1,17 +1,15 @@
-import { defineKernel, type KernelConfig, type KernelName, type TensorInfo } from '@backprop/tensor';
+import { computeConv2DInfo, defineKernel, type KernelConfig, type KernelName, type TensorInfo } from '@backprop/tensor';
 import { type B, describe, info, int, program, returnActivation, unravel } from './util.js';
-
-const outSize = (size: number, k: number, s: number, p: number): number => Math.floor((size + 2 * p - k) / s) + 1;
 
 /** Y[n,f,i,j] = act(b_f + Σ_{c,u,v} K[f,c,u,v] · X̃[n,c,iS+u,jS+v]); one thread per output element. */
 export const conv2d = defineKernel<'conv2d', B>({
   kernelName: 'conv2d',
   backendName: 'gpujs',
   kernelFunc: ({ inputs: { x, filter, bias }, attrs: { strides, pad, activation, alpha }, backend }) => {
-    const [N, C, H, W] = x.shape;
-    const [F, , kh, kw] = filter.shape;
-    const Ho = outSize(H, kh, strides[0], pad[0]);
-    const Wo = outSize(W, kw, strides[1], pad[1]);
+    // The sizes, once per call: @backprop/tensor's geometry (Eq 2.1 with the floor).
+    const g = computeConv2DInfo(x.shape, filter.shape, strides, pad, 'conv2d');
+    const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: F } = g;
+    const { kernelHeight: kh, kernelWidth: kw, outHeight: Ho, outWidth: Wo } = g;
     const inputs: TensorInfo[] = [x, filter];
     const args = ['x', 'k'];
     if (bias) {
@@ -40,7 +38,7 @@ export const conv2d = defineKernel<'conv2d', B>({
       x.dtype,
       activation === 'leakyRelu' ? [alpha] : undefined,
     );
-    return info(out, [N, F, Ho, Wo], x.dtype);
+    return info(out, g.outShape, x.dtype);
   },
 });
 
@@ -49,9 +47,9 @@ export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', B>({
   kernelName: 'conv2dBackwardFilter',
   backendName: 'gpujs',
   kernelFunc: ({ inputs: { x, dy }, attrs: { strides, pad, filterShape }, backend }) => {
-    const [N, C, H, W] = x.shape;
-    const [F, , kh, kw] = filterShape;
-    const [, , Ho, Wo] = dy.shape;
+    const g = computeConv2DInfo(x.shape, filterShape, strides, pad, 'conv2dBackwardFilter');
+    const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: F } = g;
+    const { kernelHeight: kh, kernelWidth: kw, outHeight: Ho, outWidth: Wo } = g;
     const src =
       unravel('this.thread.x', [F, C, kh, kw], ['f', 'c', 'u', 'v']) +
       `\nlet s = 0;\n` +
@@ -83,9 +81,9 @@ export const conv2dBackwardInput = defineKernel<'conv2dBackwardInput', B>({
   kernelName: 'conv2dBackwardInput',
   backendName: 'gpujs',
   kernelFunc: ({ inputs: { dy, filter }, attrs: { strides, pad, inputShape }, backend }) => {
-    const [N, C, H, W] = inputShape;
-    const [F, , kh, kw] = filter.shape;
-    const [, , Ho, Wo] = dy.shape;
+    const g = computeConv2DInfo(inputShape, filter.shape, strides, pad, 'conv2dBackwardInput');
+    const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: F } = g;
+    const { kernelHeight: kh, kernelWidth: kw, outHeight: Ho, outWidth: Wo } = g;
     const [S0, S1] = strides;
     const DI = Math.ceil(kh / S0);
     const DJ = Math.ceil(kw / S1);

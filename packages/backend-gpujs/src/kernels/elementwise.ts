@@ -1,5 +1,5 @@
-import { defineKernel, type KernelConfig, type KernelName, type TensorInfo } from '@backprop/tensor';
-import { type B, describe, info, program, sizeOf } from './util.js';
+import { defineKernel, type KernelConfig, type KernelName, sizeOfShape, type TensorInfo } from '@backprop/tensor';
+import { type B, describe, info, program } from './util.js';
 
 /** a ∘ b element-wise; `expr` uses `x` and `y`. */
 function binary<K extends 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum'>(kernelName: K, body: string): KernelConfig<K, B> {
@@ -7,7 +7,7 @@ function binary<K extends 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum'>
     kernelName,
     backendName: 'gpujs',
     kernelFunc: (({ inputs: { a, b }, backend }: { inputs: { a: TensorInfo; b: TensorInfo }; backend: B }) => {
-      const n = sizeOf(a.shape);
+      const n = sizeOfShape(a.shape);
       const src = `const x = a[this.thread.x];\nconst y = b[this.thread.x];\n${body}`;
       const out = backend.run(program(kernelName, '', describe({ a, b }), ['a', 'b'], src, n), [a, b], a.dtype);
       return info(out, a.shape, a.dtype);
@@ -35,7 +35,7 @@ function scalarOp<K extends ScalarName>(kernelName: K, body: string): KernelConf
     backendName: 'gpujs',
     kernelFunc: (({ inputs: { x }, attrs: { scalar }, backend }: { inputs: { x: TensorInfo }; attrs: { scalar: number }; backend: B }) => {
       const src = `const v = x[this.thread.x];\nconst s = p[0];\n${body}`;
-      const out = backend.run(program(kernelName, '', describe({ x }), ['x'], src, sizeOf(x.shape)), [x], x.dtype, [scalar]);
+      const out = backend.run(program(kernelName, '', describe({ x }), ['x'], src, sizeOfShape(x.shape)), [x], x.dtype, [scalar]);
       return info(out, x.shape, x.dtype);
     }) as never,
   });
@@ -73,7 +73,7 @@ export const powScalar = defineKernel<'powScalar', B>({
     }
     const src = `const v = x[this.thread.x];\n${body}`;
     const params = key === 'real' ? [exponent] : undefined;
-    const out = backend.run(program('powScalar', key, describe({ x }, { exponent }), ['x'], src, sizeOf(x.shape)), [x], x.dtype, params);
+    const out = backend.run(program('powScalar', key, describe({ x }, { exponent }), ['x'], src, sizeOfShape(x.shape)), [x], x.dtype, params);
     return info(out, x.shape, x.dtype);
   },
 });
@@ -86,7 +86,7 @@ function unary<K extends UnaryName>(kernelName: K, body: string): KernelConfig<K
     backendName: 'gpujs',
     kernelFunc: (({ inputs: { x }, backend }: { inputs: { x: TensorInfo }; backend: B }) => {
       const src = `const v = x[this.thread.x];\n${body}`;
-      const out = backend.run(program(kernelName, '', describe({ x }), ['x'], src, sizeOf(x.shape)), [x], x.dtype);
+      const out = backend.run(program(kernelName, '', describe({ x }), ['x'], src, sizeOfShape(x.shape)), [x], x.dtype);
       return info(out, x.shape, x.dtype);
     }) as never,
   });
@@ -115,7 +115,7 @@ export const cast = defineKernel<'cast', B>({
     const src = toInt
       ? 'const v = x[this.thread.x];\nif (!(v === v)) { return 0; }\nif (v < 0) { return -Math.floor(-v); }\nreturn Math.floor(v);'
       : 'return x[this.thread.x];';
-    const out = backend.run(program('cast', toInt ? 'int' : 'copy', describe({ x }, { dtype }), ['x'], src, sizeOf(x.shape)), [x], dtype);
+    const out = backend.run(program('cast', toInt ? 'int' : 'copy', describe({ x }, { dtype }), ['x'], src, sizeOfShape(x.shape)), [x], dtype);
     return info(out, x.shape, dtype);
   },
 });

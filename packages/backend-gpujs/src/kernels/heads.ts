@@ -1,6 +1,6 @@
-import { defineKernel, type KernelConfig, type KernelName } from '@backprop/tensor';
+import { defineKernel, type KernelConfig, type KernelName, sizeOfShape } from '@backprop/tensor';
 import { rowStats } from './activations.js';
-import { type B, describe, info, int, program, sizeOf } from './util.js';
+import { type B, describe, info, int, program } from './util.js';
 
 /**
  * Softmax + categorical cross-entropy from logits (MATH.md §2.7): two programs, the
@@ -43,7 +43,7 @@ export const sigmoidCrossEntropy = defineKernel<'sigmoidCrossEntropy', B>({
   kernelName: 'sigmoidCrossEntropy',
   backendName: 'gpujs',
   kernelFunc: ({ inputs: { logits, labels }, backend }) => {
-    const M = sizeOf(logits.shape);
+    const M = sizeOfShape(logits.shape);
     const detail = describe({ logits, labels });
     const lossSrc =
       `let total = 0;\n` +

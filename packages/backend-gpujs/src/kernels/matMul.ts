@@ -1,5 +1,5 @@
-import { defineKernel, type KernelConfig, type KernelName, type TensorInfo } from '@backprop/tensor';
-import { type B, describe, info, int, program, returnActivation, sizeOf } from './util.js';
+import { defineKernel, type KernelConfig, type KernelName, sizeOfShape, type TensorInfo } from '@backprop/tensor';
+import { type B, describe, info, int, program, returnActivation } from './util.js';
 
 /** C = op(A)·op(B) (+ bias) then the fused activation; one thread per element of C. */
 export const matMul = defineKernel<'matMul', B>({
@@ -42,12 +42,12 @@ export const biasAdd = defineKernel<'biasAdd', B>({
   backendName: 'gpujs',
   kernelFunc: ({ inputs: { x, bias }, backend }) => {
     const c = x.shape[1];
-    const inner = sizeOf(x.shape.slice(2));
+    const inner = sizeOfShape(x.shape.slice(2));
     const src =
       `const q = Math.floor((this.thread.x + 0.5) / ${int(inner)});\n` +
       `const ch = q - Math.floor((q + 0.5) / ${int(c)}) * ${int(c)};\n` +
       `return x[this.thread.x] + bias[ch];`;
-    const out = backend.run(program('biasAdd', `${c}|${inner}`, describe({ x, bias }), ['x', 'bias'], src, sizeOf(x.shape)), [x, bias], x.dtype);
+    const out = backend.run(program('biasAdd', `${c}|${inner}`, describe({ x, bias }), ['x', 'bias'], src, sizeOfShape(x.shape)), [x, bias], x.dtype);
     return info(out, x.shape, x.dtype);
   },
 });
@@ -58,7 +58,7 @@ export const biasGrad = defineKernel<'biasGrad', B>({
   backendName: 'gpujs',
   kernelFunc: ({ inputs: { dy }, backend }) => {
     const [n, c] = [dy.shape[0], dy.shape[1]];
-    const inner = sizeOf(dy.shape.slice(2));
+    const inner = sizeOfShape(dy.shape.slice(2));
     const src =
       `let s = 0;\n` +
       `for (let b = 0; b < ${int(n)}; b++) {\n` +

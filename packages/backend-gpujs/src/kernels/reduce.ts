@@ -1,5 +1,5 @@
-import { defineKernel, type KernelConfig, type KernelName, type TensorInfo } from '@backprop/tensor';
-import { type B, describe, info, int, program, sizeOf, unravel } from './util.js';
+import { defineKernel, type KernelConfig, type KernelName, sizeOfShape, type TensorInfo } from '@backprop/tensor';
+import { type B, describe, info, int, program, unravel } from './util.js';
 
 function strides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -48,7 +48,7 @@ export const sum = defineKernel<'sum', B>({
   kernelFunc: ({ inputs: { x }, attrs: { axes, keepDims }, backend }) => {
     const shape = outShape(x.shape, axes, keepDims);
     const src = reductionSource(x.shape, axes, 'let acc = 0;', 'acc += v;');
-    const out = backend.run(program('sum', `${x.shape}|${axes}`, describe({ x }, { axes }), ['x'], src, sizeOf(shape)), [x], x.dtype);
+    const out = backend.run(program('sum', `${x.shape}|${axes}`, describe({ x }, { axes }), ['x'], src, sizeOfShape(shape)), [x], x.dtype);
     return info(out, shape, x.dtype);
   },
 });
@@ -65,7 +65,7 @@ export const max = defineKernel<'max', B>({
       'let acc = x[base];',
       'if (acc === acc) { if (v > acc || !(v === v)) { acc = v; } }',
     );
-    const out = backend.run(program('max', `${x.shape}|${axes}`, describe({ x }, { axes }), ['x'], src, sizeOf(shape)), [x], x.dtype);
+    const out = backend.run(program('max', `${x.shape}|${axes}`, describe({ x }, { axes }), ['x'], src, sizeOfShape(shape)), [x], x.dtype);
     return info(out, shape, x.dtype);
   },
 });
@@ -75,9 +75,9 @@ export const argMax = defineKernel<'argMax', B>({
   kernelName: 'argMax',
   backendName: 'gpujs',
   kernelFunc: ({ inputs: { x }, attrs: { axis }, backend }) => {
-    const outer = sizeOf(x.shape.slice(0, axis));
+    const outer = sizeOfShape(x.shape.slice(0, axis));
     const len = x.shape[axis];
-    const inner = sizeOf(x.shape.slice(axis + 1));
+    const inner = sizeOfShape(x.shape.slice(axis + 1));
     const shape = x.shape.filter((_, i) => i !== axis);
     const src =
       `const o = Math.floor((this.thread.x + 0.5) / ${int(inner)});\n` +
@@ -97,7 +97,7 @@ export const oneHot = defineKernel<'oneHot', B>({
   kernelName: 'oneHot',
   backendName: 'gpujs',
   kernelFunc: ({ inputs: { indices }, attrs: { depth, dtype }, backend }) => {
-    const n = sizeOf(indices.shape);
+    const n = sizeOfShape(indices.shape);
     const src =
       `const r = Math.floor((this.thread.x + 0.5) / ${int(depth)});\n` +
       `const j = this.thread.x - r * ${int(depth)};\n` +

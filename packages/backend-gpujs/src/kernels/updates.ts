@@ -6,13 +6,13 @@
  * unchanged by an update. Float hyper-parameters travel in the parameter vector `p`
  * (p[0] = learning rate, p[1] = weight decay), so schedules never recompile.
  */
-import { defineKernel, type KernelConfig, type KernelName, type TensorInfo } from '@backprop/tensor';
-import { type B, describe, program, sizeOf } from './util.js';
+import { defineKernel, type KernelConfig, type KernelName, sizeOfShape, type TensorInfo } from '@backprop/tensor';
+import { type B, describe, program } from './util.js';
 
 const G = 'const gr = g[this.thread.x] + p[1] * th[this.thread.x];\n';
 
 function update(backend: B, kernel: string, target: TensorInfo, args: string[], inputs: TensorInfo[], body: string, params: number[], detail: string): void {
-  backend.runInto(backend.check(target), program(kernel, '', detail, args, body, sizeOf(target.shape)), inputs, params);
+  backend.runInto(backend.check(target), program(kernel, '', detail, args, body, sizeOfShape(target.shape)), inputs, params);
 }
 
 export const sgdUpdate = defineKernel<'sgdUpdate', B>({

@@ -21,12 +21,6 @@ import type { GpujsBackend, Program } from '../backend.js';
 
 export type B = GpujsBackend;
 
-export function sizeOf(shape: readonly number[]): number {
-  let s = 1;
-  for (let i = 0; i < shape.length; i++) s *= shape[i];
-  return s;
-}
-
 export const shapeStr = (shape: readonly number[]): string => `[${shape.join(',')}]`;
 
 /** A readable list of named input shapes for error messages. */
