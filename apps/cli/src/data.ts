@@ -1,5 +1,6 @@
 import { IdxFormatError, type ImageSet, loadMnist, MNIST_FILES } from '@backprop/datasets';
 import type { HostData } from '@backprop/layers';
+import { sizeOfShape } from '@backprop/tensor';
 import { CliError } from './errors.js';
 
 export interface DataOptions {
@@ -38,7 +39,7 @@ export async function loadData(options: DataOptions, numClasses?: number): Promi
  * per class (integer labels become one-hot targets); undefined for other heads.
  */
 export function classesOf(outputShape: readonly number[]): number | undefined {
-  const classes = outputShape.reduce((p, d) => p * d, 1);
+  const classes = sizeOfShape(outputShape);
   return outputShape.length === 1 && classes >= 2 ? classes : undefined;
 }
 

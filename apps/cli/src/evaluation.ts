@@ -1,6 +1,6 @@
 import type { ImageSet } from '@backprop/datasets';
 import type { Sequential } from '@backprop/layers';
-import type { ComponentJSON, Tensor } from '@backprop/tensor';
+import { type ComponentJSON, sizeOfShape, type Tensor } from '@backprop/tensor';
 import { inputsOf, labelsOf } from './data.js';
 
 export interface SetEvaluation {
@@ -20,7 +20,7 @@ export const EVAL_BATCH_SIZE = 256;
  * second time, with its activation, where the loss takes the logits.
  */
 export async function evaluateSet(model: Sequential, set: ImageSet, lossSpec: ComponentJSON, batchSize = EVAL_BATCH_SIZE): Promise<SetEvaluation> {
-  const k = model.outputShape.reduce((p, d) => p * d, 1);
+  const k = sizeOfShape(model.outputShape);
   if (model.outputShape.length !== 1 || k < 2) {
     // Not a class-per-output head (labels are not one-hot targets): the library's two passes.
     const { loss } = await model.evaluateAsync(inputsOf(set), labelsOf(set), { loss: lossSpec, batchSize });

@@ -8,7 +8,7 @@
  * naming the file, for the same reason. `imageSetFromIdx` is fuzzed the same way on
  * damaged image/label pairs. Any other exception, or a disagreement, is a finding.
  */
-import { BackpropError, createRandom, type Random } from '@backprop/tensor';
+import { BackpropError, createRandom, type Random, sizeOfShape } from '@backprop/tensor';
 import { IdxFormatError, parseIdx } from './idx.js';
 import { imageSetFromIdx } from './mnist.js';
 
@@ -92,7 +92,7 @@ function pick<T>(rng: Random, items: readonly T[]): T {
 function validBuffer(rng: Random, kind: 'images' | 'labels' | 'any', count = rng.int(5)): Uint8Array {
   const shape =
     kind === 'images' ? [count, 1 + rng.int(4), 1 + rng.int(4)] : kind === 'labels' ? [count] : Array.from({ length: 1 + rng.int(4) }, () => rng.int(4));
-  const size = shape.reduce((p, d) => p * d, 1);
+  const size = sizeOfShape(shape);
   const data = Array.from({ length: size }, () => (kind === 'labels' ? (rng.next() < 0.95 ? rng.int(10) : pick(rng, EXTREME_BYTES)) : rng.int(256)));
   return encodeIdx(shape, data);
 }
@@ -137,7 +137,7 @@ export function mutate(rng: Random, input: Uint8Array): Uint8Array {
       case 7: {
         // a new header whose dimensions agree with the length: a valid file of another shape
         const dims = Array.from({ length: 1 + rng.int(4) }, () => rng.int(4));
-        const data = new Uint8Array(dims.reduce((p, d) => p * d, 1));
+        const data = new Uint8Array(sizeOfShape(dims));
         data.set(bytes.subarray(Math.min(bytes.length, 4 + 4 * (bytes[3] ?? 0))).subarray(0, data.length));
         bytes = encodeIdx(dims, data);
         break;

@@ -1,4 +1,4 @@
-import { BackpropError } from '@backprop/tensor';
+import { BackpropError, sizeOfShape } from '@backprop/tensor';
 
 /**
  * The IDX format of the MNIST files: a big-endian header (two zero bytes, a type
@@ -57,7 +57,7 @@ export function parseIdx(bytes: IdxBytes, file = 'IDX data'): IdxArray {
   for (let i = 0; i < rank; i++) shape.push(view.getUint32(4 + 4 * i, false));
   // At most (2^32 − 1)^4 ≈ 3.4e38: a finite double, so the comparison below is sound even
   // for dimensions no file could hold; nothing is allocated from them.
-  const needed = headerLength + shape.reduce((p, d) => p * d, 1);
+  const needed = headerLength + sizeOfShape(shape);
   if (length !== needed) {
     const hint =
       length > needed ? `${length - needed} extra after the data` : Number.isSafeInteger(needed) ? `${needed - length} missing: truncated?` : 'truncated?';
