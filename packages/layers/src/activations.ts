@@ -1,5 +1,6 @@
 import {
-  BackpropError,
+  checkNumberInRange,
+  checkOneOf,
   type FusedActivation,
   leakyRelu,
   leakyReluBackward,
@@ -19,12 +20,9 @@ export type ActivationName = 'linear' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh
 
 export const ACTIVATION_NAMES: readonly ActivationName[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax'];
 
+/** A layer's activation option; absent (or null) is 'linear'. */
 export function checkActivation(where: string, activation: unknown): ActivationName {
-  if (activation === undefined || activation === null) return 'linear';
-  if (!ACTIVATION_NAMES.includes(activation as ActivationName)) {
-    throw new BackpropError(where, `activation must be one of ${ACTIVATION_NAMES.join(', ')}, got ${JSON.stringify(activation)}`);
-  }
-  return activation as ActivationName;
+  return activation === undefined || activation === null ? 'linear' : checkOneOf(where, 'activation', activation, ACTIVATION_NAMES);
 }
 
 /**
@@ -32,11 +30,7 @@ export function checkActivation(where: string, activation: unknown): ActivationN
  * output y, which has the sign of z only when the slope is non-negative.
  */
 export function checkAlpha(where: string, alpha: unknown): number {
-  if (alpha === undefined) return 0.01;
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) {
-    throw new BackpropError(where, `alpha (the leaky ReLU slope) must be a finite number ≥ 0, got ${JSON.stringify(alpha)}`);
-  }
-  return alpha;
+  return alpha === undefined ? 0.01 : checkNumberInRange(where, 'alpha (the leaky ReLU slope)', alpha, { min: 0 });
 }
 
 /** Activations the matMul and conv2d kernels can fuse after the bias add. */

@@ -1,4 +1,4 @@
-import { BackpropError, type Random } from '@backprop/tensor';
+import { checkOneOf, type Random } from '@backprop/tensor';
 
 /**
  * Weight initialisers. fanIn / fanOut follow Keras: for a conv kernel (F, C, kh, kw)
@@ -8,11 +8,9 @@ export type InitializerName = 'heNormal' | 'heUniform' | 'glorotNormal' | 'gloro
 
 export const INITIALIZER_NAMES: readonly InitializerName[] = ['heNormal', 'heUniform', 'glorotNormal', 'glorotUniform', 'zeros', 'ones'];
 
-export function checkInitializer(where: string, name: unknown): InitializerName {
-  if (!INITIALIZER_NAMES.includes(name as InitializerName)) {
-    throw new BackpropError(where, `initializer must be one of ${INITIALIZER_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
-  }
-  return name as InitializerName;
+/** The initializer option `option` ('kernelInitializer', 'biasInitializer'): one of INITIALIZER_NAMES. */
+export function checkInitializer(where: string, option: string, value: unknown): InitializerName {
+  return checkOneOf(where, option, value, INITIALIZER_NAMES);
 }
 
 /** Values for a parameter of `size` elements (float64; the layer casts to its dtype). */

@@ -1,5 +1,7 @@
 import {
   BackpropError,
+  checkNonEmptyString,
+  checkOptions,
   type FloatDataType,
   MAX_TENSOR_BYTES,
   maxElements,
@@ -9,7 +11,6 @@ import {
   type Tensor,
 } from '@backprop/tensor';
 import { type InitializerName, initialValues } from './initializers.js';
-import { checkConfigObject, checkLayerName } from './layers/args.js';
 
 /** What a layer will be for an input shape: its output shape and parameter shapes, allocated nothing. */
 export interface LayerPlan {
@@ -72,7 +73,9 @@ export abstract class Layer {
   constructor(config: LayerConfig = {}) {
     // new.target: the subclass's own fields (className) are not set yet while this runs.
     const where = new.target.name;
-    this.name = checkLayerName(where, checkConfigObject(where, config).name);
+    const { name } = checkOptions(where, config, undefined, { name: 'config' });
+    // It prefixes the parameter names that saved weights are keyed by.
+    this.name = name === undefined ? undefined : checkNonEmptyString(where, 'name', name);
   }
 
   /** The activation on this layer's output, if any (for fusing with the loss). */

@@ -366,8 +366,8 @@ describe('Sequential: argument checks (each a BackpropError, never a TypeError o
     );
     await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [new Dense({ units: 2 }), null as never] }), /^Sequential: layers\[1\] is not a Layer, got null/);
     await expectBackpropError(() => new Sequential(undefined as never), 'Sequential: expects a config { inputShape, layers, … }, got undefined');
-    await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [new Dense({ units: 2 })], dtype: 'int8' as never }), `Sequential: dtype must be 'float32' or 'float64', got "int8"`);
-    await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [new Dense({ units: 2 })], seed: 'x' as never }), 'Sequential: seed must be a finite number, got "x"');
+    await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [new Dense({ units: 2 })], dtype: 'int8' as never }), "Sequential: dtype must be 'float32' or 'float64', got 'int8'");
+    await expectBackpropError(() => new Sequential({ registry, inputShape: [4], layers: [new Dense({ units: 2 })], seed: 'x' as never }), "Sequential: seed must be a finite number, got 'x'");
     await expectBackpropError(() => new Sequential({ registry, inputShape: [4.5], layers: [new Dense({ units: 2 })] }), /^Sequential: inputShape must be positive integers/);
     await expectBackpropError(() => new Sequential({ registry, inputShape: 4 as never, layers: [new Dense({ units: 2 })] }), /^Sequential: inputShape must be positive integers .* got 4$/);
     const dense = new Dense({ units: 2 });
@@ -389,7 +389,7 @@ describe('Sequential: argument checks (each a BackpropError, never a TypeError o
     await expectBackpropError(() => model.fit(x, y, { loss, optimizer: 7 as never }), /^optimizer: expected the name of a registered optimizer/);
     // It used to "train" on nothing and report a loss of 0.
     await expectBackpropError(() => model.fit({ values: [], shape: [0, 4] }, { values: [], shape: [0] }, { loss }), 'fit: x has no samples (shape [0, …]); give at least one');
-    await expectBackpropError(() => model.fit(x, y, { loss, shuffle: 'yes' as never }), 'fit: shuffle must be true or false, got "yes"');
+    await expectBackpropError(() => model.fit(x, y, { loss, shuffle: 'yes' as never }), "fit: shuffle must be true or false, got 'yes'");
     await expectBackpropError(() => model.fit(undefined as never, y, { loss }), 'fit: x must be a Tensor or { values, shape }, got undefined');
     model.dispose();
   });
@@ -405,7 +405,7 @@ describe('Sequential: argument checks (each a BackpropError, never a TypeError o
     const ten = { values: Float64Array.from({ length: 40 }, (_, i) => i / 40), shape: [10, 4] };
     const labels = { values: Array.from({ length: 10 }, (_, i) => i % 3), shape: [10] };
     await expectBackpropError(() => model.fit(ten, labels, { loss, validationSplit: 0.05 }), /validationSplit 0\.05 of 10 samples leaves 10 for training and 0 for validation/);
-    await expectBackpropError(() => model.fit(ten, labels, { loss, validationSplit: '0.5' as never }), 'fit: validationSplit must be a number in (0, 1), got "0.5"');
+    await expectBackpropError(() => model.fit(ten, labels, { loss, validationSplit: '0.5' as never }), "fit: validationSplit must be a number in (0, 1), got '0.5'");
     await expectBackpropError(() => model.fit(ten, labels, { loss, validationData: [{ values: [], shape: [0, 4] }, { values: [], shape: [0] }] }), 'fit: validationData x has no samples (shape [0, …]); give at least one');
     await expectBackpropError(() => model.fit(ten, labels, { loss, validationData: [x, { values: [1], shape: [1] }] }), 'fit: validationData x has 2 samples but validationData y has 1');
     // A split that leaves a sample on each side trains and measures on the held-out one.

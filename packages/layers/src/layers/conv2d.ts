@@ -1,8 +1,18 @@
-import { BackpropError, biasGrad, conv2d, conv2dBackwardFilter, conv2dBackwardInput, type Tensor } from '@backprop/tensor';
+import {
+  biasGrad,
+  checkBoolean,
+  checkIntPair,
+  checkOneOf,
+  checkPositiveInt,
+  conv2d,
+  conv2dBackwardFilter,
+  conv2dBackwardInput,
+  type Tensor,
+} from '@backprop/tensor';
 import { type ActivationName, activate, activationBackward, checkActivation, checkAlpha, fusable } from '../activations.js';
 import { checkInitializer, type InitializerName } from '../initializers.js';
 import { type BackwardOptions, type BuildContext, type ForwardOptions, Layer, type LayerConfig, type Param } from '../layer.js';
-import { checkBoolean, checkInt, checkPair, type PairArg } from './args.js';
+import { MAX_LAYER_ARG, type PairArg } from './args.js';
 
 export interface Conv2DConfig extends LayerConfig {
   /** Number of kernels F (the paper's K_D). */
@@ -45,22 +55,22 @@ export class Conv2D extends Layer {
   constructor(config: Conv2DConfig = {} as Conv2DConfig) {
     super(config);
     const where = `Conv2D${config.name ? ` '${config.name}'` : ''}`;
-    this.filters = checkInt(where, 'filters', config.filters, 1);
-    this.kernelSize = checkPair(where, 'kernelSize', config.kernelSize, 1);
-    this.strides = checkPair(where, 'strides', config.strides ?? 1, 1);
+    this.filters = checkPositiveInt(where, 'filters', config.filters, MAX_LAYER_ARG);
+    this.kernelSize = checkIntPair(where, 'kernelSize', config.kernelSize, 'positive', MAX_LAYER_ARG);
+    this.strides = checkIntPair(where, 'strides', config.strides ?? 1, 'positive', MAX_LAYER_ARG);
     const padding = config.padding ?? 'valid';
-    if (typeof padding === 'string' && padding !== 'valid' && padding !== 'same') {
-      throw new BackpropError(where, `padding must be 'valid', 'same', a non-negative integer or a [height, width] pair of them, got ${JSON.stringify(padding)}`);
-    }
-    this.padding = padding === 'valid' || padding === 'same' ? padding : checkPair(where, 'padding', padding, 0);
+    this.padding =
+      typeof padding === 'string'
+        ? checkOneOf(where, 'padding', padding, ['valid', 'same'] as const)
+        : checkIntPair(where, 'padding', padding, 'non-negative', MAX_LAYER_ARG);
     this.activation = checkActivation(where, config.activation);
     if (this.activation === 'softmax') {
       throw this.error("activation 'softmax' needs a (batch, classes) input; use it on a Dense layer");
     }
     this.alpha = checkAlpha(where, config.alpha);
     this.useBias = checkBoolean(where, 'useBias', config.useBias, true);
-    this.kernelInitializer = checkInitializer(where, config.kernelInitializer ?? 'heNormal');
-    this.biasInitializer = checkInitializer(where, config.biasInitializer ?? 'zeros');
+    this.kernelInitializer = checkInitializer(where, 'kernelInitializer', config.kernelInitializer ?? 'heNormal');
+    this.biasInitializer = checkInitializer(where, 'biasInitializer', config.biasInitializer ?? 'zeros');
   }
 
   override get outputActivation(): string {

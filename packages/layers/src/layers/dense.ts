@@ -1,8 +1,8 @@
-import { biasGrad, matMul, type Tensor } from '@backprop/tensor';
+import { biasGrad, checkBoolean, checkPositiveInt, matMul, type Tensor } from '@backprop/tensor';
 import { type ActivationName, activate, activationBackward, checkActivation, checkAlpha, fusable } from '../activations.js';
 import { checkInitializer, type InitializerName } from '../initializers.js';
 import { type BackwardOptions, type BuildContext, type ForwardOptions, Layer, type LayerConfig, type Param } from '../layer.js';
-import { checkBoolean, checkInt } from './args.js';
+import { MAX_LAYER_ARG } from './args.js';
 
 export interface DenseConfig extends LayerConfig {
   units: number;
@@ -35,12 +35,13 @@ export class Dense extends Layer {
   constructor(config: DenseConfig = {} as DenseConfig) {
     super(config);
     const where = `Dense${config.name ? ` '${config.name}'` : ''}`;
-    this.units = checkInt(where, 'units', config.units, 1);
+    // A scalar option: never the pair parser (units: [3, 99] is an error, not 3).
+    this.units = checkPositiveInt(where, 'units', config.units, MAX_LAYER_ARG);
     this.activation = checkActivation(where, config.activation);
     this.alpha = checkAlpha(where, config.alpha);
     this.useBias = checkBoolean(where, 'useBias', config.useBias, true);
-    this.kernelInitializer = checkInitializer(where, config.kernelInitializer ?? 'glorotUniform');
-    this.biasInitializer = checkInitializer(where, config.biasInitializer ?? 'zeros');
+    this.kernelInitializer = checkInitializer(where, 'kernelInitializer', config.kernelInitializer ?? 'glorotUniform');
+    this.biasInitializer = checkInitializer(where, 'biasInitializer', config.biasInitializer ?? 'zeros');
   }
 
   override get outputActivation(): string {

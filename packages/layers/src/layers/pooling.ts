@@ -4,11 +4,12 @@ import {
   l2Pool,
   l2PoolBackward,
   maxPool,
+  checkIntPair,
   maxPoolBackward,
   type Tensor,
 } from '@backprop/tensor';
 import { Layer, type LayerConfig } from '../layer.js';
-import { checkPair, type PairArg } from './args.js';
+import { MAX_LAYER_ARG, type PairArg } from './args.js';
 
 export interface Pool2DConfig extends LayerConfig {
   /** Window k_h × k_w, default 2. */
@@ -30,8 +31,8 @@ abstract class Pool2D extends Layer {
   constructor(config: Pool2DConfig = {}) {
     super(config);
     const where = `${new.target.name}${config.name ? ` '${config.name}'` : ''}`;
-    this.poolSize = checkPair(where, 'poolSize', config.poolSize ?? 2, 1);
-    this.strides = checkPair(where, 'strides', config.strides ?? this.poolSize, 1);
+    this.poolSize = checkIntPair(where, 'poolSize', config.poolSize ?? 2, 'positive', MAX_LAYER_ARG);
+    this.strides = checkIntPair(where, 'strides', config.strides ?? this.poolSize, 'positive', MAX_LAYER_ARG);
   }
 
   protected get geometry(): { poolSize: [number, number]; strides: [number, number] } {
