@@ -1,4 +1,4 @@
-import { BackpropError } from './errors.js';
+import { checkFiniteNumber } from './validation.js';
 
 /**
  * Seeded pseudo-random numbers (xoshiro128**, seeded through splitmix32), so
@@ -31,7 +31,7 @@ function splitmix32(seed: number): () => number {
 }
 
 export function createRandom(seed: number): Random {
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new BackpropError('createRandom', `seed must be a finite number, got ${String(seed)}`);
+  checkFiniteNumber('createRandom', 'seed', seed);
   const init = splitmix32(Math.trunc(seed));
   let a = init(), b = init(), c = init(), d = init();
   let spare: number | undefined;

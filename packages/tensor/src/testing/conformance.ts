@@ -1132,9 +1132,9 @@ function defineBadInputTests(test: TestFn, backendName: string): void {
       const x = c.t(new Float64Array(75), [1, 3, 5, 5]);
       expect(() => ops.conv2d(x, c.t(new Float64Array(18), [2, 1, 3, 3]))).toThrow('conv2d: input has 3 channels but filter expects 1');
       const k = c.t(new Float64Array(27), [1, 3, 3, 3]);
-      expect(() => ops.conv2d(x, k, { strides: 0 })).toThrow('stride must be a positive integer, got 0');
-      expect(() => ops.conv2d(x, k, { strides: [1, -1] })).toThrow('stride must be a positive integer, got -1');
-      expect(() => ops.conv2d(x, k, { pad: -1 })).toThrow('padding must be a non-negative integer, got -1');
+      expect(() => ops.conv2d(x, k, { strides: 0 })).toThrow('stride must be a positive integer or a [height, width] pair of them, got 0');
+      expect(() => ops.conv2d(x, k, { strides: [1, -1] })).toThrow('stride must be a positive integer or a [height, width] pair of them, got [1, -1]');
+      expect(() => ops.conv2d(x, k, { pad: -1 })).toThrow('padding must be a non-negative integer or a [height, width] pair of them, got -1');
       expect(() => ops.conv2d(x, c.t(new Float64Array(3 * 36), [1, 3, 6, 6]))).toThrow('does not fit');
       expect(() => ops.conv2d(x, k, { bias: c.t([1, 2], [2]) })).toThrow(/bias must have shape \[1\]/);
       expect(() => ops.conv2d(c.t([1], [1, 1, 1]), k)).toThrow(/'x' must have rank 4/);
@@ -1145,7 +1145,7 @@ function defineBadInputTests(test: TestFn, backendName: string): void {
 
   test('pooling, matMul and head shape errors', ['maxPool', 'matMul', 'softmaxCrossEntropy', 'add'], async (c) => {
     expect(() => ops.maxPool(c.t(new Float64Array(9), [1, 1, 3, 3]), { poolSize: 4 })).toThrow('does not fit');
-    expect(() => ops.maxPool(c.t(new Float64Array(9), [1, 1, 3, 3]), { poolSize: 2, strides: 0 })).toThrow('stride must be a positive integer, got 0');
+    expect(() => ops.maxPool(c.t(new Float64Array(9), [1, 1, 3, 3]), { poolSize: 2, strides: 0 })).toThrow('stride must be a positive integer or a [height, width] pair of them, got 0');
     expect(() => ops.matMul(c.t(new Float64Array(6), [2, 3]), c.t(new Float64Array(6), [2, 3]))).toThrow('inner dimensions differ');
     expect(() => ops.softmaxCrossEntropy(c.t([1, 2], [1, 2]), c.t([1, 0, 0], [1, 3]))).toThrow('same shape');
     expect(() => ops.add(c.t([1], [1]), c.t([1], [1], c.dtype === 'float32' ? 'float64' : 'float32'))).toThrow('cast one of them first');
