@@ -77,6 +77,26 @@ describe('Registry: plugins and backends', () => {
     expect(tensor([1, 2], [2], { registry }).backendName).toBe('slow');
   });
 
+  it('reading the backend name chooses nothing: the first tensor fixes the automatic choice', () => {
+    const registry = new Registry().use(arrayPlugin('slow', 1));
+    expect(registry.backendName).toBe('slow');
+    expect(registry.backend).toBeInstanceOf(ArrayBackend);
+    // Registered after the name was read, before any tensor: the higher priority wins.
+    registry.use(arrayPlugin('fast', 5));
+    expect(registry.backendName).toBe('fast');
+    expect(tensor([1], [1], { registry }).backendName).toBe('fast');
+    // Tensors now live on 'fast': a later, higher-priority backend does not move the model's ops.
+    registry.use(arrayPlugin('faster', 9));
+    expect(registry.backendName).toBe('fast');
+    expect(tensor([1], [1], { registry }).backendName).toBe('fast');
+    // An explicit choice always wins; removing the active backend lets the next tensor choose again.
+    registry.setBackend('slow');
+    expect(registry.backendName).toBe('slow');
+    registry.removeBackend('slow');
+    expect(registry.backendName).toBe('faster');
+    expect(tensor([1], [1], { registry }).backendName).toBe('faster');
+  });
+
   it('installs a plugin once', () => {
     const registry = new Registry();
     const plugin = arrayPlugin('a');

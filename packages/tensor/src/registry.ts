@@ -269,13 +269,26 @@ export class Registry {
     return backend;
   }
 
-  /** The active backend; if none was set, the registered one with the highest priority. */
+  /** The active backend (see `backendName`), created on first use. */
   get backend(): Backend {
     return this.findBackend(this.backendName);
   }
 
+  /**
+   * The active backend's name: the one set with `setBackend`; else the automatic
+   * choice, the registered backend with the highest priority. Reading it (or
+   * `backend`) chooses nothing: the automatic choice is fixed when the registry
+   * creates its first tensor, so until then a backend registered later with a higher
+   * priority is still chosen. From then on tensors live on the chosen backend and it
+   * stays active until `setBackend` (or `removeBackend` of it, after which the next
+   * tensor chooses again).
+   */
   get backendName(): string {
-    if (this.activeBackendName !== undefined) return this.activeBackendName;
+    return this.activeBackendName ?? this.preferredBackendName();
+  }
+
+  /** The registered backend with the highest priority (the first registered among equals). */
+  private preferredBackendName(): string {
     let best: [string, number] | undefined;
     for (const [name, reg] of this.backendRegistrations) {
       if (!best || reg.priority > best[1]) best = [name, reg.priority];
@@ -286,7 +299,6 @@ export class Registry {
         'no backend is registered; install one, e.g. `registry.use(cpuBackend)` from @backprop/backend-cpu',
       );
     }
-    this.activeBackendName = best[0];
     return best[0];
   }
 
@@ -352,6 +364,8 @@ export class Registry {
   }
 
   private wrap(info: TensorInfo, backend: Backend, backendName: string): Tensor {
+    // The first tensor fixes the automatic backend choice (see `backendName`).
+    this.activeBackendName ??= backendName;
     const storage = { dataId: info.dataId, backend, backendName, refCount: 1 };
     return this.trackTensor(new Tensor(storage, info.shape, info.dtype, this));
   }
