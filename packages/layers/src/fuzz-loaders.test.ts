@@ -14,7 +14,7 @@
 import { cpuBackend } from '@backprop/backend-cpu';
 import { lossesPlugin } from '@backprop/losses';
 import { optimizersPlugin } from '@backprop/optimizers';
-import { BackpropError, createRandom, type Random, Registry } from '@backprop/tensor';
+import { BackpropError, createRandom, type Random, Registry, sizeOfShape } from '@backprop/tensor';
 import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,7 +222,7 @@ function judge(model: Sequential, described: unknown, bytes: Uint8Array): string
   if (hex(crc32(bytes)) !== m.weights.crc32) throw new Error('loaded although the weights fail their crc32');
   // The writer packs the tensors back to back: in a file that loads, every byte belongs to exactly one.
   const layout = m.weights.specs
-    .map((s) => [s.offset, s.offset + s.shape.reduce((p, d) => p * d, 1) * (s.dtype === 'float64' ? 8 : 4)])
+    .map((s) => [s.offset, s.offset + sizeOfShape(s.shape) * (s.dtype === 'float64' ? 8 : 4)])
     .sort((a, b) => a[0] - b[0]);
   let end = 0;
   for (const [start, stop] of layout) {
@@ -265,7 +265,7 @@ function decode(m: ModelManifest, bytes: Uint8Array): Map<string, Float32Array |
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Map<string, Float32Array | Float64Array>();
   for (const spec of m.weights.specs) {
-    const count = spec.shape.reduce((p, d) => p * d, 1);
+    const count = sizeOfShape(spec.shape);
     const values = spec.dtype === 'float64' ? new Float64Array(count) : new Float32Array(count);
     for (let i = 0; i < count; i++) {
       values[i] = spec.dtype === 'float64' ? view.getFloat64(spec.offset + 8 * i, true) : view.getFloat32(spec.offset + 4 * i, true);

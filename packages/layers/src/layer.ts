@@ -8,6 +8,7 @@ import {
   type Random,
   type Registry,
   shapeToString,
+  sizeOfShape,
   type Tensor,
 } from '@backprop/tensor';
 import { type InitializerName, initialValues } from './initializers.js';
@@ -199,13 +200,17 @@ export abstract class Layer {
   protected error(detail: string): BackpropError {
     return layerError(this, detail);
   }
+
+  /** How errors name this layer (`this.error`'s prefix): its label in a model, else its class and name. */
+  protected get where(): string {
+    return layerWhere(this);
+  }
 }
 
 /** Throws unless `shape` is positive integers of at most MAX_TENSOR_BYTES as `dtype`; returns the element count. */
 function checkSize(layer: Layer, what: string, shape: readonly number[], dtype: FloatDataType, per: string): number {
   if (shape.some((d) => !Number.isSafeInteger(d) || d < 1)) throw layerError(layer, `${what} has the invalid shape ${JSON.stringify(shape)}`);
-  let size = 1;
-  for (const d of shape) size *= d;
+  const size = sizeOfShape(shape);
   // @backprop/tensor's per-tensor limit, checked here before anything is allocated
   // (initialValues builds a float64 array first) and with the layer in the message.
   const limit = maxElements(dtype);
@@ -218,6 +223,10 @@ function checkSize(layer: Layer, what: string, shape: readonly number[], dtype: 
   return size;
 }
 
+function layerWhere(layer: Layer): string {
+  return layer.label || `${layer.className}${layer.name ? ` '${layer.name}'` : ''}`;
+}
+
 function layerError(layer: Layer, detail: string): BackpropError {
-  return new BackpropError(layer.label || `${layer.className}${layer.name ? ` '${layer.name}'` : ''}`, detail);
+  return new BackpropError(layerWhere(layer), detail);
 }

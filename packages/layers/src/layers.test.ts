@@ -1,5 +1,5 @@
 import { cpuBackend } from '@backprop/backend-cpu';
-import { BackpropError, createRandom, Registry, type Tensor } from '@backprop/tensor';
+import { BackpropError, createRandom, Registry, sizeOfShape, type Tensor } from '@backprop/tensor';
 import { checkGradient, expectArraysClose } from '@backprop/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -145,11 +145,11 @@ describe('worked examples of MATH.md through the layer API', () => {
 function gradientCheckLayer(layer: Layer, inputShape: number[], batch: number, seed: number, inputs?: (rng: ReturnType<typeof createRandom>) => number): void {
   const rng = createRandom(seed);
   const model = single(layer, inputShape);
-  const xSize = batch * inputShape.reduce((p, d) => p * d, 1);
+  const xSize = batch * sizeOfShape(inputShape);
   // Inputs away from 0 avoid the ReLU kink; distinct values avoid max-pool ties.
   const x = Float64Array.from({ length: xSize }, () => (inputs ? inputs(rng) : (rng.next() < 0.5 ? -1 : 1) * rng.uniform(0.1, 1)));
   const outShape = [batch, ...model.outputShape];
-  const g = Float64Array.from({ length: outShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
+  const g = Float64Array.from({ length: sizeOfShape(outShape) }, () => rng.normal());
   const lossAt = (xs: Float64Array): number =>
     registry.scope(() => {
       const y = model.forward(registry.makeTensor(xs, [batch, ...inputShape], 'float64')).dataSync();

@@ -4,6 +4,7 @@ import {
   checkIntPair,
   checkOneOf,
   checkPositiveInt,
+  computeConv2DInfo,
   conv2d,
   conv2dBackwardFilter,
   conv2dBackwardInput,
@@ -94,16 +95,10 @@ export class Conv2D extends Layer {
     if (inputShape.length !== 3) {
       throw this.error(`expects a (channels, height, width) input but got [${inputShape.join(', ')}]`);
     }
-    const [c, h, w] = inputShape;
-    const [kh, kw] = this.kernelSize;
-    const [sh, sw] = this.strides;
-    const [ph, pw] = this.pad;
-    if (h + 2 * ph < kh || w + 2 * pw < kw) {
-      throw this.error(`${kh}×${kw} kernel does not fit the ${h}×${w} input with padding ${ph === pw ? ph : `${ph}×${pw}`}`);
-    }
-    void c;
-    // Eq 2.1 with the floor of MATH.md §2.1.
-    return [this.filters, Math.floor((h + 2 * ph - kh) / sh) + 1, Math.floor((w + 2 * pw - kw) / sw) + 1];
+    // Eq 2.1 with the floor of MATH.md §2.1, and the check that the kernel fits: @backprop/tensor's geometry.
+    const filter = { filters: this.filters, kernelSize: this.kernelSize };
+    const [, f, ho, wo] = computeConv2DInfo([1, ...inputShape], filter, this.strides, this.pad, this.where).outShape;
+    return [f, ho, wo];
   }
 
   override paramShapes(inputShape: readonly number[]): Record<string, number[]> {

@@ -1,4 +1,4 @@
-import type { Tensor } from '@backprop/tensor';
+import { sizeOfShape, type Tensor } from '@backprop/tensor';
 import { Layer } from '../layer.js';
 
 /**
@@ -10,7 +10,7 @@ export class Flatten extends Layer {
   private xShape: readonly number[] | undefined;
 
   computeOutputShape(inputShape: readonly number[]): number[] {
-    return [inputShape.reduce((p, d) => p * d, 1)];
+    return [sizeOfShape(inputShape)];
   }
 
   forward(x: Tensor): Tensor {

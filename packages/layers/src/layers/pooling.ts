@@ -5,6 +5,7 @@ import {
   l2PoolBackward,
   maxPool,
   checkIntPair,
+  computePool2DInfo,
   maxPoolBackward,
   type Tensor,
 } from '@backprop/tensor';
@@ -43,10 +44,9 @@ abstract class Pool2D extends Layer {
     if (inputShape.length !== 3) {
       throw this.error(`expects a (channels, height, width) input but got [${inputShape.join(', ')}]`);
     }
-    const [c, h, w] = inputShape;
-    const [kh, kw] = this.poolSize;
-    if (h < kh || w < kw) throw this.error(`${kh}×${kw} pool window does not fit the ${h}×${w} input`);
-    return [c, Math.floor((h - kh) / this.strides[0]) + 1, Math.floor((w - kw) / this.strides[1]) + 1];
+    // Eq 2.2 with the floor, and the check that the window fits: @backprop/tensor's geometry.
+    const [, c, ho, wo] = computePool2DInfo([1, ...inputShape], this.poolSize, this.strides, this.where).outShape;
+    return [c, ho, wo];
   }
 
   getConfig(): Record<string, unknown> {
