@@ -1,4 +1,5 @@
-import { BackpropError, type FloatDataType, type Registry, shapeToString, Tensor, type TypedArray } from '@backprop/tensor';
+import { BackpropError, type FloatDataType, type Loss, type Registry, shapeToString, Tensor, type TypedArray } from '@backprop/tensor';
+import type { Reading } from './readback.js';
 
 /** Host-side data: a flat array with the shape of the whole set, (N, …sample). */
 export interface HostData {
@@ -17,15 +18,37 @@ export interface HostSet {
   sampleSize: number;
 }
 
-export function toHostSet(where: string, name: string, data: DataLike): HostSet {
-  if (data instanceof Tensor) return fromTensorValues(where, name, data.dataSync(), data.shape);
-  return fromHost(where, name, data);
+/** `data` as a host set; a tensor is read back (with the driver's read: see readback.ts). */
+export function* hostSet(where: string, name: string, data: DataLike): Reading<HostSet> {
+  if (!(data instanceof Tensor)) return fromHost(where, name, data);
+  const [values] = yield [data];
+  return fromTensorValues(where, name, values, data.shape);
 }
 
-/** `toHostSet` reading a tensor with `await data()` (every backend, WebGPU included). */
-export async function toHostSetAsync(where: string, name: string, data: DataLike): Promise<HostSet> {
-  if (data instanceof Tensor) return fromTensorValues(where, name, await data.data(), data.shape);
-  return fromHost(where, name, data);
+/** `x` as inputs of a model: a host set whose samples have the model's input shape. */
+export function* inputSet(where: string, name: string, data: DataLike, inputShape: readonly number[]): Reading<HostSet> {
+  const set = yield* hostSet(where, name, data);
+  if (set.sampleShape.length !== inputShape.length || set.sampleShape.some((d, i) => d !== inputShape[i])) {
+    throw new BackpropError(
+      where,
+      `${name} has samples of shape ${shapeToString(set.sampleShape)} but the model expects ${shapeToString(inputShape)} (input shape [batch, ${inputShape.join(', ')}])`,
+    );
+  }
+  return set;
+}
+
+/** `y` as targets of a model's outputs (`toTargets`): integer labels become one-hot rows. */
+export function* targetSet(where: string, name: string, data: DataLike, outputShape: readonly number[]): Reading<HostSet> {
+  return toTargets(where, yield* hostSet(where, name, data), outputShape);
+}
+
+/**
+ * The loss's value checks on a whole target set (`Loss.checkTargets`: finite, in
+ * range, class rows), run once when the data enters `fit`/`evaluate` instead of on
+ * every batch. Row indices in its errors are sample indices.
+ */
+export function checkTargetValues(loss: Loss, targets: HostSet): void {
+  loss.checkTargets?.({ values: targets.values, shape: [targets.count, ...targets.sampleShape] });
 }
 
 function fromTensorValues(where: string, name: string, values: TypedArray, shape: readonly number[]): HostSet {
@@ -60,14 +83,42 @@ function make(where: string, name: string, values: Float32Array | Float64Array, 
   }
   // NaN or ±Infinity in the data would otherwise come out as NaN predictions or losses
   // with nothing pointing back at the sample that caused them.
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v - v !== 0) {
-      const sample = sampleSize > 0 ? Math.floor(i / sampleSize) : 0;
-      throw new BackpropError(where, `${name} value ${i} (sample ${sample}) is ${v}; data must be finite numbers`);
-    }
+  const bad = firstNonFinite(values);
+  if (bad >= 0) {
+    const sample = sampleSize > 0 ? Math.floor(bad / sampleSize) : 0;
+    throw new BackpropError(where, `${name} value ${bad} (sample ${sample}) is ${values[bad]}; data must be finite numbers`);
   }
   return { values, count: shape[0], sampleShape, sampleSize };
+}
+
+/** Index of the first NaN or ±Infinity, or -1. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) {
+    // v - v is 0 for every finite number and NaN for NaN and ±Infinity: one test, no call.
+    const v = values[i];
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+/** x and y have the same number of samples, and at least one: a mean over nothing would report a loss of 0. */
+export function checkCounts(where: string, xName: string, x: HostSet, yName: string, y: HostSet): void {
+  if (y.count !== x.count) throw new BackpropError(where, `${xName} has ${x.count} samples but ${yName} has ${y.count}`);
+  if (x.count === 0) throw new BackpropError(where, `${xName} has no samples (shape [0, …]); give at least one`);
+}
+
+export function checkPositiveInt(where: string, name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new BackpropError(where, `${name} must be a positive integer, got ${JSON.stringify(v)}`);
+}
+
+/** A plain object (an options bag, a config), not null and not an array. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Samples [from, to) of a set, sharing its values. */
+export function sliceSet(set: HostSet, from: number, to: number): HostSet {
+  return { ...set, values: set.values.subarray(from * set.sampleSize, to * set.sampleSize), count: to - from };
 }
 
 function describeData(value: unknown): string {
@@ -104,7 +155,19 @@ export function toTargets(where: string, targets: HostSet, outputShape: readonly
   );
 }
 
-/** Copies samples `indices[start..end)` into one batch tensor. */
+/** One batch: the tensor and the host values it was made from (in the model's dtype). */
+export interface Batch {
+  tensor: Tensor;
+  values: Float32Array | Float64Array;
+}
+
+/**
+ * Samples `indices[start..end)` (or `start..end` in order when `indices` is null) as
+ * one batch. Returns the host values with the tensor, so a caller that needs them
+ * (targets, to count correct predictions) keeps them in its own frame. `scratch` is
+ * the caller's reusable buffer: the returned values are a view of it (or of the set)
+ * and stay valid until the caller's next gather with the same scratch.
+ */
 export function gatherBatch(
   registry: Registry,
   set: HostSet,
@@ -113,24 +176,30 @@ export function gatherBatch(
   end: number,
   dtype: FloatDataType,
   scratch: { buffer?: Float32Array | Float64Array },
-): Tensor {
+): Batch {
   const n = end - start;
   const size = n * set.sampleSize;
-  let buffer = scratch.buffer;
-  if (!buffer || buffer.length < size || (dtype === 'float64') !== buffer instanceof Float64Array) {
-    buffer = dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
-    scratch.buffer = buffer;
-  }
-  const view = buffer.subarray(0, size);
-  if (indices === null) {
-    view.set(set.values.subarray(start * set.sampleSize, end * set.sampleSize));
+  let view: Float32Array | Float64Array;
+  if (indices === null && (dtype === 'float64') === set.values instanceof Float64Array) {
+    // In order and already in the dtype: the set's own values, no copy.
+    view = set.values.subarray(start * set.sampleSize, end * set.sampleSize);
   } else {
-    for (let i = 0; i < n; i++) {
-      const src = indices[start + i] * set.sampleSize;
-      view.set(set.values.subarray(src, src + set.sampleSize), i * set.sampleSize);
+    let buffer = scratch.buffer;
+    if (!buffer || buffer.length < size || (dtype === 'float64') !== buffer instanceof Float64Array) {
+      buffer = dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+      scratch.buffer = buffer;
+    }
+    view = buffer.subarray(0, size);
+    if (indices === null) {
+      view.set(set.values.subarray(start * set.sampleSize, end * set.sampleSize));
+    } else {
+      for (let i = 0; i < n; i++) {
+        const src = indices[start + i] * set.sampleSize;
+        view.set(set.values.subarray(src, src + set.sampleSize), i * set.sampleSize);
+      }
     }
   }
-  return registry.makeTensor(view, [n, ...set.sampleShape], dtype);
+  return { tensor: registry.makeTensor(view, [n, ...set.sampleShape], dtype), values: view };
 }
 
 /** Index of the maximum of row `n` of a flat (N, K) array. */

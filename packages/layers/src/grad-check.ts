@@ -1,5 +1,7 @@
 import { type ComponentJSON, createRandom, type Loss } from '@backprop/tensor';
-import { type DataLike, toHostSet, toTargets } from './data.js';
+import { checkTargetValues, type DataLike, hostSet, targetSet } from './data.js';
+import { computeLoss } from './evaluation.js';
+import { runSync } from './readback.js';
 import { Sequential } from './sequential.js';
 
 export interface GradCheckOptions {
@@ -38,19 +40,20 @@ export function gradCheck(
     copy.setWeights(model.getWeights().map((w) => ({ ...w, values: Float64Array.from(w.values) })));
     const loss = copy.resolveLoss(lossSpec);
     const fused = copy.fusesWith(loss);
-    const inputs = toHostSet('gradCheck', 'x', x);
-    const targets = toTargets('gradCheck', toHostSet('gradCheck', 'y', y), copy.outputShape);
+    const inputs = runSync(hostSet('gradCheck', 'x', x));
+    const targets = runSync(targetSet('gradCheck', 'y', y, copy.outputShape));
+    checkTargetValues(loss, targets);
     const xs = registry.keep(registry.makeTensor(inputs.values, [inputs.count, ...inputs.sampleShape], 'float64'));
     const ys = registry.keep(registry.makeTensor(targets.values, [targets.count, ...targets.sampleShape], 'float64'));
     const lossOf = (): number =>
       registry.scope(() => {
         const out = copy.forward(xs, { logits: fused });
-        return (fused ? loss.computeFromLogits!(out, ys) : loss.compute(out, ys)).loss.dataSync()[0];
+        return computeLoss(loss, fused, out, ys).loss.dataSync()[0];
       });
     try {
       const analytic = registry.scope(() => {
         const out = copy.forward(xs, { training: true, logits: fused });
-        const { grad } = fused ? loss.computeFromLogits!(out, ys) : loss.compute(out, ys);
+        const { grad } = computeLoss(loss, fused, out, ys);
         copy.backward(grad);
         return copy.params().map((p) => p.grad!.dataSync() as Float64Array);
       });

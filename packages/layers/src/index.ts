@@ -13,18 +13,13 @@ export { ACTIVATION_NAMES } from './activations.js';
 export type { ActivationName } from './activations.js';
 export { INITIALIZER_NAMES } from './initializers.js';
 export type { InitializerName } from './initializers.js';
-export { Sequential, epochOrder, MODEL_FORMAT, MODEL_FORMAT_VERSION } from './sequential.js';
-export type {
-  BatchLogs,
-  Callbacks,
-  EpochLogs,
-  EvaluateResult,
-  FitOptions,
-  History,
-  ModelJSON,
-  NamedArray,
-  SequentialConfig,
-} from './sequential.js';
+export { Sequential } from './sequential.js';
+export type { SequentialConfig } from './sequential.js';
+export { epochOrder } from './training.js';
+export type { BatchLogs, Callbacks, EpochLogs, FitOptions, History } from './training.js';
+export type { EvaluateOptions, EvaluateResult } from './evaluation.js';
+export type { PredictOptions } from './prediction.js';
+export type { NamedArray } from './weights.js';
 export type { DataLike, HostData } from './data.js';
 export type { LayerPlan } from './layer.js';
 export { gradCheck } from './grad-check.js';
@@ -35,12 +30,14 @@ export {
   loadModel,
   MANIFEST_FILE,
   manifestChecksum,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
   saveModel,
   toArtifacts,
   toArtifactsAsync,
   writeFileAtomic,
 } from './serialization.js';
-export type { ModelArtifacts, ModelManifest, WeightSpec } from './serialization.js';
+export type { ModelArtifacts, ModelJSON, ModelManifest, WeightSpec } from './serialization.js';
 export { layersPlugin } from './plugin.js';
 export { lenet, paperNetwork, PRESETS } from './presets.js';
 export type { Preset, PresetName, PresetOptions } from './presets.js';

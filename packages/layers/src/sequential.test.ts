@@ -202,6 +202,29 @@ describe('Sequential: training', () => {
   });
 });
 
+describe('Sequential: evaluation', () => {
+  it('two concurrent evaluateAsync calls on one model with different data each get their own result', async () => {
+    const model = new Sequential({ registry, inputShape: [4], seed: 3, layers: [new Dense({ units: 3, activation: 'softmax' })] });
+    const x = { values: Float64Array.from({ length: 4 * 40 }, (_, i) => Math.sin(i)), shape: [40, 4] };
+    const outputs = model.predict(x);
+    const probabilities = outputs.dataSync();
+    outputs.dispose();
+    const predicted = Array.from({ length: 40 }, (_, n) => {
+      const row = Array.from(probabilities.subarray(n * 3, n * 3 + 3));
+      return row.indexOf(Math.max(...row));
+    });
+    // The same inputs, labels that are all right and all wrong: accuracy 1 and 0.
+    const right = { values: predicted, shape: [40] };
+    const wrong = { values: predicted.map((c) => (c + 1) % 3), shape: [40] };
+    const options = { loss: 'categoricalCrossentropy', batchSize: 8 };
+    const alone = [model.evaluate(x, right, options), model.evaluate(x, wrong, options)];
+    expect(alone.map((r) => r.accuracy)).toEqual([1, 0]);
+    const together = await Promise.all([model.evaluateAsync(x, right, options), model.evaluateAsync(x, wrong, options)]);
+    expect(together).toEqual(alone);
+    model.dispose();
+  });
+});
+
 /**
  * MNIST's background pixels are exactly 0, so with zero biases every background
  * conv output sits exactly on the ReLU kink and ±h crosses it. MATH.md's check

@@ -1,6 +1,66 @@
 import { BackpropError, type ComponentJSON, defaultRegistry, type FloatDataType, maxElements, type Optimizer, type Registry, shapeToString, type Tensor } from '@backprop/tensor';
+import { firstNonFinite, isPlainObject } from './data.js';
 import { describe } from './layers/args.js';
-import { checkModelJSON, firstNonFinite, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelJSON, type NamedArray, planParams, Sequential } from './sequential.js';
+import { runAsync, runSync } from './readback.js';
+import { Sequential } from './sequential.js';
+import { checkDtype, checkInputShape, checkLayerList, createLayers, nameLayers, planLayers } from './topology.js';
+import { type NamedArray, paramTensors, readNamed } from './weights.js';
+
+export const MODEL_FORMAT = 'backprop.sequential';
+export const MODEL_FORMAT_VERSION = 1;
+
+/** A model's topology, as `Sequential.toJSON()` writes it and `Sequential.fromJSON` reads it. */
+export interface ModelJSON {
+  format: typeof MODEL_FORMAT;
+  formatVersion: number;
+  name: string;
+  inputShape: number[];
+  dtype: FloatDataType;
+  seed: number;
+  layers: { className: string; config: Record<string, unknown> }[];
+}
+
+/** Checks a topology's format, version and fields (the layer configs are checked by the layers' constructors). */
+export function checkModelJSON(json: unknown): ModelJSON {
+  const where = 'model JSON';
+  if (!json || typeof json !== 'object') throw new BackpropError(where, 'expected an object');
+  const j = json as Partial<ModelJSON>;
+  if (j.format !== MODEL_FORMAT) throw new BackpropError(where, `format must be '${MODEL_FORMAT}', got ${JSON.stringify(j.format)}`);
+  if (j.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new BackpropError(where, `unsupported format version ${JSON.stringify(j.formatVersion)}; this library reads version ${MODEL_FORMAT_VERSION}`);
+  }
+  if (!Array.isArray(j.inputShape)) throw new BackpropError(where, `inputShape must be an array of positive integers, got ${describe(j.inputShape)}`);
+  if (!Array.isArray(j.layers) || j.layers.length === 0) throw new BackpropError(where, `layers must be a non-empty array of { className, config }, got ${describe(j.layers)}`);
+  j.layers.forEach((l: unknown, i: number) => {
+    const layer = l as { className?: unknown; config?: unknown } | null;
+    if (!isPlainObject(layer) || typeof layer.className !== 'string' || !isPlainObject(layer.config)) {
+      throw new BackpropError(where, `layers[${i}] must be { className: string, config: object }, got ${describe(l)}`);
+    }
+  });
+  if (j.dtype !== 'float32' && j.dtype !== 'float64') throw new BackpropError(where, `dtype must be float32 or float64, got ${JSON.stringify(j.dtype)}`);
+  if (j.name !== undefined && typeof j.name !== 'string') throw new BackpropError(where, `name must be a string, got ${describe(j.name)}`);
+  if (j.seed !== undefined && (typeof j.seed !== 'number' || !Number.isFinite(j.seed))) throw new BackpropError(where, `seed must be a finite number, got ${describe(j.seed)}`);
+  return { ...j, name: j.name ?? 'sequential', seed: j.seed ?? 1 } as ModelJSON;
+}
+
+/**
+ * The parameters (full names and shapes, in model order) that `Sequential.fromJSON(json)`
+ * would create, computed without allocating anything; undefined when a layer does not
+ * declare its parameters (`Layer.paramShapes`). Throws what `fromJSON` would throw for
+ * an invalid topology. Loaders use it to check saved weights against the model before
+ * building it.
+ */
+export function planParams(json: unknown, options: { registry?: Registry; dtype?: FloatDataType } = {}): { name: string; shape: number[] }[] | undefined {
+  const topology = checkModelJSON(json);
+  const dtype = checkDtype('Sequential', options.dtype ?? topology.dtype);
+  const layers = createLayers(topology.layers, options.registry ?? defaultRegistry);
+  checkLayerList('Sequential', layers);
+  const inputShape = checkInputShape('Sequential', topology.inputShape, dtype);
+  nameLayers(layers);
+  const plans = planLayers(inputShape, layers, dtype);
+  if (plans.some((p) => p.params === undefined)) return undefined;
+  return plans.flatMap((p, i) => Object.entries(p.params!).map(([short, shape]) => ({ name: `${layers[i].name}/${short}`, shape })));
+}
 
 /**
  * The saved form of a model, the same in Node and in the browser:
@@ -59,14 +119,13 @@ type ArtifactOptions = { includeOptimizer?: boolean; metadata?: Record<string, u
  */
 export function toArtifacts(model: Sequential, options: ArtifactOptions = {}): ModelArtifacts {
   const { tensors, optimizer, metadata } = collect('toArtifacts', model, options);
-  return pack('toArtifacts', model, tensors.map((w) => ({ ...w, values: w.tensor.dataSync() as Float32Array | Float64Array })), optimizer, metadata);
+  return pack('toArtifacts', model, runSync(readNamed(tensors)), optimizer, metadata);
 }
 
 /** `toArtifacts` reading the weights with `await data()`: works on every backend (WebGPU included). */
 export async function toArtifactsAsync(model: Sequential, options: ArtifactOptions = {}): Promise<ModelArtifacts> {
   const { tensors, optimizer, metadata } = collect('toArtifactsAsync', model, options);
-  const values = await Promise.all(tensors.map((w) => w.tensor.data()));
-  return pack('toArtifactsAsync', model, tensors.map((w, i) => ({ name: w.name, shape: w.shape, values: values[i] as Float32Array | Float64Array })), optimizer, metadata);
+  return pack('toArtifactsAsync', model, await runAsync(readNamed(tensors)), optimizer, metadata);
 }
 
 /** Every tensor to save (weights, then optimizer slots), in order. */
@@ -74,7 +133,7 @@ function collect(
   where: string,
   model: Sequential,
   options: ArtifactOptions,
-): { tensors: { name: string; shape: number[]; tensor: Tensor }[]; optimizer: ModelManifest['optimizer']; metadata: Record<string, unknown> | undefined } {
+): { tensors: { name: string; tensor: Tensor }[]; optimizer: ModelManifest['optimizer']; metadata: Record<string, unknown> | undefined } {
   if (!(model instanceof Sequential)) throw new BackpropError(where, `expects a Sequential model, got ${describe(model)}`);
   // A disposed model has no parameters left: saving it would write an empty model over a good one.
   model.assertUsable(where);
@@ -83,15 +142,12 @@ function collect(
     throw new BackpropError(where, `includeOptimizer must be true or false, got ${describe(options.includeOptimizer)}`);
   }
   const metadata = options.metadata === undefined ? undefined : toJSONData(where, 'metadata', options.metadata);
-  const tensors = model.params().map((p) => ({ name: p.name, shape: [...p.value.shape], tensor: p.value }));
+  const tensors = paramTensors(model.params());
   let optimizer: ModelManifest['optimizer'];
   if ((options.includeOptimizer ?? true) && model.optimizer) {
     const state = model.optimizer.getState();
     const slots = Object.keys(state.tensors).sort();
-    for (const slot of slots) {
-      const t: Tensor = state.tensors[slot];
-      tensors.push({ name: OPTIMIZER_PREFIX + slot, shape: [...t.shape], tensor: t });
-    }
+    for (const slot of slots) tensors.push({ name: OPTIMIZER_PREFIX + slot, tensor: state.tensors[slot] });
     optimizer = { spec: { name: model.optimizer.name, config: toJSONData(where, 'optimizer config', model.optimizer.getConfig()) }, iterations: state.iterations, slots };
   }
   for (const t of tensors) if (t.tensor.isDisposed) throw new BackpropError(where, `${describeSpec(t.name)} was disposed; nothing is saved`);
@@ -286,8 +342,7 @@ function checkManifest(value: unknown, registry: Registry, where: string): Check
     for (const slot of slots) if (!names.has(OPTIMIZER_PREFIX + slot)) fail(`optimizer slot '${slot}' has no spec '${OPTIMIZER_PREFIX}${slot}' in weights.specs`);
     let optimizer: Optimizer;
     try {
-      const spec = o.spec as ComponentJSON;
-      optimizer = registry.optimizers.get(spec.name)(spec.config);
+      optimizer = registry.optimizers.create(o.spec as ComponentJSON);
     } catch (error) {
       return fail(`optimizer: ${(error as Error).message}`);
     }
@@ -367,7 +422,7 @@ function restore(manifest: CheckedManifest, bytes: Uint8Array, registry: Registr
 }
 
 function restoreOptimizer(model: Sequential, saved: NonNullable<ModelManifest['optimizer']>, arrays: Map<string, NamedArray>, registry: Registry, dtype: FloatDataType): Optimizer {
-  const optimizer = registry.optimizers.get(saved.spec.name)(saved.spec.config);
+  const optimizer = registry.optimizers.create(saved.spec);
   const params = new Map(model.params().map((p) => [p.name, p.value.shape]));
   const tensors: Record<string, Tensor> = {};
   try {
@@ -614,10 +669,6 @@ function toJSONData(where: string, what: string, value: unknown): Record<string,
 
 function describeSpec(name: string): string {
   return name.startsWith(OPTIMIZER_PREFIX) ? `optimizer slot '${name.slice(OPTIMIZER_PREFIX.length)}'` : `weight '${name}'`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isSize(value: unknown): value is number {

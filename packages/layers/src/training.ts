@@ -1,0 +1,274 @@
+import { BackpropError, type ComponentJSON, createRandom, isLoss, isOptimizer, type Loss, type Optimizer, Tensor } from '@backprop/tensor';
+import {
+  checkCounts,
+  checkPositiveInt,
+  checkTargetValues,
+  type DataLike,
+  gatherBatch,
+  type HostSet,
+  inputSet,
+  isPlainObject,
+  sliceSet,
+  targetSet,
+} from './data.js';
+import { type BatchStats, computeLoss, evaluateSets, scoreBatch } from './evaluation.js';
+import { describe } from './layers/args.js';
+import { type Reading, runAsync } from './readback.js';
+import type { Sequential } from './sequential.js';
+
+/** The training loop: one step on a batch (`trainOnBatch`), and `fit`'s epochs of them. */
+
+export interface BatchLogs {
+  epoch: number;
+  batch: number;
+  loss: number;
+  accuracy: number;
+  /** Samples seen so far in this epoch. */
+  seen: number;
+  samplesPerSecond: number;
+}
+
+export interface EpochLogs {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  samplesPerSecond: number;
+  durationMs: number;
+}
+
+export interface Callbacks {
+  onTrainBegin?(info: { epochs: number; initialEpoch: number; samples: number; batchesPerEpoch: number }): void | Promise<void>;
+  onEpochBegin?(epoch: number): void | Promise<void>;
+  onBatchEnd?(logs: BatchLogs): void | Promise<void>;
+  onEpochEnd?(logs: EpochLogs): void | Promise<void>;
+  onTrainEnd?(history: History): void | Promise<void>;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Loss name ('categoricalCrossentropy'), `{ name, config }`, or a Loss object. */
+  loss: string | ComponentJSON | Loss;
+  /** Optimizer name, `{ name, config }`, or an Optimizer; defaults to the model's current one. */
+  optimizer?: string | ComponentJSON | Optimizer;
+  shuffle?: boolean;
+  /** Shuffling seed; epoch e uses an order derived from (seed, e) only, so resumed runs match. */
+  seed?: number;
+  validationData?: [DataLike, DataLike];
+  /** Fraction of the training data (taken from the end) held out for validation. */
+  validationSplit?: number;
+  /** Epoch index to start from (for resuming). */
+  initialEpoch?: number;
+  callbacks?: Callbacks | Callbacks[];
+}
+
+export interface History {
+  epochs: EpochLogs[];
+  stoppedEarly: boolean;
+}
+
+/** Forward, loss, backward and the optimizer step in one scope; the loss value and the output (logits when fused) survive it. */
+function step(model: Sequential, x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer, fused: boolean): { value: Tensor; out: Tensor } {
+  return model.registry.scope(() => {
+    const out = model.forward(x, { training: true, logits: fused });
+    const { loss: value, grad } = computeLoss(loss, fused, out, y);
+    model.backward(grad);
+    optimizer.step(model.params().map((p) => ({ name: p.name, param: p.value, grad: p.grad! })));
+    return { value, out };
+  });
+}
+
+/** One step on a batch whose targets `y` are also on the host (`targets`), then its loss and correct predictions. */
+function* trainBatch(model: Sequential, where: string, at: string, x: Tensor, y: Tensor, targets: ArrayLike<number>, loss: Loss, optimizer: Optimizer): Reading<BatchStats> {
+  const fused = model.fusesWith(loss);
+  const { value, out } = step(model, x, y, loss, optimizer, fused);
+  return yield* scoreBatch(where, at, loss, fused, value, out, targets);
+}
+
+/**
+ * `trainOnBatch` from its arguments: reads the targets back first (to count the
+ * correct predictions) and runs the loss's target checks on them before the step.
+ */
+export function* trainOnTensors(model: Sequential, where: string, x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer): Reading<BatchStats> {
+  checkStepArgs(where, x, y, loss, optimizer);
+  const [targets] = yield [y];
+  loss.checkTargets?.({ values: targets, shape: y.shape });
+  return yield* trainBatch(model, where, 'on this batch', x, y, targets, loss, optimizer);
+}
+
+/** The training data of `fit`, checked: inputs, targets (checked once by the loss), the validation sets. */
+function* fitSets(model: Sequential, where: string, x: DataLike, y: DataLike, options: FitOptions, loss: Loss): Reading<{ train: HostSet; targets: HostSet; validation?: [HostSet, HostSet] }> {
+  let train = yield* inputSet(where, 'x', x, model.inputShape);
+  let targets = yield* targetSet(where, 'y', y, model.outputShape);
+  checkCounts(where, 'x', train, 'y', targets);
+  checkTargetValues(loss, targets);
+  if (options.validationData) {
+    const [vx, vy] = options.validationData;
+    const validation: [HostSet, HostSet] = [yield* inputSet(where, 'validationData x', vx, model.inputShape), yield* targetSet(where, 'validationData y', vy, model.outputShape)];
+    checkCounts(where, 'validationData x', validation[0], 'validationData y', validation[1]);
+    checkTargetValues(loss, validation[1]);
+    return { train, targets, validation };
+  }
+  if (options.validationSplit === undefined) return { train, targets };
+  const split = options.validationSplit;
+  const held = Math.floor(train.count * split);
+  const keep = train.count - held;
+  // A side with no samples would train on nothing or report a validation loss of 0 that was never measured.
+  if (held === 0 || keep === 0) {
+    throw new BackpropError(
+      where,
+      `validationSplit ${split} of ${train.count} samples leaves ${keep} for training and ${held} for validation; each side needs at least one sample (give more data or another split)`,
+    );
+  }
+  const validation: [HostSet, HostSet] = [sliceSet(train, keep, train.count), sliceSet(targets, keep, targets.count)];
+  train = sliceSet(train, 0, keep);
+  targets = sliceSet(targets, 0, keep);
+  return { train, targets, validation };
+}
+
+/**
+ * `Sequential.fit`. Reads are asynchronous (`await data()`), so it trains on every
+ * backend; each batch's targets are counted from the host copy, never read back.
+ */
+export async function fit(model: Sequential, x: DataLike, y: DataLike, options: FitOptions): Promise<History> {
+  const where = 'fit';
+  checkFitOptions(where, options);
+  const epochs = options.epochs ?? 1;
+  const batchSize = options.batchSize ?? 32;
+  checkPositiveInt(where, 'epochs', epochs);
+  checkPositiveInt(where, 'batchSize', batchSize);
+  const initialEpoch = options.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new BackpropError(where, `initialEpoch must be an integer ≥ 0, got ${initialEpoch}`);
+  const loss = model.resolveLoss(options.loss);
+  const optimizer = model.resolveOptimizer(options.optimizer);
+  model.optimizer = optimizer;
+  const { train, targets, validation } = await runAsync(fitSets(model, where, x, y, options, loss));
+  const { registry, dtype } = model;
+  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
+  const shuffle = options.shuffle ?? true;
+  const seed = options.seed ?? model.seed;
+  const batches = Math.ceil(train.count / batchSize);
+  const history: History = { epochs: [], stoppedEarly: false };
+  // This run's own buffers for gathering batches (see gatherBatch).
+  const scratch = { x: {}, y: {} };
+  model.stopTraining = false;
+  for (const cb of callbacks) await cb.onTrainBegin?.({ epochs, initialEpoch, samples: train.count, batchesPerEpoch: batches });
+  let lastYield = now();
+  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+    for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
+    const order = shuffle ? epochOrder(train.count, seed, epoch) : null;
+    const start = now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let b = 0; b < batches && !model.stopTraining; b++) {
+      const from = b * batchSize;
+      const to = Math.min(train.count, from + batchSize);
+      const [xb, yb] = registry.scope(() => [
+        gatherBatch(registry, train, order, from, to, dtype, scratch.x),
+        gatherBatch(registry, targets, order, from, to, dtype, scratch.y),
+      ]);
+      const at = `at epoch ${epoch + 1}, batch ${b + 1}`;
+      let stats: BatchStats;
+      try {
+        stats = await runAsync(trainBatch(model, where, at, xb.tensor, yb.tensor, yb.values, loss, optimizer));
+      } finally {
+        xb.tensor.dispose();
+        yb.tensor.dispose();
+      }
+      if (!Number.isFinite(stats.loss)) {
+        throw new BackpropError(where, `the loss became ${stats.loss} ${at}; lower the learning rate or check the inputs for NaN/Infinity`);
+      }
+      lossSum += stats.loss * (to - from);
+      correct += stats.correct;
+      seen += to - from;
+      const elapsed = (now() - start) / 1000;
+      const logs: BatchLogs = {
+        epoch,
+        batch: b,
+        loss: stats.loss,
+        accuracy: stats.correct / (to - from),
+        seen,
+        samplesPerSecond: seen / Math.max(elapsed, 1e-9),
+      };
+      for (const cb of callbacks) await cb.onBatchEnd?.(logs);
+      // Yield now and then so progress bars redraw, signals arrive and pages stay responsive.
+      if (now() - lastYield > 25) {
+        await yieldToEventLoop();
+        lastYield = now();
+      }
+    }
+    const durationMs = now() - start;
+    const logs: EpochLogs = {
+      epoch,
+      loss: lossSum / Math.max(seen, 1),
+      accuracy: correct / Math.max(seen, 1),
+      samplesPerSecond: seen / Math.max(durationMs / 1000, 1e-9),
+      durationMs,
+    };
+    if (validation) {
+      const v = await runAsync(evaluateSets(model, where, validation[0], validation[1], loss, 256));
+      logs.valLoss = v.loss;
+      logs.valAccuracy = v.accuracy;
+    }
+    if (seen === train.count) history.epochs.push(logs);
+    for (const cb of callbacks) await cb.onEpochEnd?.(logs);
+  }
+  history.stoppedEarly = model.stopTraining;
+  for (const cb of callbacks) await cb.onTrainEnd?.(history);
+  return history;
+}
+
+/** The sample order of one epoch: a function of (seed, epoch) only. */
+export function epochOrder(count: number, seed: number, epoch: number): Int32Array {
+  const order = new Int32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  createRandom(Math.imul(seed | 0, 0x9e3779b1) ^ (epoch + 1)).shuffle(order);
+  return order;
+}
+
+function checkFitOptions(where: string, options: unknown): asserts options is FitOptions {
+  if (!isPlainObject(options)) {
+    throw new BackpropError(where, `needs options { loss, optimizer?, epochs?, batchSize?, … } as its third argument, got ${describe(options)}`);
+  }
+  const o = options as Partial<FitOptions>;
+  if (o.loss === undefined) {
+    throw new BackpropError(where, "options.loss is required: a registered loss name ('categoricalCrossentropy'), { name, config } or a Loss object");
+  }
+  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new BackpropError(where, `shuffle must be true or false, got ${describe(o.shuffle)}`);
+  if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isFinite(o.seed))) throw new BackpropError(where, `seed must be a finite number, got ${describe(o.seed)}`);
+  if (o.validationData !== undefined && (!Array.isArray(o.validationData) || o.validationData.length !== 2)) {
+    throw new BackpropError(where, `validationData must be [x, y], got ${describe(o.validationData)}`);
+  }
+  if (o.validationSplit !== undefined && !(typeof o.validationSplit === 'number' && o.validationSplit > 0 && o.validationSplit < 1)) {
+    throw new BackpropError(where, `validationSplit must be a number in (0, 1), got ${describe(o.validationSplit)}`);
+  }
+  const callbacks = o.callbacks === undefined ? [] : Array.isArray(o.callbacks) ? o.callbacks : [o.callbacks];
+  callbacks.forEach((cb, i) => {
+    if (typeof cb !== 'object' || cb === null) throw new BackpropError(where, `callbacks[${i}] must be an object of hooks, got ${describe(cb)}`);
+  });
+}
+
+function checkStepArgs(where: string, x: unknown, y: unknown, loss: unknown, optimizer: unknown): asserts loss is Loss {
+  if (!(x instanceof Tensor)) throw new BackpropError(where, `x must be a Tensor, got ${describe(x)}`);
+  if (!(y instanceof Tensor)) throw new BackpropError(where, `y must be a Tensor, got ${describe(y)}`);
+  if (!isLoss(loss)) throw new BackpropError(where, `loss must be a Loss object (see resolveLoss), got ${describe(loss)}`);
+  if (!isOptimizer(optimizer)) throw new BackpropError(where, `optimizer must be an Optimizer object (see resolveOptimizer), got ${describe(optimizer)}`);
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  // Browsers clamp nested setTimeout to 4 ms; a message round trip is immediate.
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(0);
+  });
+}
