@@ -153,6 +153,7 @@ describe('imageSetFromIdx: limits and labels', () => {
     // Only the loaded labels are checked: the limit leaves the bad one out.
     expect(imageSetFromIdx(images, labels, names, { numClasses: 9, limit: 2 }).count).toBe(2);
     expect(backpropMessage(() => imageSetFromIdx(images, labels, names, { numClasses: 0 }))).toBe('imageSetFromIdx: numClasses must be a positive integer, got 0');
+    expect(backpropMessage(() => imageSetFromIdx(images, labels, names, { limt: 3 } as never))).toBe("imageSetFromIdx: unknown option 'limt'; valid options: limit, numClasses");
     expect(backpropMessage(() => checkLabels([0, 255, 3, 200], 10, 'train-labels'))).toBe(
       'train-labels: label 255 at index 1 is outside 0..9 (numClasses 10; 2 of the 4 labels loaded are outside)',
     );

