@@ -113,7 +113,7 @@ function invocations(t: (shape: number[], lo?: number, hi?: number) => Tensor, i
 async function runOn(registry: Registry, name: KernelName, seed: number): Promise<Float64Array[]> {
   const rng = ops.createRandom(seed);
   const t = (shape: number[], lo = -1, hi = 1): Tensor =>
-    ops.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(lo, hi)), shape, { registry });
+    ops.tensor(Float32Array.from({ length: ops.sizeOfShape(shape) }, () => rng.uniform(lo, hi)), shape, { registry });
   const int = (v: number[]): Tensor => ops.tensor(v, [v.length], { registry, dtype: 'int32' });
   const outs = invocations(t, int)[name]();
   const values: Float64Array[] = [];

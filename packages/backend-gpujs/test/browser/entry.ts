@@ -54,7 +54,7 @@ class Maker {
     return ops.tensor(Array.from(values), shape, { registry: this.registry, dtype });
   }
   r(shape: number[], lo = -1, hi = 1): Tensor {
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = ops.sizeOfShape(shape);
     const v = new Float64Array(n);
     for (let i = 0; i < n; i++) v[i] = this.rng.uniform(lo, hi);
     return this.t(v, shape);
