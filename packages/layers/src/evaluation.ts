@@ -68,8 +68,6 @@ export function* scoreBatch(where: string, at: string, loss: Loss, fused: boolea
     value.dispose();
     out.dispose();
   }
-  // compute() checked the values where it could read them synchronously; where it could not, here they are.
-  if (!out.canReadSync) loss.checkValues?.({ values: outputs, shape: out.shape }, { values: targets, shape: out.shape }, fused);
   const n = out.shape[0];
   const stats = { loss: lossValues[0], correct: countCorrect(outputs, targets, n, outputs.length / n, accuracyThreshold(loss, fused)) };
   if (!Number.isFinite(stats.loss)) {

@@ -203,6 +203,48 @@ describe('Sequential: training', () => {
 });
 
 describe('Sequential: evaluation', () => {
+  it('accuracy thresholds a single logit at 0 when the loss takes logits (sigmoidCrossEntropyFromLogits on a linear output)', async () => {
+    const model = new Sequential({ registry, dtype: 'float64', inputShape: [1], layers: [new Dense({ units: 1 })] });
+    model.setWeights([
+      { name: 'dense_0/kernel', shape: [1, 1], values: Float64Array.from([1]) },
+      { name: 'dense_0/bias', shape: [1], values: Float64Array.from([0]) },
+    ]);
+    const loss = 'sigmoidCrossEntropyFromLogits';
+    expect(model.fusesWith(model.resolveLoss(loss))).toBe(false);
+    // Logits 0.3 and -0.2: σ = 0.574 and 0.450, classes 1 and 0, both right.
+    const x = { values: [0.3, -0.2], shape: [2, 1] };
+    const y = { values: [1, 0], shape: [2, 1] };
+    expect(model.evaluate(x, y, { loss }).accuracy).toBe(1);
+    expect((await model.evaluateAsync(x, y, { loss })).accuracy).toBe(1);
+    const batch = model.trainOnBatch(
+      registry.makeTensor([0.3], [1, 1], 'float64'),
+      registry.makeTensor([1], [1, 1], 'float64'),
+      model.resolveLoss(loss),
+      model.resolveOptimizer({ name: 'sgd', config: { learningRate: 0 } }),
+    );
+    expect(batch.correct).toBe(1);
+    model.dispose();
+  });
+
+  it('a non-finite loss is explained by the loss\'s value checks, run on the values already read (binaryCrossentropy on a linear output)', async () => {
+    const model = new Sequential({ registry, dtype: 'float64', inputShape: [1], layers: [new Dense({ units: 1 })] });
+    model.setWeights([
+      { name: 'dense_0/kernel', shape: [1, 1], values: Float64Array.from([1]) },
+      { name: 'dense_0/bias', shape: [1], values: Float64Array.from([0]) },
+    ]);
+    // Output -0.5 is not a probability: log(-0.5) is NaN.
+    const x = { values: [-0.5], shape: [1, 1] };
+    const y = { values: [1], shape: [1, 1] };
+    const cause = /binaryCrossentropy: predictions must lie in \[0, 1\] but contain -0\.5 at index 0 .*apply a sigmoid first/;
+    expect(() => model.evaluate(x, y, { loss: 'binaryCrossentropy' })).toThrow(/^evaluate: the loss is NaN on samples \[0, 1\): /);
+    expect(() => model.evaluate(x, y, { loss: 'binaryCrossentropy' })).toThrow(cause);
+    // A loss that is finite is reported as measured, without a check.
+    expect(model.evaluate({ values: [0.5], shape: [1, 1] }, y, { loss: 'binaryCrossentropy' }).loss).toBeCloseTo(Math.log(2), 12);
+    // fit finds it after the batch's step (predictions are not checked before it).
+    await expect(model.fit(x, y, { loss: 'binaryCrossentropy' })).rejects.toThrow(/^fit: the loss is NaN at epoch 1, batch 1: binaryCrossentropy: predictions must lie in \[0, 1\]/);
+    model.dispose();
+  });
+
   it('two concurrent evaluateAsync calls on one model with different data each get their own result', async () => {
     const model = new Sequential({ registry, inputShape: [4], seed: 3, layers: [new Dense({ units: 3, activation: 'softmax' })] });
     const x = { values: Float64Array.from({ length: 4 * 40 }, (_, i) => Math.sin(i)), shape: [40, 4] };
@@ -348,16 +390,23 @@ describe('Sequential on a backend without synchronous readback (async reads only
     model.dispose();
   });
 
-  it("fit runs the loss's value checks on the values it reads back, with the same message as on a synchronous backend", async () => {
-    // Targets rows that are not distributions: compute() throws on the CPU backend; on the
-    // async backend fit throws the same error from checkValues after the step.
+  it('fit and evaluate check the targets once, when the data enters, with the same message on every backend', async () => {
+    // Targets rows that are not distributions: the loss's checkTargets runs on the whole
+    // target set before the first step (compute reads nothing back, on any backend).
     const bad = { values: new Float64Array(40 * 3).fill(0.5), shape: [40, 3] };
     const message = /categoricalCrossentropy: targets row 0 sums to 1\.5, not 1/;
     const sync = build(registry);
+    const before = sync.getWeights();
     await expect(sync.fit(x, bad, { ...options, validationSplit: undefined })).rejects.toThrow(message);
+    expect(sync.getWeights(), 'no step was taken').toEqual(before);
+    expect(() => sync.evaluate(x, bad, { loss: 'categoricalCrossentropy' })).toThrow(message);
     const asyncModel = build(asyncRegistry);
     await expect(asyncModel.fit(x, bad, { ...options, validationSplit: undefined })).rejects.toThrow(message);
     await expect(asyncModel.evaluateAsync(x, bad, { loss: 'categoricalCrossentropy' })).rejects.toThrow(message);
+    // The row named is the sample's.
+    const one = { values: Float64Array.from({ length: 40 * 3 }, (_, i) => (i % 3 === 0 ? 1 : 0)), shape: [40, 3] };
+    one.values[17 * 3 + 1] = 1;
+    await expect(asyncModel.evaluateAsync(x, one, { loss: 'categoricalCrossentropy' })).rejects.toThrow(/targets row 17 sums to 2, not 1/);
     sync.dispose();
     asyncModel.dispose();
   });

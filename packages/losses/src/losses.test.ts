@@ -387,29 +387,35 @@ describe('validation', () => {
     expect(() => categoricalCrossentropy().compute(p, t([0, 2]))).toThrow(/toOneHot\(labels, 3\)/);
   });
 
+  // compute reads nothing back: the value checks run on host values, through
+  // checkValues (predictions and targets) and checkTargets (targets alone).
+  const host = (values: number[], shape = [values.length]) => ({ values, shape });
+
   it('rejects categorical targets rows that are not distributions', () => {
-    const p = t(new Array(6).fill(1 / 3), [2, 3]);
-    expect(() => categoricalCrossentropy().compute(p, t([1, 0, 0, -0.5, 1.5, 0], [2, 3]))).toThrow(
+    const p = host(new Array(6).fill(1 / 3), [2, 3]);
+    expect(() => categoricalCrossentropy().checkValues!(p, host([1, 0, 0, -0.5, 1.5, 0], [2, 3]))).toThrow(
       /categoricalCrossentropy: targets row 1 is not a valid class distribution: it contains -0\.5 at position \[1, 0\]/,
     );
-    expect(() => softmaxCrossEntropyFromLogits().compute(p, t([1, 0, 0, 0, 0, 0], [2, 3]))).toThrow(
+    expect(() => softmaxCrossEntropyFromLogits().checkValues!(p, host([1, 0, 0, 0, 0, 0], [2, 3]))).toThrow(
       /softmaxCrossEntropyFromLogits: targets row 1 sums to 0, not 1/,
     );
-    expect(() => categoricalCrossentropy().computeFromLogits!(p, t([0, 0.5, 0, 1, 0, 0], [2, 3]))).toThrow(
-      /targets row 0 sums to 0\.5/,
-    );
+    expect(() => categoricalCrossentropy().checkValues!(p, host([0, 0.5, 0, 1, 0, 0], [2, 3]), true)).toThrow(/targets row 0 sums to 0\.5/);
+    // The same checks on the targets alone, as Sequential runs them when data enters fit/evaluate.
+    expect(() => categoricalCrossentropy().checkTargets!(host([0, 0.5, 0, 1, 0, 0], [2, 3]))).toThrow(/categoricalCrossentropy: targets row 0 sums to 0\.5/);
+    expect(() => softmaxCrossEntropyFromLogits().checkTargets!(host([0, 1, 0, 1, 0, 0], [2, 3]))).not.toThrow();
   });
 
   it('names the argument and the first NaN index', () => {
-    const good = t([0.1, 0.2, 0.3, 0.4], [2, 2]);
-    const bad = t([0.1, 0.2, NaN, NaN], [2, 2]);
-    expect(() => mse().compute(bad, good)).toThrow('mse: predictions contain NaN at index 2 (position [1, 0] of shape [2, 2])');
-    expect(() => mae().compute(good, bad)).toThrow('mae: targets contain NaN at index 2');
-    expect(() => softmaxCrossEntropyFromLogits().compute(bad, good)).toThrow('logits contain NaN at index 2');
-    expect(() => l1().compute(t([Infinity, 0]), t([0, 0]))).toThrow('l1: predictions contain Infinity at index 0');
+    const good = host([0.1, 0.2, 0.3, 0.4], [2, 2]);
+    const bad = host([0.1, 0.2, NaN, NaN], [2, 2]);
+    expect(() => mse().checkValues!(bad, good)).toThrow('mse: predictions contain NaN at index 2 (position [1, 0] of shape [2, 2])');
+    expect(() => mae().checkValues!(good, bad)).toThrow('mae: targets contain NaN at index 2');
+    expect(() => mae().checkTargets!(bad)).toThrow('mae: targets contain NaN at index 2');
+    expect(() => softmaxCrossEntropyFromLogits().checkValues!(bad, good)).toThrow('logits contain NaN at index 2');
+    expect(() => l1().checkValues!(host([Infinity, 0]), host([0, 0]))).toThrow('l1: predictions contain Infinity at index 0');
     let caught: unknown;
     try {
-      binaryCrossentropy().compute(bad, good);
+      binaryCrossentropy().checkValues!(bad, good);
     } catch (e) {
       caught = e;
     }
@@ -418,19 +424,29 @@ describe('validation', () => {
   });
 
   it('probability losses reject values outside [0, 1] and point at the fused loss', () => {
-    expect(() => binaryCrossentropy().compute(t([0.5, 1.5]), t([0, 1]))).toThrow(
+    expect(() => binaryCrossentropy().checkValues!(host([0.5, 1.5]), host([0, 1]))).toThrow(
       /binaryCrossentropy: predictions must lie in \[0, 1\] but contain 1\.5 at index 1.*sigmoidCrossEntropyFromLogits/,
     );
-    expect(() => sigmoidCrossEntropyFromLogits().compute(t([0.5, 1.5]), t([0, 2]))).toThrow(
+    expect(() => sigmoidCrossEntropyFromLogits().checkValues!(host([0.5, 1.5]), host([0, 2]))).toThrow(
       /targets must lie in \[0, 1\] but contain 2 at index 1/,
     );
+    expect(() => sigmoidCrossEntropyFromLogits().checkTargets!(host([0, 2]))).toThrow(/targets must lie in \[0, 1\] but contain 2 at index 1/);
+    // Predictions are logits for computeFromLogits: only the targets are checked.
+    expect(() => binaryCrossentropy().checkValues!(host([0.5, 1.5]), host([0, 1]), true)).not.toThrow();
   });
 
-  it('validate: false skips the value checks', () => {
+  it('compute checks shapes but reads no value back; validate: false turns the value checks off', () => {
+    const r = mse().compute(t([NaN, 1]), t([0, 1]));
+    expect(Number.isNaN(r.loss.scalarSync())).toBe(true);
+    expect(binaryCrossentropy().compute(t([0.5, 0.5]), t([0, 2])).loss.size).toBe(1);
     const loss = mse({ validate: false });
     expect(loss.getConfig()).toEqual({ validate: false });
-    const r = loss.compute(t([NaN, 1]), t([0, 1]));
-    expect(Number.isNaN(r.loss.scalarSync())).toBe(true);
+    expect(() => loss.checkValues!(host([NaN, 1]), host([0, 1]))).not.toThrow();
+    expect(() => loss.checkTargets!(host([NaN, 1]))).not.toThrow();
+  });
+
+  it('the …FromLogits losses say that compute takes logits', () => {
+    for (const [name, factory] of Object.entries(LOSS_FACTORIES)) expect(factory().fromLogits, name).toBe(name.endsWith('FromLogits'));
   });
 
   it('rejects unknown options and non-tensors', () => {
@@ -477,7 +493,7 @@ describe('backends without synchronous readback (async reads only, as WebGPU)', 
   };
   const on = (r: Registry, values: number[], shape?: number[]): Tensor => tensor(values, shape ?? [values.length], { registry: r, dtype: 'float64' });
 
-  it('compute skips the value checks it cannot read for, and checkValues runs them with the same messages', async () => {
+  it('compute reads nothing back there either, and checkValues runs the same checks on host values', async () => {
     const r = asyncRegistry();
     const good = [0.1, 0.2, 0.3, 0.4];
     const bad = [0.1, 0.2, NaN, NaN];
@@ -485,18 +501,8 @@ describe('backends without synchronous readback (async reads only, as WebGPU)', 
     expect(Number.isNaN((await out.loss.data())[0])).toBe(true);
     const host = (values: number[], shape = [2, 2]) => ({ values, shape });
     expect(() => mse().checkValues!(host(bad), host(good))).toThrow('mse: predictions contain NaN at index 2 (position [1, 0] of shape [2, 2])');
-    expect(() => mae().checkValues!(host(good), host(bad))).toThrow('mae: targets contain NaN at index 2');
-    expect(() => softmaxCrossEntropyFromLogits().checkValues!(host(bad), host(good))).toThrow('logits contain NaN at index 2');
-    expect(() => binaryCrossentropy().checkValues!(host([0.5, 1.5], [2]), host([0, 1], [2]))).toThrow(
-      /binaryCrossentropy: predictions must lie in \[0, 1\] but contain 1\.5 at index 1.*sigmoidCrossEntropyFromLogits/,
-    );
-    // fromLogits: the checks of computeFromLogits (targets only, beyond finiteness).
-    expect(() => binaryCrossentropy().checkValues!(host([0.5, 1.5], [2]), host([0, 1], [2]), true)).not.toThrow();
     expect(() => binaryCrossentropy().checkValues!(host([3, -2], [2]), host([0, 2], [2]), true)).toThrow(/binaryCrossentropy: targets must lie in \[0, 1\] but contain 2/);
-    expect(() => categoricalCrossentropy().checkValues!(host([1, 2, 3, 4]), host([1, 0, 0.5, 0]), true)).toThrow(/targets row 1 sums to 0\.5/);
     expect(() => mse({ validate: false }).checkValues!(host(bad), host(good))).not.toThrow();
-    // On a backend that reads synchronously, compute throws as before.
-    expect(() => mse().compute(t(bad, [2, 2]), t(good, [2, 2]))).toThrow('mse: predictions contain NaN at index 2');
   });
 
   it('toOneHot takes labels on such a backend (checked only when given as numbers)', async () => {

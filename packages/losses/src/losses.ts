@@ -30,7 +30,6 @@ import {
   checkFinite,
   checkPair,
   checkUnitInterval,
-  hostValues,
   readOptions,
   sameDtype,
 } from './validate.js';
@@ -209,31 +208,29 @@ export type LossName =
   | 'sigmoidCrossEntropyFromLogits';
 
 type Math2 = (predictions: Tensor, targets: Tensor) => LossResult;
-type Check = (loss: string, predictions: HostValues, targets: HostValues) => void;
+type Check = (loss: string, values: HostValues) => void;
 
 interface Definition {
   name: LossName;
   math: Math2;
-  /** Value checks on (predictions, targets) beyond finiteness. */
-  check?: Check;
+  /** Value checks on `compute`'s predictions beyond finiteness (none apply to logits). */
+  predictions?: Check;
+  /** Value checks on the targets beyond finiteness: the same for `compute` and `computeFromLogits`. */
+  targets?: Check;
   /** Predictions must be (N, K). */
   rank2?: boolean;
-  fused?: { activation: 'softmax' | 'sigmoid'; math: Math2; check?: Check };
+  fused?: { activation: 'softmax' | 'sigmoid'; math: Math2 };
 }
 
 const PROBABILITY_HINT = (loss: string, activation: string, fused: string): string =>
   `; ${loss} expects probabilities: apply ${activation} first, or train on logits with the fused '${fused}' loss`;
 
-const checkBinaryTargets: Check = (loss, _p, y) => checkUnitInterval(loss, 'targets', y);
-const checkBinaryProbabilities: Check = (loss, p, y) => {
+const binaryTargets: Check = (loss, y) => checkUnitInterval(loss, 'targets', y);
+const binaryProbabilities: Check = (loss, p) =>
   checkUnitInterval(loss, 'predictions', p, PROBABILITY_HINT(loss, 'a sigmoid', 'sigmoidCrossEntropyFromLogits'));
-  checkUnitInterval(loss, 'targets', y);
-};
-const checkCategorical: Check = (loss, _p, y) => checkCategoricalTargets(loss, y);
-const checkCategoricalProbabilities: Check = (loss, p, y) => {
+const categoricalTargets: Check = (loss, y) => checkCategoricalTargets(loss, y);
+const categoricalProbabilities: Check = (loss, p) =>
   checkUnitInterval(loss, 'predictions', p, PROBABILITY_HINT(loss, 'a softmax', 'softmaxCrossEntropyFromLogits'));
-  checkCategoricalTargets(loss, y);
-};
 
 const DEFINITIONS: Record<LossName, Definition> = {
   mse: { name: 'mse', math: formulas.mse },
@@ -247,15 +244,17 @@ const DEFINITIONS: Record<LossName, Definition> = {
   binaryCrossentropy: {
     name: 'binaryCrossentropy',
     math: formulas.binaryCrossentropy,
-    check: checkBinaryProbabilities,
-    fused: { activation: 'sigmoid', math: formulas.sigmoidCrossEntropyFromLogits, check: checkBinaryTargets },
+    predictions: binaryProbabilities,
+    targets: binaryTargets,
+    fused: { activation: 'sigmoid', math: formulas.sigmoidCrossEntropyFromLogits },
   },
   categoricalCrossentropy: {
     name: 'categoricalCrossentropy',
     math: formulas.categoricalCrossentropy,
-    check: checkCategoricalProbabilities,
+    predictions: categoricalProbabilities,
+    targets: categoricalTargets,
     rank2: true,
-    fused: { activation: 'softmax', math: formulas.softmaxCrossEntropyFromLogits, check: checkCategorical },
+    fused: { activation: 'softmax', math: formulas.softmaxCrossEntropyFromLogits },
   },
   // The explicit fused losses take logits in `compute`. They also declare the fused
   // activation, so a model whose last layer applies that activation hands them the
@@ -263,15 +262,15 @@ const DEFINITIONS: Record<LossName, Definition> = {
   softmaxCrossEntropyFromLogits: {
     name: 'softmaxCrossEntropyFromLogits',
     math: formulas.softmaxCrossEntropyFromLogits,
-    check: checkCategorical,
+    targets: categoricalTargets,
     rank2: true,
-    fused: { activation: 'softmax', math: formulas.softmaxCrossEntropyFromLogits, check: checkCategorical },
+    fused: { activation: 'softmax', math: formulas.softmaxCrossEntropyFromLogits },
   },
   sigmoidCrossEntropyFromLogits: {
     name: 'sigmoidCrossEntropyFromLogits',
     math: formulas.sigmoidCrossEntropyFromLogits,
-    check: checkBinaryTargets,
-    fused: { activation: 'sigmoid', math: formulas.sigmoidCrossEntropyFromLogits, check: checkBinaryTargets },
+    targets: binaryTargets,
+    fused: { activation: 'sigmoid', math: formulas.sigmoidCrossEntropyFromLogits },
   },
 };
 
@@ -282,35 +281,40 @@ const oneHotHint = (p: Tensor, t: Tensor): string =>
 
 function build(def: Definition, config: Record<string, unknown> | undefined): Loss {
   const { validate } = readOptions(def.name, config);
-  const computeArg = def.name.endsWith('FromLogits') ? 'logits' : 'predictions';
-  /** The value checks of `compute` (or of `computeFromLogits`) on host values. */
-  const checkValues = (predictions: HostValues, targets: HostValues, fromLogits = false): void => {
+  const fromLogits = def.name.endsWith('FromLogits');
+  const computeArg = fromLogits ? 'logits' : 'predictions';
+  /** The checks on the targets alone (finite, and the loss's range or row rule). */
+  const checkTargets = (targets: HostValues): void => {
     if (!validate) return;
-    const argName = fromLogits ? 'logits' : computeArg;
-    checkFinite(def.name, argName, predictions);
     checkFinite(def.name, 'targets', targets);
-    (fromLogits ? def.fused?.check : def.check)?.(def.name, predictions, targets);
+    // Class rows need (N, K) targets; other shapes are refused by compute's shape checks.
+    if (!def.rank2 || targets.shape.length === 2) def.targets?.(def.name, targets);
   };
+  /** Every value check of `compute` (or of `computeFromLogits`) on host values. */
+  const checkValues = (predictions: HostValues, targets: HostValues, logits = false): void => {
+    if (!validate) return;
+    checkFinite(def.name, logits ? 'logits' : computeArg, predictions);
+    checkFinite(def.name, 'targets', targets);
+    if (!logits) def.predictions?.(def.name, predictions);
+    def.targets?.(def.name, targets);
+  };
+  // compute checks what needs no read-back (tensors, shapes, dtypes); the value checks
+  // would read both arguments back from the device on every call (see validate.ts).
   const runner =
-    (argName: string, math: Math2, fromLogits: boolean) =>
+    (argName: string, math: Math2) =>
     (predictions: Tensor, targets: Tensor): LossResult => {
       checkPair(def.name, predictions, targets, argName, def.rank2 ? oneHotHint : undefined);
       if (def.rank2) checkRank(def.name, argName, predictions, 2, '(batch, classes)');
-      // The value checks need a synchronous read; backends without one (WebGPU) get
-      // them from `checkValues`, which Sequential.fit calls with values it reads anyway.
-      if (validate && predictions.canReadSync && (targets as Tensor).canReadSync) {
-        checkValues(hostValues(predictions), hostValues(targets as Tensor), fromLogits);
-      }
       return predictions.registry.scope(() => math(predictions, sameDtype(targets, predictions)));
     };
   const loss: Loss = {
     name: def.name,
-    compute: runner(computeArg, def.math, false),
+    compute: runner(computeArg, def.math),
+    fromLogits,
     checkValues,
+    checkTargets,
     getConfig: () => (validate ? {} : { validate: false }),
-    ...(def.fused
-      ? { fusedActivation: def.fused.activation, computeFromLogits: runner('logits', def.fused.math, true) }
-      : {}),
+    ...(def.fused ? { fusedActivation: def.fused.activation, computeFromLogits: runner('logits', def.fused.math) } : {}),
   };
   return Object.freeze(loss);
 }

@@ -13,11 +13,13 @@ import {
 /**
  * Argument checks shared by every loss. Each error names the loss first
  * (`categoricalCrossentropy: targets have shape [4, 3] but predictions have shape [4, 10]`).
- * The value checks work on host values: `compute` reads its arguments synchronously
- * (one read per argument and call) where the backend can (`Tensor.canReadSync`), and
- * `Loss.checkValues` runs the same checks on values read elsewhere (Sequential.fit
- * reads each batch's outputs on backends without synchronous readback). Pass
- * `{ validate: false }` to a loss to skip them once a pipeline is known to be sound.
+ * `compute` checks what it can without reading values back: tensors, shapes, dtypes.
+ * The value checks (NaN, ±Infinity, ranges, target rows) work on host values: a loss
+ * exposes them as `checkValues(predictions, targets, fromLogits)` and, for the
+ * targets alone, `checkTargets(targets)`, which `Sequential.fit`/`evaluate` run once
+ * on the whole target set when the data enters. Reading a batch back inside `compute`
+ * would stall the device on every call of the training loop's hot path. Pass
+ * `{ validate: false }` to a loss to turn the value checks off.
  */
 
 /** `flat` as a multi-index into `shape`, e.g. 5 in [2, 3] → "[1, 2]". */
@@ -56,11 +58,6 @@ export function checkPair(
     );
   }
   if (p.size === 0) throw new BackpropError(loss, `${predictionsName} are empty (shape ${shapeToString(p.shape)})`);
-}
-
-/** A tensor's values on the host, read synchronously (callers check `canReadSync`). */
-export function hostValues(t: Tensor): HostValues {
-  return { values: t.dataSync(), shape: t.shape };
 }
 
 /** Throws at the first NaN or ±Infinity, naming the argument and the index. */
@@ -131,11 +128,10 @@ export function sameDtype(targets: Tensor, like: Tensor): Tensor {
 /** Options common to every loss. */
 export interface LossOptions {
   /**
-   * Check the arguments' values (NaN, ±Infinity, ranges, target rows) on every call.
-   * This reads the data back from the backend; default true. On a backend without
-   * synchronous readback (gpu.js webgpu) `compute` cannot read, so it skips these
-   * checks and `Sequential.fit`/`evaluateAsync` run them through `checkValues` on each
-   * batch's outputs and targets instead (after the batch's step).
+   * Run the value checks (NaN, ±Infinity, ranges, target rows) of `checkValues` and
+   * `checkTargets`; default true. `compute` never reads values back, so they run
+   * where values are on the host: `Sequential.fit`/`evaluate` check the targets once
+   * when the data enters.
    */
   validate?: boolean;
 }

@@ -31,14 +31,25 @@ export interface Loss {
   readonly fusedActivation?: 'softmax' | 'sigmoid';
   computeFromLogits?(logits: Tensor, targets: Tensor): LossResult;
   /**
+   * True when `compute` takes logits (pre-activation outputs) rather than
+   * probabilities, as the `…FromLogits` losses do. A model's accuracy then thresholds
+   * a single output at 0 instead of 0.5 (argmax is the same either way).
+   */
+  readonly fromLogits?: boolean;
+  /**
    * The value checks of `compute` (of `computeFromLogits` when `fromLogits`) on values
-   * already on the host; throws what `compute` would throw, nothing when the loss does
-   * not validate. A loss runs its checks inside `compute` where the backend reads
-   * synchronously; where it cannot (`Tensor.canReadSync` false, e.g. WebGPU),
-   * `compute` skips them and `Sequential.fit`/`evaluateAsync` call this with the
-   * outputs and targets of each batch, which they read anyway.
+   * already on the host; throws on the first bad value, nothing when the loss does
+   * not validate. `compute` itself checks shapes and dtypes only: reading values back
+   * on every call would stall the device on every batch. Call this where the values
+   * are on the host anyway.
    */
   checkValues?(predictions: HostValues, targets: HostValues, fromLogits?: boolean): void;
+  /**
+   * The value checks that concern the targets alone (finite, in range, class rows),
+   * the same for `compute` and `computeFromLogits`. `Sequential.fit`/`evaluate` run it
+   * once on the whole target set when the data enters, not on every batch.
+   */
+  checkTargets?(targets: HostValues): void;
   /** JSON-serialisable options used to rebuild it through the registry. */
   getConfig(): Record<string, unknown>;
 }
