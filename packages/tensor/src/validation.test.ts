@@ -10,20 +10,6 @@ import {
   argMax,
   assertTensorShape,
   avgPoolBackward,
-  checkBoolean,
-  checkDtype,
-  checkFiniteNumber,
-  checkFloatDtype,
-  checkIntPair,
-  checkNonEmptyString,
-  checkNonNegativeInt,
-  checkNumberInRange,
-  checkOneOf,
-  checkOptions,
-  checkPositiveInt,
-  checkUpdateTensors,
-  describeValue,
-  formatChoices,
   cast,
   conv2d,
   conv2dBackwardFilter,
@@ -43,13 +29,12 @@ import {
   randomNormal,
   randomUniform,
   Registry,
-  sgdUpdate,
   sum,
   tensor,
-  UPDATE_HYPERPARAMETERS,
   use,
   zeros,
 } from './index.js';
+import * as tensorExports from './index.js';
 
 /**
  * Bad input must surface as a BackpropError naming what was wrong, never as a
@@ -372,56 +357,57 @@ describe('op options: null, undefined and wrong types are named', () => {
 });
 
 describe('the argument checks every package uses (validation.ts)', () => {
+  const v = tensorExports;
   it('describeValue: numbers as JavaScript spells them, strings quoted, containers by content, objects by class', () => {
-    expect([NaN, -Infinity, 1e308, 0.5].map(describeValue)).toEqual(['NaN', '-Infinity', '1e+308', '0.5']);
-    expect(describeValue('a\nb')).toBe("'a\\nb'");
-    expect(describeValue([3, NaN])).toBe('[3, NaN]');
-    expect(describeValue({ className: 'Dense', config: null })).toBe("{ className: 'Dense', config: null }");
-    expect(describeValue({})).toBe('{}');
-    expect(describeValue(new Float32Array(2))).toBe('a Float32Array');
-    expect(describeValue(new Int32Array(2))).toBe('an Int32Array');
-    expect(describeValue(() => 1)).toBe('a function');
-    expect(describeValue(zeros([2, 3], { registry: setup().registry }))).toBe('tensor of shape [2, 3]');
-    const long = describeValue('x'.repeat(500));
+    expect([NaN, -Infinity, 1e308, 0.5].map(v.describeValue)).toEqual(['NaN', '-Infinity', '1e+308', '0.5']);
+    expect(v.describeValue('a\nb')).toBe("'a\\nb'");
+    expect(v.describeValue([3, NaN])).toBe('[3, NaN]');
+    expect(v.describeValue({ className: 'Dense', config: null })).toBe("{ className: 'Dense', config: null }");
+    expect(v.describeValue({})).toBe('{}');
+    expect(v.describeValue(new Float32Array(2))).toBe('a Float32Array');
+    expect(v.describeValue(new Int32Array(2))).toBe('an Int32Array');
+    expect(v.describeValue(() => 1)).toBe('a function');
+    expect(v.describeValue(zeros([2, 3], { registry: setup().registry }))).toBe('tensor of shape [2, 3]');
+    const long = v.describeValue('x'.repeat(500));
     expect(long).toHaveLength(80);
     expect(long.endsWith('…')).toBe(true);
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(describeValue(cyclic)).toBe('{ self: { self: {…} } }');
+    expect(v.describeValue(cyclic)).toBe('{ self: { self: {…} } }');
   });
 
   it('integers: a scalar option never goes through the pair parser', () => {
-    expect(checkPositiveInt('Dense', 'units', 3)).toBe(3);
-    expect(backpropMessage(() => checkPositiveInt('Dense', 'units', [3, 99]))).toBe('Dense: units must be a positive integer, got [3, 99]');
-    expect(backpropMessage(() => checkPositiveInt('Dense', 'units', 0, 2 ** 31 - 1))).toBe('Dense: units must be a positive integer ≤ 2147483647, got 0');
-    expect(backpropMessage(() => checkNonNegativeInt('op', 'n', -1))).toBe('op: n must be a non-negative integer, got -1');
-    expect(checkIntPair('Conv2D', 'strides', 2, 'positive')).toEqual([2, 2]);
-    expect(checkIntPair('Conv2D', 'padding', [0, 1], 'non-negative')).toEqual([0, 1]);
-    expect(backpropMessage(() => checkIntPair('Conv2D', 'kernelSize', [3], 'positive', 9))).toBe(
+    expect(v.checkPositiveInt('Dense', 'units', 3)).toBe(3);
+    expect(backpropMessage(() => v.checkPositiveInt('Dense', 'units', [3, 99]))).toBe('Dense: units must be a positive integer, got [3, 99]');
+    expect(backpropMessage(() => v.checkPositiveInt('Dense', 'units', 0, 2 ** 31 - 1))).toBe('Dense: units must be a positive integer ≤ 2147483647, got 0');
+    expect(backpropMessage(() => v.checkNonNegativeInt('op', 'n', -1))).toBe('op: n must be a non-negative integer, got -1');
+    expect(v.checkIntPair('Conv2D', 'strides', 2, 'positive')).toEqual([2, 2]);
+    expect(v.checkIntPair('Conv2D', 'padding', [0, 1], 'non-negative')).toEqual([0, 1]);
+    expect(backpropMessage(() => v.checkIntPair('Conv2D', 'kernelSize', [3], 'positive', 9))).toBe(
       'Conv2D: kernelSize must be a positive integer ≤ 9 or a [height, width] pair of them, got [3]',
     );
   });
 
   it('numbers, booleans, names and dtypes', () => {
-    expect(backpropMessage(() => checkFiniteNumber('op', 'alpha', NaN))).toBe('op: alpha must be a finite number, got NaN');
-    expect(backpropMessage(() => checkNumberInRange('adam', 'beta1', 1, { min: 0, max: 1, maxExclusive: true }))).toBe('adam: beta1 must be a number in [0, 1), got 1');
-    expect(backpropMessage(() => checkNumberInRange('adam', 'epsilon', 0, { min: 0, minExclusive: true }))).toBe('adam: epsilon must be a finite number > 0, got 0');
-    expect(checkNumberInRange('x', 'v', 0, { min: 0 })).toBe(0);
-    expect(checkBoolean('x', 'flag', undefined, true)).toBe(true);
-    expect(backpropMessage(() => checkBoolean('x', 'flag', null, true))).toBe('x: flag must be true or false, got null');
-    expect(backpropMessage(() => checkOneOf('x', 'mode', 'c', ['a', 'b']))).toBe("x: mode must be 'a' or 'b', got 'c'");
-    expect(backpropMessage(() => checkDtype('x', 'int8', ['float32', 'float64']))).toBe("x: dtype must be 'float32' or 'float64', got 'int8'");
-    expect(checkFloatDtype('x', 'float64')).toBe('float64');
-    expect(backpropMessage(() => checkFloatDtype('x', 'int32'))).toBe("x: dtype must be 'float32' or 'float64', got 'int32'");
-    expect(backpropMessage(() => checkNonEmptyString('x', 'name', ''))).toBe("x: name must be a non-empty string, got ''");
-    expect(formatChoices(['a', 'b', 'c'])).toBe("'a', 'b' or 'c'");
+    expect(backpropMessage(() => v.checkFiniteNumber('op', 'alpha', NaN))).toBe('op: alpha must be a finite number, got NaN');
+    expect(backpropMessage(() => v.checkNumberInRange('adam', 'beta1', 1, { min: 0, max: 1, maxExclusive: true }))).toBe('adam: beta1 must be a number in [0, 1), got 1');
+    expect(backpropMessage(() => v.checkNumberInRange('adam', 'epsilon', 0, { min: 0, minExclusive: true }))).toBe('adam: epsilon must be a finite number > 0, got 0');
+    expect(v.checkNumberInRange('x', 'v', 0, { min: 0 })).toBe(0);
+    expect(v.checkBoolean('x', 'flag', undefined, true)).toBe(true);
+    expect(backpropMessage(() => v.checkBoolean('x', 'flag', null, true))).toBe('x: flag must be true or false, got null');
+    expect(backpropMessage(() => v.checkOneOf('x', 'mode', 'c', ['a', 'b']))).toBe("x: mode must be 'a' or 'b', got 'c'");
+    expect(backpropMessage(() => v.checkDtype('x', 'int8', ['float32', 'float64']))).toBe("x: dtype must be 'float32' or 'float64', got 'int8'");
+    expect(v.checkFloatDtype('x', 'float64')).toBe('float64');
+    expect(backpropMessage(() => v.checkFloatDtype('x', 'int32'))).toBe("x: dtype must be 'float32' or 'float64', got 'int32'");
+    expect(backpropMessage(() => v.checkNonEmptyString('x', 'name', ''))).toBe("x: name must be a non-empty string, got ''");
+    expect(v.formatChoices(['a', 'b', 'c'])).toBe("'a', 'b' or 'c'");
   });
 
   it('options objects: undefined is {}, null and arrays are named, unknown keys list the valid ones', () => {
-    expect(checkOptions('sgd', undefined)).toEqual({});
-    expect(backpropMessage(() => checkOptions('sgd', undefined, [], { required: true }))).toBe('sgd: options must be an object, got undefined');
-    expect(backpropMessage(() => checkOptions('sgd', [1], undefined, { name: 'config' }))).toBe('sgd: config must be an object, got [1]');
-    expect(backpropMessage(() => checkOptions('sgd', { lr: 1 }, ['learningRate', 'weightDecay']))).toBe(
+    expect(v.checkOptions('sgd', undefined)).toEqual({});
+    expect(backpropMessage(() => v.checkOptions('sgd', undefined, [], { required: true }))).toBe('sgd: options must be an object, got undefined');
+    expect(backpropMessage(() => v.checkOptions('sgd', [1], undefined, { name: 'config' }))).toBe('sgd: config must be an object, got [1]');
+    expect(backpropMessage(() => v.checkOptions('sgd', { lr: 1 }, ['learningRate', 'weightDecay']))).toBe(
       "sgd: unknown option 'lr'; valid options: learningRate, weightDecay",
     );
   });
@@ -429,12 +415,12 @@ describe('the argument checks every package uses (validation.ts)', () => {
   it('the update ops check their hyperparameters against the table the optimizers use', () => {
     const { registry } = setup();
     const p = zeros([2], { registry });
-    expect(UPDATE_HYPERPARAMETERS.beta1).toEqual({ min: 0, max: 1, maxExclusive: true });
-    expect(backpropMessage(() => sgdUpdate(p, p, -1))).toBe('sgdUpdate: learningRate must be a finite number ≥ 0, got -1');
+    expect(v.UPDATE_HYPERPARAMETERS.beta1).toEqual({ min: 0, max: 1, maxExclusive: true });
+    expect(backpropMessage(() => v.sgdUpdate(p, p, -1))).toBe('sgdUpdate: learningRate must be a finite number ≥ 0, got -1');
     expect(backpropMessage(() => momentumUpdate(p, p, p, { learningRate: 0.1, momentum: 0.9, lr: 1 } as never))).toBe(
-      "momentumUpdate: unknown option 'lr'; valid options: learningRate, momentum, nesterov, weightDecay",
+      "momentumUpdate: unknown option 'lr'; valid options: learningRate, weightDecay, momentum, nesterov",
     );
-    expect(backpropMessage(() => checkUpdateTensors('sgd (parameter w)', p, { grad: zeros([3], { registry }) }))).toBe(
+    expect(backpropMessage(() => v.checkUpdateTensors('sgd (parameter w)', p, { grad: zeros([3], { registry }) }))).toBe(
       "sgd (parameter w): 'param' and 'grad' must have the same shape, got [2] and [3]",
     );
   });

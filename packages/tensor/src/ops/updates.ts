@@ -54,16 +54,29 @@ export function checkUpdateTensors(where: string, param: unknown, state: Record<
   }
 }
 
-/** learningRate and weightDecay, the attributes every update kernel takes. */
-function common(op: string, learningRate: unknown, weightDecay: unknown): { learningRate: number; weightDecay: number } {
-  return { learningRate: checkHyperparameter(op, 'learningRate', learningRate), weightDecay: checkHyperparameter(op, 'weightDecay', weightDecay) };
+/**
+ * The kernel attributes learningRate, weightDecay (default 0) and `names` from `given`,
+ * each checked against UPDATE_HYPERPARAMETERS.
+ */
+function hyperparameters<K extends UpdateHyperparameter>(op: string, given: Record<string, unknown>, names: readonly K[]): Record<K | 'learningRate' | 'weightDecay', number> {
+  const attrs = {
+    learningRate: checkHyperparameter(op, 'learningRate', given.learningRate),
+    weightDecay: checkHyperparameter(op, 'weightDecay', given.weightDecay === undefined ? 0 : given.weightDecay),
+  } as Record<K | 'learningRate' | 'weightDecay', number>;
+  for (const name of names) attrs[name] = checkHyperparameter(op, name, given[name]);
+  return attrs;
+}
+
+/** An update op's options object: learningRate, weightDecay and `names`, no other key. */
+function updateOptions(op: string, options: unknown, names: readonly string[]): Record<string, unknown> {
+  return checkOptions(op, options, ['learningRate', 'weightDecay', ...names], { required: true });
 }
 
 /** θ ← θ − α(∂L/∂θ + λθ)  (Eq 3.75–3.80). */
 export function sgdUpdate(param: Tensor, grad: Tensor, learningRate: number, weightDecay = 0): void {
   const op = 'sgdUpdate';
   checkUpdateTensors(op, param, { grad });
-  param.registry.runKernel(op, { param, grad }, common(op, learningRate, weightDecay));
+  param.registry.runKernel(op, { param, grad }, hyperparameters(op, { learningRate, weightDecay }, []));
 }
 
 export function momentumUpdate(
@@ -73,13 +86,10 @@ export function momentumUpdate(
   options: { learningRate: number; momentum: number; nesterov?: boolean; weightDecay?: number },
 ): void {
   const op = 'momentumUpdate';
-  const { learningRate, momentum, nesterov, weightDecay = 0 } = checkOptions(op, options, ['learningRate', 'momentum', 'nesterov', 'weightDecay'], { required: true });
+  const given = updateOptions(op, options, ['momentum', 'nesterov']);
   checkUpdateTensors(op, param, { grad, velocity });
-  param.registry.runKernel(op, { param, grad, velocity }, {
-    ...common(op, learningRate, weightDecay),
-    momentum: checkHyperparameter(op, 'momentum', momentum),
-    nesterov: checkBoolean(op, 'nesterov', nesterov, false),
-  });
+  const nesterov = checkBoolean(op, 'nesterov', given.nesterov, false);
+  param.registry.runKernel(op, { param, grad, velocity }, { ...hyperparameters(op, given, ['momentum']), nesterov });
 }
 
 export function adamUpdate(
@@ -90,20 +100,10 @@ export function adamUpdate(
   options: { learningRate: number; beta1: number; beta2: number; epsilon: number; step: number; weightDecay?: number },
 ): void {
   const op = 'adamUpdate';
-  const { learningRate, beta1, beta2, epsilon, step, weightDecay = 0 } = checkOptions(
-    op,
-    options,
-    ['learningRate', 'beta1', 'beta2', 'epsilon', 'step', 'weightDecay'],
-    { required: true },
-  );
+  const given = updateOptions(op, options, ['beta1', 'beta2', 'epsilon', 'step']);
   checkUpdateTensors(op, param, { grad, m, v });
-  param.registry.runKernel(op, { param, grad, m, v }, {
-    ...common(op, learningRate, weightDecay),
-    beta1: checkHyperparameter(op, 'beta1', beta1),
-    beta2: checkHyperparameter(op, 'beta2', beta2),
-    epsilon: checkHyperparameter(op, 'epsilon', epsilon),
-    step: checkPositiveInt(op, 'step', step),
-  });
+  const step = checkPositiveInt(op, 'step', given.step);
+  param.registry.runKernel(op, { param, grad, m, v }, { ...hyperparameters(op, given, ['beta1', 'beta2', 'epsilon']), step });
 }
 
 export function rmspropUpdate(
@@ -113,11 +113,7 @@ export function rmspropUpdate(
   options: { learningRate: number; rho: number; epsilon: number; weightDecay?: number },
 ): void {
   const op = 'rmspropUpdate';
-  const { learningRate, rho, epsilon, weightDecay = 0 } = checkOptions(op, options, ['learningRate', 'rho', 'epsilon', 'weightDecay'], { required: true });
+  const given = updateOptions(op, options, ['rho', 'epsilon']);
   checkUpdateTensors(op, param, { grad, meanSquare });
-  param.registry.runKernel(op, { param, grad, meanSquare }, {
-    ...common(op, learningRate, weightDecay),
-    rho: checkHyperparameter(op, 'rho', rho),
-    epsilon: checkHyperparameter(op, 'epsilon', epsilon),
-  });
+  param.registry.runKernel(op, { param, grad, meanSquare }, hyperparameters(op, given, ['rho', 'epsilon']));
 }
