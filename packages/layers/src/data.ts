@@ -107,10 +107,6 @@ export function checkCounts(where: string, xName: string, x: HostSet, yName: str
   if (x.count === 0) throw new BackpropError(where, `${xName} has no samples (shape [0, …]); give at least one`);
 }
 
-export function checkPositiveInt(where: string, name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new BackpropError(where, `${name} must be a positive integer, got ${JSON.stringify(v)}`);
-}
-
 /** A plain object (an options bag, a config), not null and not an array. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,7 +1,6 @@
-import { BackpropError, type ComponentJSON, type Loss, type LossResult, type Tensor } from '@backprop/tensor';
+import { BackpropError, checkPositiveInt, type ComponentJSON, describeValue, type Loss, type LossResult, type Tensor } from '@backprop/tensor';
 import {
   checkCounts,
-  checkPositiveInt,
   checkTargetValues,
   countCorrect,
   type DataLike,
@@ -11,7 +10,6 @@ import {
   isPlainObject,
   targetSet,
 } from './data.js';
-import { describe } from './layers/args.js';
 import type { Reading } from './readback.js';
 import type { Sequential } from './sequential.js';
 
@@ -118,6 +116,6 @@ export function* evaluateSets(model: Sequential, where: string, inputs: HostSet,
 
 function checkEvaluateOptions(where: string, options: unknown): asserts options is EvaluateOptions {
   if (!isPlainObject(options) || (options as { loss?: unknown }).loss === undefined) {
-    throw new BackpropError(where, `needs options { loss, batchSize? } as its third argument, got ${describe(options)}`);
+    throw new BackpropError(where, `needs options { loss, batchSize? } as its third argument, got ${describeValue(options)}`);
   }
 }

@@ -1,6 +1,5 @@
-import { BackpropError, type Tensor } from '@backprop/tensor';
-import { checkPositiveInt, type DataLike, gatherBatch, inputSet, isPlainObject } from './data.js';
-import { describe } from './layers/args.js';
+import { BackpropError, checkPositiveInt, describeValue, type Tensor } from '@backprop/tensor';
+import { type DataLike, gatherBatch, inputSet, isPlainObject } from './data.js';
 import type { Reading } from './readback.js';
 import type { Sequential } from './sequential.js';
 
@@ -10,7 +9,7 @@ export interface PredictOptions {
 
 /** `predict` from its arguments: the outputs for every sample, computed in batches, as one (N, …outputShape) tensor. */
 export function* prediction(model: Sequential, where: string, x: DataLike, options: PredictOptions): Reading<Tensor> {
-  if (!isPlainObject(options as unknown)) throw new BackpropError(where, `options must be an object, got ${describe(options)}`);
+  if (!isPlainObject(options as unknown)) throw new BackpropError(where, `options must be an object, got ${describeValue(options)}`);
   const inputs = yield* inputSet(where, 'x', x, model.inputShape);
   const batchSize = options.batchSize ?? 256;
   checkPositiveInt(where, 'batchSize', batchSize);

@@ -1,12 +1,11 @@
-import { BackpropError, type ComponentJSON, createRandom, defaultRegistry, type FloatDataType, type Loss, type Optimizer, type Registry, shapeToString, Tensor } from '@backprop/tensor';
+import { BackpropError, checkFloatDtype, type ComponentJSON, createRandom, defaultRegistry, describeValue as describe, type FloatDataType, type Loss, type Optimizer, type Registry, shapeToString, Tensor } from '@backprop/tensor';
 import { type DataLike, isPlainObject } from './data.js';
 import { type EvaluateOptions, type EvaluateResult, evaluation } from './evaluation.js';
 import type { Layer, Param } from './layer.js';
-import { describe } from './layers/args.js';
 import { type PredictOptions, prediction } from './prediction.js';
 import { runAsync, runSync } from './readback.js';
 import { checkModelJSON, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelJSON } from './serialization.js';
-import { checkDtype, checkInputShape, checkLayerList, createLayers, nameLayers, planLayers } from './topology.js';
+import { checkInputShape, checkLayerList, createLayers, nameLayers, planLayers } from './topology.js';
 import { fit, type FitOptions, type History, trainOnTensors } from './training.js';
 import { checkWeights, type NamedArray, paramTensors, readNamed } from './weights.js';
 
@@ -56,7 +55,7 @@ export class Sequential {
       if (layers.indexOf(layer) !== i) throw new BackpropError(where, `layers[${i}] is the same object as layers[${layers.indexOf(layer)}]; create a new layer for each position`);
       if (layer.built) throw new BackpropError(where, `layers[${i}] (${layer.className}${layer.name ? ` '${layer.name}'` : ''}) is already built into another model; create a new layer`);
     });
-    this.dtype = checkDtype(where, config.dtype ?? 'float32');
+    this.dtype = checkFloatDtype(where, config.dtype ?? 'float32');
     this.inputShape = checkInputShape(where, inputShape, this.dtype);
     if (config.seed !== undefined && (typeof config.seed !== 'number' || !Number.isFinite(config.seed))) {
       throw new BackpropError(where, `seed must be a finite number, got ${describe(config.seed)}`);

@@ -1,9 +1,8 @@
-import { BackpropError, type ComponentJSON, defaultRegistry, type FloatDataType, maxElements, type Optimizer, type Registry, shapeToString, type Tensor } from '@backprop/tensor';
+import { BackpropError, checkFloatDtype, type ComponentJSON, defaultRegistry, describeValue as describe, type FloatDataType, maxElements, type Optimizer, type Registry, shapeToString, type Tensor } from '@backprop/tensor';
 import { firstNonFinite, isPlainObject } from './data.js';
-import { describe } from './layers/args.js';
 import { runAsync, runSync } from './readback.js';
 import { Sequential } from './sequential.js';
-import { checkDtype, checkInputShape, checkLayerList, createLayers, nameLayers, planLayers } from './topology.js';
+import { checkInputShape, checkLayerList, createLayers, nameLayers, planLayers } from './topology.js';
 import { type NamedArray, paramTensors, readNamed } from './weights.js';
 
 export const MODEL_FORMAT = 'backprop.sequential';
@@ -52,7 +51,7 @@ export function checkModelJSON(json: unknown): ModelJSON {
  */
 export function planParams(json: unknown, options: { registry?: Registry; dtype?: FloatDataType } = {}): { name: string; shape: number[] }[] | undefined {
   const topology = checkModelJSON(json);
-  const dtype = checkDtype('Sequential', options.dtype ?? topology.dtype);
+  const dtype = checkFloatDtype('Sequential', options.dtype ?? topology.dtype);
   const layers = createLayers(topology.layers, options.registry ?? defaultRegistry);
   checkLayerList('Sequential', layers);
   const inputShape = checkInputShape('Sequential', topology.inputShape, dtype);

@@ -1,6 +1,6 @@
-import { BackpropError, type FloatDataType, maxElements, type Registry, shapeToString } from '@backprop/tensor';
+import { BackpropError, describeValue, type FloatDataType, maxElements, type Registry, shapeToString } from '@backprop/tensor';
 import { Layer, type LayerPlan } from './layer.js';
-import { describe, MAX_LAYER_ARG } from './layers/args.js';
+import { MAX_LAYER_ARG } from './layers/args.js';
 
 /**
  * The layer list of a model, checked and planned without allocating anything: what
@@ -14,7 +14,7 @@ export function checkLayerList(where: string, layers: unknown): asserts layers i
     if (!isLayer(layer)) {
       throw new BackpropError(
         where,
-        `layers[${i}] is not a Layer, got ${describe(layer)}; pass layer objects such as new Dense({ units: 10 }), or build from { className, config } specs with Sequential.fromJSON`,
+        `layers[${i}] is not a Layer, got ${describeValue(layer)}; pass layer objects such as new Dense({ units: 10 }), or build from { className, config } specs with Sequential.fromJSON`,
       );
     }
   });
@@ -41,14 +41,9 @@ export function createLayers(layers: readonly { className: string; config: Recor
   });
 }
 
-export function checkDtype(where: string, dtype: unknown): FloatDataType {
-  if (dtype !== 'float32' && dtype !== 'float64') throw new BackpropError(where, `dtype must be 'float32' or 'float64', got ${describe(dtype)}`);
-  return dtype;
-}
-
 export function checkInputShape(where: string, inputShape: unknown, dtype: FloatDataType): number[] {
   if (!Array.isArray(inputShape) || inputShape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > MAX_LAYER_ARG)) {
-    throw new BackpropError(where, `inputShape must be positive integers (one sample, no batch), got ${describe(inputShape)}`);
+    throw new BackpropError(where, `inputShape must be positive integers (one sample, no batch), got ${describeValue(inputShape)}`);
   }
   const size = inputShape.reduce((p: number, d: number) => p * d, 1);
   if (size > maxElements(dtype)) {

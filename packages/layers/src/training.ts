@@ -1,7 +1,20 @@
-import { BackpropError, type ComponentJSON, createRandom, isLoss, isOptimizer, type Loss, type Optimizer, Tensor } from '@backprop/tensor';
+import {
+  BackpropError,
+  checkBoolean,
+  checkFiniteNumber,
+  checkNumberInRange,
+  checkPositiveInt,
+  type ComponentJSON,
+  createRandom,
+  describeValue,
+  isLoss,
+  isOptimizer,
+  type Loss,
+  type Optimizer,
+  Tensor,
+} from '@backprop/tensor';
 import {
   checkCounts,
-  checkPositiveInt,
   checkTargetValues,
   type DataLike,
   gatherBatch,
@@ -12,7 +25,6 @@ import {
   targetSet,
 } from './data.js';
 import { type BatchStats, computeLoss, evaluateSets, scoreBatch } from './evaluation.js';
-import { describe } from './layers/args.js';
 import { type Reading, runAsync } from './readback.js';
 import type { Sequential } from './sequential.js';
 
@@ -231,31 +243,31 @@ export function epochOrder(count: number, seed: number, epoch: number): Int32Arr
 
 function checkFitOptions(where: string, options: unknown): asserts options is FitOptions {
   if (!isPlainObject(options)) {
-    throw new BackpropError(where, `needs options { loss, optimizer?, epochs?, batchSize?, … } as its third argument, got ${describe(options)}`);
+    throw new BackpropError(where, `needs options { loss, optimizer?, epochs?, batchSize?, … } as its third argument, got ${describeValue(options)}`);
   }
   const o = options as Partial<FitOptions>;
   if (o.loss === undefined) {
     throw new BackpropError(where, "options.loss is required: a registered loss name ('categoricalCrossentropy'), { name, config } or a Loss object");
   }
-  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new BackpropError(where, `shuffle must be true or false, got ${describe(o.shuffle)}`);
-  if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isFinite(o.seed))) throw new BackpropError(where, `seed must be a finite number, got ${describe(o.seed)}`);
+  if (o.shuffle !== undefined) checkBoolean(where, 'shuffle', o.shuffle);
+  if (o.seed !== undefined) checkFiniteNumber(where, 'seed', o.seed);
   if (o.validationData !== undefined && (!Array.isArray(o.validationData) || o.validationData.length !== 2)) {
-    throw new BackpropError(where, `validationData must be [x, y], got ${describe(o.validationData)}`);
+    throw new BackpropError(where, `validationData must be [x, y], got ${describeValue(o.validationData)}`);
   }
-  if (o.validationSplit !== undefined && !(typeof o.validationSplit === 'number' && o.validationSplit > 0 && o.validationSplit < 1)) {
-    throw new BackpropError(where, `validationSplit must be a number in (0, 1), got ${describe(o.validationSplit)}`);
+  if (o.validationSplit !== undefined) {
+    checkNumberInRange(where, 'validationSplit', o.validationSplit, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
   }
   const callbacks = o.callbacks === undefined ? [] : Array.isArray(o.callbacks) ? o.callbacks : [o.callbacks];
   callbacks.forEach((cb, i) => {
-    if (typeof cb !== 'object' || cb === null) throw new BackpropError(where, `callbacks[${i}] must be an object of hooks, got ${describe(cb)}`);
+    if (typeof cb !== 'object' || cb === null) throw new BackpropError(where, `callbacks[${i}] must be an object of hooks, got ${describeValue(cb)}`);
   });
 }
 
 function checkStepArgs(where: string, x: unknown, y: unknown, loss: unknown, optimizer: unknown): asserts loss is Loss {
-  if (!(x instanceof Tensor)) throw new BackpropError(where, `x must be a Tensor, got ${describe(x)}`);
-  if (!(y instanceof Tensor)) throw new BackpropError(where, `y must be a Tensor, got ${describe(y)}`);
-  if (!isLoss(loss)) throw new BackpropError(where, `loss must be a Loss object (see resolveLoss), got ${describe(loss)}`);
-  if (!isOptimizer(optimizer)) throw new BackpropError(where, `optimizer must be an Optimizer object (see resolveOptimizer), got ${describe(optimizer)}`);
+  if (!(x instanceof Tensor)) throw new BackpropError(where, `x must be a Tensor, got ${describeValue(x)}`);
+  if (!(y instanceof Tensor)) throw new BackpropError(where, `y must be a Tensor, got ${describeValue(y)}`);
+  if (!isLoss(loss)) throw new BackpropError(where, `loss must be a Loss object (see resolveLoss), got ${describeValue(loss)}`);
+  if (!isOptimizer(optimizer)) throw new BackpropError(where, `optimizer must be an Optimizer object (see resolveOptimizer), got ${describeValue(optimizer)}`);
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());

@@ -1,7 +1,6 @@
-import { BackpropError, shapeToString, type Tensor } from '@backprop/tensor';
+import { BackpropError, describeValue, shapeToString, type Tensor } from '@backprop/tensor';
 import { firstNonFinite, isPlainObject } from './data.js';
 import type { Param } from './layer.js';
-import { describe } from './layers/args.js';
 import type { Reading } from './readback.js';
 
 /** A tensor's values on the host, by name: a model's weights, a saved optimizer slot. */
@@ -28,11 +27,11 @@ export function paramTensors(params: readonly Param[]): { name: string; tensor: 
  * values. Returns them by parameter name.
  */
 export function checkWeights(where: string, weights: unknown, params: readonly Param[]): Map<string, NamedArray> {
-  if (!Array.isArray(weights)) throw new BackpropError(where, `expects an array of { name, shape, values }, got ${describe(weights)}`);
+  if (!Array.isArray(weights)) throw new BackpropError(where, `expects an array of { name, shape, values }, got ${describeValue(weights)}`);
   weights.forEach((w: unknown, i) => {
     const n = w as Partial<NamedArray> | null;
     if (!isPlainObject(n) || typeof n.name !== 'string' || !Array.isArray(n.shape) || !isNumberArray(n.values)) {
-      throw new BackpropError(where, `weights[${i}] must be { name: string, shape: number[], values: Float32Array | Float64Array }, got ${describe(w)}`);
+      throw new BackpropError(where, `weights[${i}] must be { name: string, shape: number[], values: Float32Array | Float64Array }, got ${describeValue(w)}`);
     }
   });
   const list = weights as NamedArray[];

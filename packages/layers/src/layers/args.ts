@@ -11,6 +11,3 @@ export type PairArg = number | readonly [number, number];
  * `checkIntPair`, … with this as their `max`).
  */
 export const MAX_LAYER_ARG = 2 ** 31 - 1;
-
-/** @deprecated The one value describer of every error message: import `describeValue` from @backprop/tensor. */
-export { describeValue as describe } from '@backprop/tensor';
