@@ -1,4 +1,4 @@
-import { BackpropError, type FloatDataType, type Loss, type Registry, shapeToString, Tensor, type TypedArray } from '@backprop/tensor';
+import { BackpropError, type FloatDataType, type Loss, type Registry, shapeToString, sizeOfShape, Tensor, type TypedArray } from '@backprop/tensor';
 import type { Reading } from './readback.js';
 
 /** Host-side data: a flat array with the shape of the whole set, (N, …sample). */
@@ -77,7 +77,7 @@ function make(where: string, name: string, values: Float32Array | Float64Array, 
   }
   if (shape.length < 1) throw new BackpropError(where, `${name} needs a batch dimension, got shape ${shapeToString(shape)}`);
   const sampleShape = shape.slice(1);
-  const sampleSize = sampleShape.reduce((p, d) => p * d, 1);
+  const sampleSize = sizeOfShape(sampleShape);
   if (shape[0] * sampleSize !== values.length) {
     throw new BackpropError(where, `${name} has ${values.length} values but shape ${shapeToString(shape)} needs ${shape[0] * sampleSize}`);
   }
@@ -132,7 +132,7 @@ function describeData(value: unknown): string {
  * K > 1 classes become one-hot rows; anything else must already have shape (N, K).
  */
 export function toTargets(where: string, targets: HostSet, outputShape: readonly number[]): HostSet {
-  const k = outputShape.reduce((p, d) => p * d, 1);
+  const k = sizeOfShape(outputShape);
   if (targets.sampleSize === k && targets.sampleShape.length === outputShape.length) return targets;
   if (targets.sampleSize === 1 && outputShape.length === 1 && k > 1) {
     const oneHot = new Float32Array(targets.count * k);

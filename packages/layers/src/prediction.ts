@@ -1,4 +1,4 @@
-import { BackpropError, checkPositiveInt, describeValue, type Tensor } from '@backprop/tensor';
+import { BackpropError, checkPositiveInt, describeValue, sizeOfShape, type Tensor } from '@backprop/tensor';
 import { type DataLike, gatherBatch, inputSet, isPlainObject } from './data.js';
 import type { Reading } from './readback.js';
 import type { Sequential } from './sequential.js';
@@ -14,7 +14,7 @@ export function* prediction(model: Sequential, where: string, x: DataLike, optio
   const batchSize = options.batchSize ?? 256;
   checkPositiveInt(where, 'batchSize', batchSize);
   const { registry, dtype } = model;
-  const outSize = model.outputShape.reduce((p, d) => p * d, 1);
+  const outSize = sizeOfShape(model.outputShape);
   const out = dtype === 'float64' ? new Float64Array(inputs.count * outSize) : new Float32Array(inputs.count * outSize);
   const scratch = {};
   for (let from = 0; from < inputs.count; from += batchSize) {

@@ -2,7 +2,7 @@ import { cpuBackend } from '@backprop/backend-cpu';
 import { loadMnist } from '@backprop/datasets';
 import { lossesPlugin, toOneHot } from '@backprop/losses';
 import { optimizersPlugin } from '@backprop/optimizers';
-import { BackpropError, createRandom, Registry, tensor } from '@backprop/tensor';
+import { BackpropError, createRandom, Registry, sizeOfShape, tensor } from '@backprop/tensor';
 import { asyncReadsOnly, expectArraysClose } from '@backprop/tensor/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Conv2D, Dense, Flatten, gradCheck, layersPlugin, MaxPool2D, paperNetwork, Sequential, toArtifacts, toArtifactsAsync } from './index.js';
@@ -11,7 +11,7 @@ const registry = new Registry().use(cpuBackend, layersPlugin, lossesPlugin, opti
 
 function randomImages(count: number, seed: number, shape = [1, 28, 28]): { values: Float64Array; shape: number[] } {
   const rng = createRandom(seed);
-  const size = count * shape.reduce((p, d) => p * d, 1);
+  const size = count * sizeOfShape(shape);
   return { values: Float64Array.from({ length: size }, () => rng.next()), shape: [count, ...shape] };
 }
 

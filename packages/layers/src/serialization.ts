@@ -1,4 +1,4 @@
-import { BackpropError, checkFloatDtype, type ComponentJSON, defaultRegistry, describeValue as describe, type FloatDataType, maxElements, type Optimizer, type Registry, shapeToString, type Tensor } from '@backprop/tensor';
+import { BackpropError, checkFloatDtype, type ComponentJSON, defaultRegistry, describeValue as describe, type FloatDataType, maxElements, type Optimizer, type Registry, shapeToString, sizeOfShape, type Tensor } from '@backprop/tensor';
 import { firstNonFinite, isPlainObject } from './data.js';
 import { runAsync, runSync } from './readback.js';
 import { Sequential } from './sequential.js';
@@ -303,7 +303,7 @@ function checkManifest(value: unknown, registry: Registry, where: string): Check
     // Parameters and optimizer slots are created in the model's dtype: another one means the bytes would be misread.
     if (spec.dtype !== dtype) fail(`${at} ('${name}') is stored as ${spec.dtype as string} but the model is ${dtype}`);
     const elementBytes = dtype === 'float64' ? 8 : 4;
-    const count = (spec.shape as number[]).reduce((p, d) => p * d, 1);
+    const count = sizeOfShape(spec.shape as number[]);
     if (count > maxElements(dtype)) fail(`${at} ('${name}') has shape ${shapeToString(spec.shape as number[])}, more ${dtype} values than one tensor may hold`);
     if (!isSize(spec.offset) || (spec.offset as number) % elementBytes !== 0) {
       fail(`${at} ('${name}').offset must be a non-negative multiple of ${elementBytes} (its element size), got ${describe(spec.offset)}`);
@@ -394,7 +394,7 @@ function restore(manifest: CheckedManifest, bytes: Uint8Array, registry: Registr
   const dtype: FloatDataType = manifest.topology.dtype;
   const arrays = new Map<string, NamedArray>();
   for (const spec of manifest.weights.specs) {
-    const count = spec.shape.reduce((p, d) => p * d, 1);
+    const count = sizeOfShape(spec.shape);
     const copy = bytes.slice(spec.offset, spec.offset + count * (dtype === 'float64' ? 8 : 4)).buffer;
     const values = dtype === 'float64' ? new Float64Array(copy) : new Float32Array(copy);
     // A valid checksum only says the bytes are the ones written: a NaN or Inf weight
