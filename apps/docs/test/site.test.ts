@@ -57,7 +57,7 @@ async function grid(page: Page, testid: string): Promise<number[]> {
 function expectNumbers(actual: number[], expected: number[], what: string, tol = 1.5e-6): void {
   expect(actual.length, `${what}: count`).toBe(expected.length);
   actual.forEach((v, i) => {
-    expect(Math.abs(v - expected[i]), `${what}[${i}] = ${v}, MATH.md says ${expected[i]}`).toBeLessThanOrEqual(tol);
+    expect(Math.abs(v - expected[i]), `${what}[${i}] = ${v}, the worked example says ${expected[i]}`).toBeLessThanOrEqual(tol);
   });
 }
 

@@ -19,7 +19,7 @@ describe('registration', () => {
   });
 });
 
-describe.each(['float64', 'float32'] as const)('MATH.md worked examples (%s)', (dtype) => {
+describe.each(['float64', 'float32'] as const)('worked examples of apps/docs/math/ (%s)', (dtype) => {
   const tol = dtype === 'float64' ? 1e-9 : 1e-5;
 
   it('W2: conv stride 1, no padding (forward, ∂b, ∂K, ∂X)', () => {

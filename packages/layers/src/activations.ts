@@ -15,7 +15,7 @@ import {
   type Tensor,
 } from '@backprop/tensor';
 
-/** MATH.md §2.2 (Table 1 corrected): the activations a layer may apply to its output. */
+/** apps/docs/math/activations.md (Table 1 corrected): the activations a layer may apply to its output. */
 export type ActivationName = 'linear' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'softmax';
 
 export const ACTIVATION_NAMES: readonly ActivationName[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax'];

@@ -5,7 +5,7 @@ import { runSync } from './readback.js';
 import { Sequential } from './sequential.js';
 
 export interface GradCheckOptions {
-  /** Central-difference step h (MATH.md: 1e-6). */
+  /** Central-difference step h (apps/docs/math/index.md: 1e-6). */
   epsilon?: number;
   /** Elements checked per parameter tensor, sampled with `seed` (all when the tensor is smaller). */
   maxChecksPerTensor?: number;
@@ -13,7 +13,7 @@ export interface GradCheckOptions {
 }
 
 export interface GradCheckEntry {
-  /** max over checked elements of |g_num − g| / max(1, |g|) (MATH.md's gradient-check rule). */
+  /** max over checked elements of |g_num − g| / max(1, |g|) (the gradient-check rule of apps/docs/math/backprop.md). */
   maxRelativeError: number;
   checked: number;
   size: number;

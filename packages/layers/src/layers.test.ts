@@ -35,7 +35,7 @@ function single(layer: Layer, inputShape: number[], weights: Record<string, numb
 
 const X4 = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
 
-describe('worked examples of MATH.md through the layer API', () => {
+describe('worked examples of apps/docs/math through the layer API', () => {
   it('W2: Conv2D stride 1, no padding — forward and all three gradients', () => {
     const model = single(new Conv2D({ filters: 1, kernelSize: 2 }), [1, 4, 4], { kernel: [1, 2, 3, 4], bias: [1] });
     registry.scope(() => {
@@ -92,7 +92,7 @@ describe('worked examples of MATH.md through the layer API', () => {
     });
   });
 
-  it('W5: activation layers (derivatives at the MATH.md points)', () => {
+  it('W5: activation layers (derivatives at the worked example's points)', () => {
     const grad = (layer: Layer, x: number[]): number[] => {
       const model = single(layer, [x.length]);
       return registry.scope(() => {
@@ -140,7 +140,7 @@ describe('worked examples of MATH.md through the layer API', () => {
 
 /**
  * L = Σ G ⊙ layer(x) with a random G: the analytic ∂L/∂x and ∂L/∂θ from `backward`
- * must match central differences in float64 (MATH.md's gradient-check rule).
+ * must match central differences in float64 (the gradient-check rule of apps/docs/math/backprop.md).
  */
 function gradientCheckLayer(layer: Layer, inputShape: number[], batch: number, seed: number, inputs?: (rng: ReturnType<typeof createRandom>) => number): void {
   const rng = createRandom(seed);

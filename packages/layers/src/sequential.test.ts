@@ -72,7 +72,7 @@ describe('Sequential: building', () => {
 });
 
 describe('Sequential: training', () => {
-  it('MATH.md W9 — one gradient-descent step of the lecture notes’ Example 1', async () => {
+  it('worked example W9 (apps/docs/math/gradient-descent.md) — one gradient-descent step of the lecture notes’ Example 1', async () => {
     const model = new Sequential({ registry, dtype: 'float64', inputShape: [2], layers: [new Dense({ units: 1, activation: 'relu' })] });
     model.setWeights([
       { name: 'dense_0/kernel', shape: [1, 2], values: Float64Array.from([0.5, -0.25]) },
@@ -269,7 +269,7 @@ describe('Sequential: evaluation', () => {
 
 /**
  * MNIST's background pixels are exactly 0, so with zero biases every background
- * conv output sits exactly on the ReLU kink and ±h crosses it. MATH.md's check
+ * conv output sits exactly on the ReLU kink and ±h crosses it. the spec's check (apps/docs/math/)
  * avoids kinks: move the biases off zero first.
  */
 function offsetBiases(model: Sequential, seed: number): void {

@@ -159,7 +159,7 @@ export class Sequential {
     return this.registry.optimizers.create(spec ?? this.optimizer ?? { name: 'sgd', config: { learningRate: 0.01 } });
   }
 
-  /** Whether the loss can take this model's logits (the fused heads of MATH.md §2.7). */
+  /** Whether the loss can take this model's logits (the fused heads of apps/docs/math/losses.md). */
   fusesWith(loss: Loss): boolean {
     return loss.fusedActivation !== undefined && loss.computeFromLogits !== undefined &&
       this.layers[this.layers.length - 1].outputActivation === loss.fusedActivation;

@@ -1,5 +1,5 @@
 /**
- * @backprop/losses: the loss functions of MATH.md §2.6 and the fused, numerically
+ * @backprop/losses: the loss functions of apps/docs/math/losses.md and the fused, numerically
  * stable output heads of §2.7, as `Loss` objects registered by name.
  */
 export {

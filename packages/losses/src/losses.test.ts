@@ -48,7 +48,7 @@ function run(loss: Loss, predictions: Tensor, targets: Tensor): { loss: number; 
   return { loss: r.loss.scalarSync(), grad: Array.from(r.grad.dataSync()), shape: r.grad.shape };
 }
 
-describe('W8: regression losses (MATH.md §4)', () => {
+describe('W8: regression losses (the worked examples (W1–W10 in apps/docs/math/))', () => {
   const y = [1, 2, 0];
   const yHat = [1.5, 1, 0.5];
 

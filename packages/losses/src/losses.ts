@@ -35,12 +35,12 @@ import {
 } from './validate.js';
 
 /**
- * The losses of MATH.md §2.6 and the fused heads of §2.7.
+ * The losses of apps/docs/math/losses.md and the fused heads of §2.7.
  *
  * Notation as in the table: ŷ = predictions, y = targets (same shape), M = number of
  * elements, N = batch size (rows of an (N, K) tensor). Every loss returns the scalar
  * value (shape []) and ∂L/∂ŷ; the 1/M (or 1/N) factor lives in that gradient
- * (MATH.md §0), so layers never divide by the batch size again.
+ * (apps/docs/math/index.md (conventions)), so layers never divide by the batch size again.
  *
  * Each `formulas.<loss>` below is one row of the table, written with @backprop/tensor
  * ops only, so it runs unchanged on every backend. They run inside a registry scope:
@@ -52,7 +52,7 @@ const oneMinus = (v: Tensor): Tensor => addScalar(neg(v), 1);
 
 /** ln(1e-100)… the categorical/binary CE log clamp: each log is clamped at ≥ −100 (PyTorch). */
 const LOG_FLOOR = -100;
-/** e^−100, the probability floor of the categorical CE gradient (MATH.md §2.6). */
+/** e^−100, the probability floor of the categorical CE gradient (apps/docs/math/losses.md). */
 const EXP_MINUS_100 = Math.exp(-100);
 /**
  * In float32 e^−100 is a denormal and y/e^−100 overflows to Infinity, so the float32
@@ -168,7 +168,7 @@ export const formulas = {
 
   /**
    * [N] D (Eq 20/21, N5): D = ½ Σ_μ Σ_i (ζ − s)², ∂D/∂s = s − ζ. A sum with no 1/m:
-   * its gradient scales with the number of samples m (MATH.md §2.9: ε = α/m gives the
+   * its gradient scales with the number of samples m (apps/docs/math/gradient-descent.md: ε = α/m gives the
    * mean-loss step). Here s = predictions, ζ = targets.
    */
   halfSumSquares(s: Tensor, zeta: Tensor): LossResult {
@@ -177,7 +177,7 @@ export const formulas = {
   },
 
   /**
-   * Softmax + CE from logits x (MATH.md §2.7): ℓ_n = (Σ_k y) LSE(x_n) − Σ_k y x,
+   * Softmax + CE from logits x (apps/docs/math/losses.md): ℓ_n = (Σ_k y) LSE(x_n) − Σ_k y x,
    * L = (1/N) Σ_n ℓ_n, ∂L/∂x = (p Σ_j y − y)/N (= (p − y)/N for one-hot rows).
    */
   softmaxCrossEntropyFromLogits(x: Tensor, y: Tensor): LossResult {
@@ -185,7 +185,7 @@ export const formulas = {
   },
 
   /**
-   * Sigmoid + BCE from logits x (MATH.md §2.7): ℓ = max(x, 0) − xy + log1p(e^−|x|),
+   * Sigmoid + BCE from logits x (apps/docs/math/losses.md): ℓ = max(x, 0) − xy + log1p(e^−|x|),
    * L = (1/M) Σ ℓ, ∂L/∂x = (σ(x) − y)/M.
    */
   sigmoidCrossEntropyFromLogits(x: Tensor, y: Tensor): LossResult {

@@ -1,5 +1,5 @@
 /**
- * @backprop/optimizers: gradient descent (MATH.md §2.9, Eq 3.75–3.80), momentum,
+ * @backprop/optimizers: gradient descent (apps/docs/math/gradient-descent.md, Eq 3.75–3.80), momentum,
  * Adam and RMSprop, updating parameters in place on the backend.
  */
 export { Adam, adam, Momentum, momentum, OPTIMIZER_FACTORIES, RMSprop, rmsprop, SGD, sgd } from './optimizers.js';

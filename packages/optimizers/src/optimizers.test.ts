@@ -189,7 +189,7 @@ describe('update rules vs float64 references (4 steps, 3 parameters)', () => {
   });
 });
 
-describe('MATH.md W9', () => {
+describe('worked example W9 (apps/docs/math/gradient-descent.md)', () => {
   it('one SGD step: w = (0.5, −0.25, 0.1), g = (−0.9, −1.8, −0.9), α = 0.1 → (0.59, −0.07, 0.19)', () => {
     const w = f64(registry, [0.5, -0.25, 0.1]);
     const opt = sgd({ learningRate: 0.1 });

@@ -23,7 +23,7 @@ import {
 import { learningRateAt, learningRateConfig, parseLearningRate, type LearningRate } from './schedules.js';
 
 /**
- * The update rules of MATH.md §2.9 (Eq 3.75–3.80; [N] Eq 26–29) and their usual
+ * The update rules of apps/docs/math/gradient-descent.md (Eq 3.75–3.80; [N] Eq 26–29) and their usual
  * refinements. Every update runs in place on the backend through the update kernels
  * of @backprop/tensor (sgdUpdate, momentumUpdate, adamUpdate, rmspropUpdate), so
  * parameters and optimizer state never leave the device. g' = g + λθ when a
@@ -233,7 +233,7 @@ export interface SGDConfig {
 
 const SGD_OPTIONS: Record<string, OptionSpec> = { ...COMMON };
 
-/** Plain gradient descent, MATH.md §2.9 (Eq 3.75–3.80): θ ← θ − α ∂L/∂θ (g' with weight decay). */
+/** Plain gradient descent, apps/docs/math/gradient-descent.md (Eq 3.75–3.80): θ ← θ − α ∂L/∂θ (g' with weight decay). */
 export class SGD extends BaseOptimizer {
   readonly name = 'sgd';
   protected readonly slotNames = [] as const;

@@ -9,7 +9,7 @@ import type { Tensor } from './tensor.js';
 export interface LossResult {
   /** Scalar (shape []) loss value. */
   loss: Tensor;
-  /** ∂loss/∂input, same shape as the input. The 1/N or 1/M factor is in here (MATH.md §0). */
+  /** ∂loss/∂input, same shape as the input. The 1/N or 1/M factor is in here (apps/docs/math/index.md (conventions)). */
   grad: Tensor;
 }
 
@@ -26,7 +26,7 @@ export interface Loss {
   compute(predictions: Tensor, targets: Tensor): LossResult;
   /**
    * When the model's last activation is `fusedActivation`, the model hands this loss
-   * the pre-activation logits instead (the stable heads of MATH.md §2.7).
+   * the pre-activation logits instead (the stable heads of apps/docs/math/losses.md).
    */
   readonly fusedActivation?: 'softmax' | 'sigmoid';
   computeFromLogits?(logits: Tensor, targets: Tensor): LossResult;

@@ -3,7 +3,7 @@ import { BackpropError } from './errors.js';
 import { computeConv2DInfo, computePool2DInfo, convOutputSize } from './geometry.js';
 
 describe('computeConv2DInfo', () => {
-  it('gives every size and count of a conv (MATH.md W1, Eq 2.1 with the floor)', () => {
+  it('gives every size and count of a conv (worked example W1 (apps/docs/math/convolution.md), Eq 2.1 with the floor)', () => {
     const g = computeConv2DInfo([2, 3, 5, 4], [8, 3, 2, 3], [2, 1], [0, 1]);
     expect(g).toEqual({
       batch: 2, inChannels: 3, inHeight: 5, inWidth: 4, outChannels: 8,

@@ -1,6 +1,6 @@
 /**
  * Convolution and pooling geometry: the one place Backprop computes a conv or pool
- * output size (MATH.md §2.1 and §2.3, Eq 2.1 / 2.2 with the floor) and checks that the
+ * output size (apps/docs/math/convolution.md and §2.3, Eq 2.1 / 2.2 with the floor) and checks that the
  * window fits. The ops, the layers, the reference loops and every backend's kernels take
  * their numbers from `computeConv2DInfo` / `computePool2DInfo` (like TensorFlow.js's
  * `computeConv2DInfo`): one small plain object per call, never per element.
@@ -87,7 +87,7 @@ export interface Pool2DInfo {
 }
 
 /**
- * Output size along one axis, MATH.md §2.1 (Eq 2.1 corrected with a floor):
+ * Output size along one axis, apps/docs/math/convolution.md (Eq 2.1 corrected with a floor):
  * ⌊(size + 2·pad − kernel)/stride⌋ + 1; pooling is pad 0 (Eq 2.2). Throws a
  * BackpropError naming `op` when the kernel does not fit the padded input.
  */

@@ -3,7 +3,7 @@
  * exact inputs, attributes and outputs of each. Ops in `./ops` validate their
  * arguments and dispatch here through the registry; kernels may assume valid input.
  *
- * Layout conventions (MATH.md §0): images are NCHW row-major, conv filters are
+ * Layout conventions (apps/docs/math/index.md (conventions)): images are NCHW row-major, conv filters are
  * (F, C, kh, kw), dense weights are (out, in). Gradients from a layer's backward
  * kernel are never divided by the batch size: that factor lives in the loss.
  *
@@ -81,7 +81,7 @@ export interface KernelSpecs {
   sign: { inputs: { x: T }; attrs: Record<string, never>; output: T };
   /** Element-wise copy into a new buffer, converting to `dtype`. */
   cast: { inputs: { x: T }; attrs: { dtype: DataType }; output: T };
-  // ---- activations (MATH.md §2.2) --------------------------------------------------
+  // ---- activations (apps/docs/math/activations.md) --------------------------------------------------
   relu: { inputs: { x: T }; attrs: Record<string, never>; output: T };
   /** dx = dy · 1[x > 0]  (ReLU'(0) = 0). */
   reluBackward: { inputs: { dy: T; x: T }; attrs: Record<string, never>; output: T };
@@ -123,7 +123,7 @@ export interface KernelSpecs {
   argMax: { inputs: { x: T }; attrs: { axis: number }; output: T };
   /** (N) int32 labels → (N, depth) with 1 at the label, in `dtype`. */
   oneHot: { inputs: { indices: T }; attrs: { depth: number; dtype: DataType }; output: T };
-  // ---- convolution (MATH.md §2.1) -----------------------------------------------------
+  // ---- convolution (apps/docs/math/convolution.md) -----------------------------------------------------
   /** Y = act(X ⋆ K + b), cross-correlation, NCHW. */
   conv2d: {
     inputs: { x: T; filter: T; bias?: T };
@@ -142,7 +142,7 @@ export interface KernelSpecs {
     attrs: Conv2DGeometry & { inputShape: [number, number, number, number] };
     output: T;
   };
-  // ---- pooling (MATH.md §2.3) ------------------------------------------------------------
+  // ---- pooling (apps/docs/math/pooling.md) ------------------------------------------------------------
   maxPool: { inputs: { x: T }; attrs: PoolGeometry; output: T };
   /** Routes dy to the first maximum of each window (NaN wins), accumulating overlaps. */
   maxPoolBackward: { inputs: { dy: T; x: T }; attrs: PoolGeometry; output: T };
@@ -155,7 +155,7 @@ export interface KernelSpecs {
   l2Pool: { inputs: { x: T }; attrs: PoolGeometry; output: T };
   /** dx += dy · x / y, 0 where y = 0. */
   l2PoolBackward: { inputs: { dy: T; x: T; y: T }; attrs: PoolGeometry; output: T };
-  // ---- fused loss heads (MATH.md §2.7) --------------------------------------------------------
+  // ---- fused loss heads (apps/docs/math/losses.md) --------------------------------------------------------
   /**
    * Softmax + categorical cross-entropy from logits (N, K) and targets (N, K).
    * Returns [loss: shape [] = mean over N, dLogits: (p·Σy − y)/N].
@@ -166,7 +166,7 @@ export interface KernelSpecs {
    * Returns [loss: shape [] = mean over M, dLogits: (σ(x) − y)/M].
    */
   sigmoidCrossEntropy: { inputs: { logits: T; labels: T }; attrs: Record<string, never>; output: [T, T] };
-  // ---- optimizer updates, in place (MATH.md §2.9) -----------------------------------------------
+  // ---- optimizer updates, in place (apps/docs/math/gradient-descent.md) -----------------------------------------------
   /** θ ← θ − lr·(g + wd·θ). */
   sgdUpdate: { inputs: { param: T; grad: T }; attrs: UpdateAttrs; output: void };
   /** v ← μv + g'; θ ← θ − lr·v   (Nesterov: θ ← θ − lr·(g' + μv)), g' = g + wd·θ. */

@@ -53,7 +53,7 @@ afterAll(async () => {
 });
 
 describe('selective installs from packed tarballs', () => {
-  it('tensor + backend-cpu alone: a conv2d op (MATH.md W2) works, and nothing else is installed', async () => {
+  it('tensor + backend-cpu alone: a conv2d op (worked example W2, apps/docs/math/convolution.md) works, and nothing else is installed', async () => {
     const dir = await project('conv-only', ['tensor', 'backend-cpu']);
     expect((await readdir(join(dir, 'node_modules/@backprop'))).sort()).toEqual(['backend-cpu', 'tensor']);
     expect(existsSync(join(dir, 'node_modules/gpu.js'))).toBe(false);

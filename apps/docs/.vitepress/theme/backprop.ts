@@ -1,6 +1,6 @@
 /**
  * The library as the live examples use it: public exports only. Math examples run on
- * their own registry with the CPU backend in float64 (MATH.md's worked numbers), so
+ * their own registry with the CPU backend in float64 (the worked numbers of apps/docs/math/), so
  * switching the train page's backend never changes them.
  */
 import { cpuBackend } from '@backprop/backend-cpu';
@@ -35,7 +35,7 @@ export function toRows(values: ArrayLike<number>, rows: number, cols: number): n
   return out;
 }
 
-/** Formats like MATH.md: integers exactly, everything else with 6 decimals (trailing zeros dropped). */
+/** Formats like the worked examples: integers exactly, everything else with 6 decimals (trailing zeros dropped). */
 export function fmt(v: number, digits = 6): string {
   if (Number.isNaN(v)) return 'NaN';
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';

@@ -4,7 +4,7 @@ import type { CpuBackend } from '../backend.js';
 type B = CpuBackend;
 
 /**
- * Softmax + categorical CE from logits (MATH.md §2.7):
+ * Softmax + categorical CE from logits (apps/docs/math/losses.md):
  * ℓ_n = (Σ_k y_nk)·LSE(x_n) − Σ_k y_nk x_nk, loss = mean_n ℓ_n, grad = (p·Σy − y)/N.
  */
 export const softmaxCrossEntropy = defineKernel<'softmaxCrossEntropy', B>({

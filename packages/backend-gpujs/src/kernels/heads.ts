@@ -3,7 +3,7 @@ import { rowStats } from './activations.js';
 import { type B, describe, info, int, program } from './util.js';
 
 /**
- * Softmax + categorical cross-entropy from logits (MATH.md §2.7): two programs, the
+ * Softmax + categorical cross-entropy from logits (apps/docs/math/losses.md): two programs, the
  * mean loss (one thread looping over the rows) and the gradient (p·Σy − y)/N.
  */
 export const softmaxCrossEntropy = defineKernel<'softmaxCrossEntropy', B>({

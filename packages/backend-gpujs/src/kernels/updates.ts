@@ -1,5 +1,5 @@
 /**
- * Optimizer updates, in place (MATH.md §2.9). gpu.js kernels have one output, so each
+ * Optimizer updates, in place (apps/docs/math/gradient-descent.md). gpu.js kernels have one output, so each
  * state buffer gets its own program; states are updated first (they only read
  * pre-update values), then the parameter from the new states. Each storage's device
  * handle is swapped for the new result and the old one is freed, so `memory()` is

@@ -71,7 +71,7 @@ export function returnActivation(activation: FusedActivation, s: string, alpha: 
   }
 }
 
-/** Stable logistic function (MATH.md §2.2). */
+/** Stable logistic function (apps/docs/math/activations.md). */
 export function sigmoidReturn(x: string): string {
   return `if (${x} >= 0) { return 1 / (1 + Math.exp(-${x})); }\nif (!(${x} === ${x})) { return ${x}; }\nconst sgE = Math.exp(${x});\nreturn sgE / (1 + sgE);`;
 }

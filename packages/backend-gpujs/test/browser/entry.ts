@@ -3,7 +3,7 @@
  * ./harness.ts and '@backprop/datasets' to ./mnist.ts), in the gpu.js mode named by the
  * page's `?mode=` (webgl2 or webgpu):
  *   1. float32 parity of every kernel of KERNEL_NAMES against the CPU backend, plus the
- *      MATH.md W2 worked example exactly (a compact case table);
+ *      worked example W2 (apps/docs/math/convolution.md) worked example exactly (a compact case table);
  *   2. the real suites, unchanged: describeBackendConformance, the gpu.js traps, 100
  *      training steps back to the memory baseline, and 50 MNIST steps matching the CPU
  *      backend's losses (relative 1e-3), all reading with `await data()`.
@@ -232,7 +232,7 @@ function seedOf(label: string): number {
   return h >>> 0;
 }
 
-/** MATH.md W2: conv forward (cross-correlation) and all three gradients, exact. */
+/** worked example W2 (apps/docs/math/convolution.md): conv forward (cross-correlation) and all three gradients, exact. */
 async function w2(m: Maker): Promise<string[]> {
   const problems: string[] = [];
   const X4 = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
@@ -248,7 +248,7 @@ async function w2(m: Maker): Promise<string[]> {
   ];
   for (const [label, t, want] of checks) {
     const got = Array.from(await t.data());
-    if (got.length !== want.length || got.some((v, i) => v !== want[i])) problems.push(`${label}: got [${got}], MATH.md says [${want}]`);
+    if (got.length !== want.length || got.some((v, i) => v !== want[i])) problems.push(`${label}: got [${got}], the worked example says [${want}]`);
   }
   return problems;
 }

@@ -2,7 +2,7 @@ import type { Tensor } from '@backprop/tensor';
 import { type ActivationName, activate, activationBackward, checkAlpha } from '../activations.js';
 import { type ForwardOptions, Layer, type LayerConfig } from '../layer.js';
 
-/** A parameter-free layer applying one activation of Table 1 (MATH.md §2.2). */
+/** A parameter-free layer applying one activation of Table 1 (apps/docs/math/activations.md). */
 abstract class ActivationLayer extends Layer {
   protected abstract readonly activation: ActivationName;
   readonly alpha: number = 0.01;
@@ -39,7 +39,7 @@ export class ReLU extends ActivationLayer {
 }
 
 export interface LeakyReLUConfig extends LayerConfig {
-  /** Slope for x ≤ 0, default 0.01 (MATH.md E6: a parameter). */
+  /** Slope for x ≤ 0, default 0.01 (errata E6 (apps/docs/math/errata.md): a parameter). */
   alpha?: number;
 }
 

@@ -32,7 +32,7 @@ export interface Conv2DConfig extends LayerConfig {
 }
 
 /**
- * Z = X ⋆ K + b, Y = f(Z) (MATH.md §2.1, the paper's Eq 3.1–3.4 corrected).
+ * Z = X ⋆ K + b, Y = f(Z) (apps/docs/math/convolution.md, the paper's Eq 3.1–3.4 corrected).
  * Backward: ∂K = X̃ ⋆ G↑S, ∂b = Σ G, ∂X = crop(pad(G↑S) ⋆ rot180 K).
  */
 export class Conv2D extends Layer {
@@ -95,7 +95,7 @@ export class Conv2D extends Layer {
     if (inputShape.length !== 3) {
       throw this.error(`expects a (channels, height, width) input but got [${inputShape.join(', ')}]`);
     }
-    // Eq 2.1 with the floor of MATH.md §2.1, and the check that the kernel fits: @backprop/tensor's geometry.
+    // Eq 2.1 with the floor of apps/docs/math/convolution.md, and the check that the kernel fits: @backprop/tensor's geometry.
     const filter = { filters: this.filters, kernelSize: this.kernelSize };
     const [, f, ho, wo] = computeConv2DInfo([1, ...inputShape], filter, this.strides, this.pad, this.where).outShape;
     return [f, ho, wo];

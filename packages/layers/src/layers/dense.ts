@@ -14,7 +14,7 @@ export interface DenseConfig extends LayerConfig {
 }
 
 /**
- * Z = X·Wᵀ + b with W of shape (out, in), A = f(Z) (MATH.md §2.5, Eq 3.7–3.22
+ * Z = X·Wᵀ + b with W of shape (out, in), A = f(Z) (apps/docs/math/dense.md, Eq 3.7–3.22
  * corrected). Backward: ∂W = Gᵀ X, ∂b = Σ_n G, ∂X = G W.
  */
 export class Dense extends Layer {

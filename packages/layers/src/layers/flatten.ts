@@ -2,7 +2,7 @@ import { sizeOfShape, type Tensor } from '@backprop/tensor';
 import { Layer } from '../layer.js';
 
 /**
- * (N, C, H, W) → (N, C·H·W) with (c, h, w) ↦ cHW + hW + w (MATH.md §2.4, Eq 3.6;
+ * (N, C, H, W) → (N, C·H·W) with (c, h, w) ↦ cHW + hW + w (apps/docs/math/dense.md, Eq 3.6;
  * PyTorch order). Backward is the inverse reshape (Eq 3.65): no arithmetic.
  */
 export class Flatten extends Layer {

@@ -15,7 +15,7 @@ import { MAX_LAYER_ARG, type PairArg } from './args.js';
 export interface Pool2DConfig extends LayerConfig {
   /** Window k_h × k_w, default 2. */
   poolSize?: PairArg;
-  /** Stride S_p, default the window size (MATH.md §2.3). */
+  /** Stride S_p, default the window size (apps/docs/math/pooling.md). */
   strides?: PairArg;
 }
 

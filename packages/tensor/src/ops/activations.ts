@@ -18,7 +18,7 @@ export function relu(x: Tensor): Tensor {
   return x.registry.runKernel('relu', { x }, {});
 }
 
-/** dx = dy · 1[x > 0] (MATH.md §2.2: ReLU'(0) = 0). */
+/** dx = dy · 1[x > 0] (apps/docs/math/activations.md: ReLU'(0) = 0). */
 export function reluBackward(dy: Tensor, x: Tensor): Tensor {
   checkBackward('reluBackward', dy, x, 'x');
   return dy.registry.runKernel('reluBackward', { dy, x }, {});
@@ -42,7 +42,7 @@ export function sigmoid(x: Tensor): Tensor {
   return x.registry.runKernel('sigmoid', { x }, {});
 }
 
-/** dx = dy · y(1 − y), from the forward output y (MATH.md E5). */
+/** dx = dy · y(1 − y), from the forward output y (errata E5 (apps/docs/math/errata.md)). */
 export function sigmoidBackward(dy: Tensor, y: Tensor): Tensor {
   checkBackward('sigmoidBackward', dy, y, 'y');
   return dy.registry.runKernel('sigmoidBackward', { dy, y }, {});
@@ -71,7 +71,7 @@ export function logSoftmax(x: Tensor): Tensor {
   return x.registry.runKernel('logSoftmax', { x }, {});
 }
 
-/** dx = y ⊙ (dy − Σ_k dy_k y_k) per row (MATH.md §2.2, fixes E7). */
+/** dx = y ⊙ (dy − Σ_k dy_k y_k) per row (apps/docs/math/activations.md, fixes E7). */
 export function softmaxBackward(dy: Tensor, y: Tensor): Tensor {
   checkBackward('softmaxBackward', dy, y, 'y');
   checkRank('softmaxBackward', 'y', y, 2, '(batch, classes)');

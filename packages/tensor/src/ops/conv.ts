@@ -24,7 +24,7 @@ function geometry(op: string, options: { strides?: Pair; pad?: Pair }): { stride
   return { strides: checkIntPair(op, 'stride', strides, 'positive'), pad: checkIntPair(op, 'padding', pad, 'non-negative') };
 }
 
-/** Y = act(X ⋆ K + b): cross-correlation, NCHW, MATH.md §2.1 (fixes E18/E19). */
+/** Y = act(X ⋆ K + b): cross-correlation, NCHW, apps/docs/math/convolution.md (fixes E18/E19). */
 export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): Tensor {
   const op = 'conv2d';
   checkTensor(op, 'x', x);
@@ -58,7 +58,7 @@ function checkDy(op: string, dy: Tensor, expected: Readonly<Shape4>): void {
   }
 }
 
-/** ∂K = Σ_n X̃ ⋆ G↑S (no rotation, MATH.md §2.1 and E36). */
+/** ∂K = Σ_n X̃ ⋆ G↑S (no rotation, apps/docs/math/convolution.md and E36). */
 export function conv2dBackwardFilter(
   x: Tensor,
   dy: Tensor,
@@ -78,7 +78,7 @@ export function conv2dBackwardFilter(
   return x.registry.runKernel(op, { x, dy }, { strides, pad, filterShape: [...filterShape] as Shape4 });
 }
 
-/** ∂X = crop(pad(G↑S) ⋆ rot180(K)) (MATH.md §2.1). */
+/** ∂X = crop(pad(G↑S) ⋆ rot180(K)) (apps/docs/math/convolution.md). */
 export function conv2dBackwardInput(
   dy: Tensor,
   filter: Tensor,

@@ -10,7 +10,7 @@ export interface LossAndGradient {
 
 /**
  * Softmax + categorical cross-entropy from logits (N, K) and target rows (N, K),
- * numerically stable (MATH.md §2.7): loss = mean_n[(Σ_k y) LSE(x_n) − Σ_k y x],
+ * numerically stable (apps/docs/math/losses.md): loss = mean_n[(Σ_k y) LSE(x_n) − Σ_k y x],
  * grad = (p Σy − y)/N.
  */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): LossAndGradient {
@@ -26,7 +26,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): LossAndGrad
 }
 
 /**
- * Sigmoid + binary cross-entropy from logits (MATH.md §2.7):
+ * Sigmoid + binary cross-entropy from logits (apps/docs/math/losses.md):
  * ℓ = max(x,0) − xy + log1p(e^−|x|), loss = mean, grad = (σ(x) − y)/M.
  */
 export function sigmoidCrossEntropy(logits: Tensor, labels: Tensor): LossAndGradient {

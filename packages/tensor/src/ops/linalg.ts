@@ -18,7 +18,7 @@ export interface MatMulOptions {
 /** The activations matMul and conv2d apply in the same kernel, after the bias. */
 export const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'leakyRelu'];
 
-/** C = op(A)·op(B) + bias, then the activation (MATH.md §2.5: Z = X·Wᵀ + b is `matMul(x, w, {transposeB: true, bias})`). */
+/** C = op(A)·op(B) + bias, then the activation (apps/docs/math/dense.md: Z = X·Wᵀ + b is `matMul(x, w, {transposeB: true, bias})`). */
 export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tensor {
   const op = 'matMul';
   checkTensor(op, 'a', a);
@@ -67,7 +67,7 @@ export function biasAdd(x: Tensor, bias: Tensor): Tensor {
   return x.registry.runKernel(op, { x, bias }, {});
 }
 
-/** Σ of dy over every axis but 1: the bias gradient (MATH.md §2.1, §2.5). */
+/** Σ of dy over every axis but 1: the bias gradient (apps/docs/math/convolution.md, §2.5). */
 export function biasGrad(dy: Tensor): Tensor {
   checkTensor('biasGrad', 'dy', dy);
   checkFloatTensor('biasGrad', 'dy', dy);

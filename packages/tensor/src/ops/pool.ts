@@ -8,7 +8,7 @@ import { checkFloatTensor, checkIntPair, checkOptions, checkRank, checkSameDtype
 export interface PoolOptions {
   /** Window k_h × k_w. */
   poolSize: Pair;
-  /** Stride S_p; defaults to the window size (MATH.md §2.3). */
+  /** Stride S_p; defaults to the window size (apps/docs/math/pooling.md). */
   strides?: Pair;
 }
 

@@ -12,7 +12,7 @@ import {
 } from '../validation.js';
 
 /**
- * In-place optimizer updates (MATH.md §2.9). Every element is updated from the
+ * In-place optimizer updates (apps/docs/math/gradient-descent.md). Every element is updated from the
  * gradient computed before the step; parameters never leave the backend.
  *
  * The checks of these ops are the optimizers' too: @backprop/optimizers checks its

@@ -1,7 +1,7 @@
 /**
  * Numeric assertions shared by the conformance suite and by later packages (layers,
  * losses, optimizers): closeness with a helpful message, central-difference
- * gradients, and the MATH.md gradient-check rule.
+ * gradients, and the the gradient-check rule (apps/docs/math/backprop.md).
  */
 
 /** Something with values: a plain/typed array, a `{ values, shape }` reference tensor, or a Tensor. */
@@ -11,7 +11,7 @@ export type ArrayInput =
   | { dataSync(): ArrayLike<number>; readonly shape: readonly number[] };
 
 export interface CloseOptions {
-  /** Relative tolerance (default 1e-4, the float32 rule of MATH.md §0). */
+  /** Relative tolerance (default 1e-4, the float32 rule of apps/docs/math/index.md (conventions)). */
   rtol?: number;
   /** Absolute tolerance (default 1e-5). */
   atol?: number;
@@ -129,7 +129,7 @@ export function numericalGradient(f: (x: Float64Array) => number, x: Float64Arra
 export interface GradientCheckOptions {
   /** Finite-difference step (default 1e-6). */
   h?: number;
-  /** Tolerance factor: |g_num − g| ≤ tol·max(1, |g|) (default 1e-6, MATH.md). */
+  /** Tolerance factor: |g_num − g| ≤ tol·max(1, |g|) (default 1e-6, apps/docs/math/backprop.md). */
   tol?: number;
   label?: string;
 }
@@ -141,7 +141,7 @@ export interface GradientCheckResult {
 }
 
 /**
- * The MATH.md gradient check: compares `analytic` with the central-difference
+ * The gradient check of apps/docs/math/backprop.md: compares `analytic` with the central-difference
  * gradient of the scalar `f` at `x`, requiring |g_num − g| ≤ tol·max(1, |g|).
  * Run it in float64 and keep inputs away from kinks (ReLU at 0, max-pool ties).
  */

@@ -4,7 +4,7 @@
  *   describeBackendConformance('backend-cpu float32', cpuBackend, { backendName: 'cpu', dtypes: ['float32'] });
  *
  * It registers vitest `describe`/`it` blocks that check, through the public ops:
- * the MATH.md worked examples (W1–W10), random parity of every kernel against the
+ * the worked examples of apps/docs/math/ (W1–W10), random parity of every kernel against the
  * float64 reference in `./reference.ts`, finite-difference gradient checks of every
  * backward kernel (float64 only), bad-input errors, memory leaks per kernel, NaN
  * propagation and the storage half of the backend.
@@ -32,7 +32,7 @@ export interface ConformanceOptions {
   backendName: string;
   /** Dtypes to run the suite in (default ['float32']). Gradient checks need 'float64'. */
   dtypes?: FloatDataType[];
-  /** Relative tolerance for float32 runs (default 1e-4, MATH.md §0). */
+  /** Relative tolerance for float32 runs (default 1e-4, apps/docs/math/index.md (conventions)). */
   rtol?: number;
   /** Absolute tolerance near zero for float32 runs (default 1e-5). */
   atol?: number;
@@ -187,7 +187,7 @@ export function describeBackendConformance(suiteName: string, plugin: Plugin, op
 
       describe(dtype, () => {
         describe('backend storage', () => defineStorageTests(test, backendName, skipped));
-        describe('worked examples (MATH.md §4)', () => defineWorkedExamples(test));
+        describe('worked examples (the worked examples (W1–W10 in apps/docs/math/))', () => defineWorkedExamples(test));
         describe('random parity with the reference', () => defineParityTests(test));
         if (dtype === 'float64') {
           describe('gradient checks (central differences, float64)', () => defineGradientChecks(test));
@@ -1090,7 +1090,7 @@ function defineGradientChecks(test: TestFn): void {
     await checkVjpAsync(forward(c, [Dout], (t) => dense(c.t(x, [N, Din]), c.t(w, [Dout, Din]), t)), b, G, await ops.biasGrad(Gt).data(), opts('dense ∂b'));
   });
 
-  test('conv → ReLU → maxPool → dense → sigmoid + BCE chain (MATH.md §2.8)', ['conv2d', 'reluBackward', 'maxPool', 'maxPoolBackward', 'matMul', 'sigmoidCrossEntropy', 'conv2dBackwardFilter', 'biasGrad'], async (c) => {
+  test('conv → ReLU → maxPool → dense → sigmoid + BCE chain (apps/docs/math/backprop.md)', ['conv2d', 'reluBackward', 'maxPool', 'maxPoolBackward', 'matMul', 'sigmoidCrossEntropy', 'conv2dBackwardFilter', 'biasGrad'], async (c) => {
     const xs: R.Shape4 = [2, 1, 6, 6];
     const ks: R.Shape4 = [2, 1, 3, 3];
     const x = uniform(c.rng, sizeOfShape(xs), -1, 1);

@@ -10,7 +10,7 @@ export interface TestHelpers {
   newRegistry(): Registry;
   /** A float64 tensor of `values` (shape: a vector unless given) on `registry`. */
   f64(registry: Registry, values: number[], shape?: number[]): Tensor;
-  /** |actual − expected| ≤ tol element-wise, an absolute tolerance (MATH.md §0: 1e-6 in float64). */
+  /** |actual − expected| ≤ tol element-wise, an absolute tolerance (apps/docs/math/index.md (conventions): 1e-6 in float64). */
   expectClose(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, tol?: number): void;
   /** Deterministic uniform numbers in [lo, hi) (default [0, 1)) from `seed`. */
   makeRandom(seed: number): (lo?: number, hi?: number) => number;

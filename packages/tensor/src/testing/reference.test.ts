@@ -11,7 +11,7 @@ const B1 = ref([1], [1]);
 const close = (a: R.RefTensor, e: number[], label?: string): void => expectArraysClose(a, e, { rtol: 0, atol: 1e-6, label });
 const lin = { activation: 'linear' as const, alpha: 0.01 };
 
-describe('reference kernels reproduce the MATH.md worked examples', () => {
+describe('reference kernels reproduce the worked examples of apps/docs/math/', () => {
   it('W1 output sizes', () => {
     const out = (h: number, k: number, s: number, p: number): number[] => [...computeConv2DInfo([1, 1, h, h], [1, 1, k, k], [s, s], [p, p]).outShape];
     expect(out(4, 2, 1, 0)).toEqual([1, 1, 3, 3]);
@@ -179,7 +179,7 @@ describe('reference kernels reproduce the MATH.md worked examples', () => {
     expectArraysClose(g, [4, 3], { atol: 1e-6 });
     expect(() => checkGradient((v) => v[0] * v[0], [3], [6])).not.toThrow();
     expect(() => checkGradient((v) => v[0] * v[0], [3], [6.1], { label: 'sq' })).toThrow(/sq: gradient check failed/);
-    // Reference backward kernels pass the MATH.md check against their own forwards.
+    // Reference backward kernels pass the gradient check (apps/docs/math/backprop.md) against their own forwards.
     const x = Float64Array.from({ length: 2 * 2 * 5 * 5 }, (_, i) => Math.sin(i * 1.7));
     const k = Float64Array.from({ length: 3 * 2 * 3 * 3 }, (_, i) => Math.cos(i * 0.9));
     const geo = { strides: [2, 1] as [number, number], pad: [1, 2] as [number, number] };

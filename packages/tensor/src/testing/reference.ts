@@ -1,6 +1,6 @@
 /**
  * A slow, obviously-correct reference implementation of every kernel in
- * `KERNEL_NAMES`, written straight from MATH.md with plain loops over Float64Array.
+ * `KERNEL_NAMES`, written straight from the math pages (apps/docs/math/) with plain loops over Float64Array.
  *
  * Every function is pure: it takes `RefTensor`s ({ values, shape }) and returns new
  * ones; inputs are never mutated. The in-place optimizer kernels return the updated
@@ -48,7 +48,7 @@ function map2(a: RefTensor, b: RefTensor, f: (p: number, q: number) => number): 
   return out;
 }
 
-/** Stable sigmoid, MATH.md §2.2. */
+/** Stable sigmoid, apps/docs/math/activations.md. */
 export function sigmoidScalar(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
@@ -111,7 +111,7 @@ export const sign = ({ x }: { x: RefTensor }): RefTensor =>
   map1(x, (v) => (Number.isNaN(v) ? NaN : v > 0 ? 1 : v < 0 ? -1 : 0));
 export const cast = ({ x }: { x: RefTensor }, { dtype }: { dtype: DataType }): RefTensor => quantize(x, dtype);
 
-// ---- activations (MATH.md §2.2) --------------------------------------------------------
+// ---- activations (apps/docs/math/activations.md) --------------------------------------------------------
 
 export const relu = ({ x }: { x: RefTensor }): RefTensor => map1(x, reluScalar);
 /** dx = dy · 1[x > 0]. */
@@ -292,7 +292,7 @@ export function oneHot({ indices }: { indices: RefTensor }, { depth }: { depth: 
   return out;
 }
 
-// ---- convolution (MATH.md §2.1) ----------------------------------------------------------------
+// ---- convolution (apps/docs/math/convolution.md) ----------------------------------------------------------------
 
 interface ConvGeometry {
   strides: [number, number];
@@ -385,7 +385,7 @@ export function conv2dBackwardInput(
   return out;
 }
 
-// ---- pooling (MATH.md §2.3) ------------------------------------------------------------------------
+// ---- pooling (apps/docs/math/pooling.md) ------------------------------------------------------------------------
 
 interface PoolGeometry {
   poolSize: [number, number];
@@ -476,7 +476,7 @@ export function l2PoolBackward({ dy, x, y }: { dy: RefTensor; x: RefTensor; y: R
   return out;
 }
 
-// ---- fused heads (MATH.md §2.7) ---------------------------------------------------------------------
+// ---- fused heads (apps/docs/math/losses.md) ---------------------------------------------------------------------
 
 /** [loss (shape []), grad] with loss = mean_n[(Σ_k y) LSE(x_n) − Σ_k y x], grad = (p Σy − y)/N. */
 export function softmaxCrossEntropy({ logits, labels }: { logits: RefTensor; labels: RefTensor }): [RefTensor, RefTensor] {
@@ -518,7 +518,7 @@ export function sigmoidCrossEntropy({ logits, labels }: { logits: RefTensor; lab
   return [{ values: Float64Array.of(total / M), shape: [] }, grad];
 }
 
-// ---- optimizer updates (MATH.md §2.9); pure: return the new buffers ---------------------------------
+// ---- optimizer updates (apps/docs/math/gradient-descent.md); pure: return the new buffers ---------------------------------
 
 interface UpdateAttrs {
   learningRate: number;
