@@ -25,7 +25,7 @@ export interface Preset {
 /**
  * The seed paper's network as written (apps/docs/math/backprop.md): one convolution layer with
  * ReLU, one max-pool layer, a dense ReLU layer and a sigmoid output layer trained
- * with binary cross-entropy (fused from logits, §2.7) by plain gradient descent
+ * with binary cross-entropy (fused from logits, apps/docs/math/losses.md) by plain gradient descent
  * (Eq 3.75–3.80). The sigmoid outputs make this a multi-label head (E17); it still
  * classifies by the largest output.
  */

@@ -1,6 +1,6 @@
 /**
  * @backprop/losses: the loss functions of apps/docs/math/losses.md and the fused, numerically
- * stable output heads of §2.7, as `Loss` objects registered by name.
+ * stable output heads (apps/docs/math/losses.md), as `Loss` objects registered by name.
  */
 export {
   binaryCrossentropy,

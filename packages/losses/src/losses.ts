@@ -35,7 +35,7 @@ import {
 } from './validate.js';
 
 /**
- * The losses of apps/docs/math/losses.md and the fused heads of §2.7.
+ * The losses of apps/docs/math/losses.md and its fused heads.
  *
  * Notation as in the table: ŷ = predictions, y = targets (same shape), M = number of
  * elements, N = batch size (rows of an (N, K) tensor). Every loss returns the scalar
@@ -338,15 +338,15 @@ export const l1: LossFactory = factory('l1');
 export const mae: LossFactory = factory('mae');
 /** Mean absolute percentage error, Eq 2.9 with denominator max(|y|, 1e−7) (E13). */
 export const mape: LossFactory = factory('mape');
-/** Binary CE on probabilities, Eq 2.14/3.23; fuses with a final sigmoid (§2.7). */
+/** Binary CE on probabilities, Eq 2.14/3.23; fuses with a final sigmoid (the fused heads of apps/docs/math/losses.md). */
 export const binaryCrossentropy: LossFactory = factory('binaryCrossentropy');
-/** Categorical CE on probabilities (one-hot rows); fuses with a final softmax (§2.7). */
+/** Categorical CE on probabilities (one-hot rows); fuses with a final softmax (the fused heads of apps/docs/math/losses.md). */
 export const categoricalCrossentropy: LossFactory = factory('categoricalCrossentropy');
 /** [N]'s D = ½ Σ (s − ζ)², Eq 20/21, gradient s − ζ (no 1/m). */
 export const halfSumSquares: LossFactory = factory('halfSumSquares');
-/** Softmax + categorical CE from logits (§2.7). */
+/** Softmax + categorical CE from logits (the fused heads of apps/docs/math/losses.md). */
 export const softmaxCrossEntropyFromLogits: LossFactory = factory('softmaxCrossEntropyFromLogits');
-/** Sigmoid + binary CE from logits (§2.7). */
+/** Sigmoid + binary CE from logits (the fused heads of apps/docs/math/losses.md). */
 export const sigmoidCrossEntropyFromLogits: LossFactory = factory('sigmoidCrossEntropyFromLogits');
 
 /** Every loss factory by registry name. */

@@ -1,6 +1,6 @@
 /**
  * Convolution and pooling geometry: the one place Backprop computes a conv or pool
- * output size (apps/docs/math/convolution.md and §2.3, Eq 2.1 / 2.2 with the floor) and checks that the
+ * output size (apps/docs/math/convolution.md and pooling.md, Eq 2.1 / 2.2 with the floor) and checks that the
  * window fits. The ops, the layers, the reference loops and every backend's kernels take
  * their numbers from `computeConv2DInfo` / `computePool2DInfo` (like TensorFlow.js's
  * `computeConv2DInfo`): one small plain object per call, never per element.

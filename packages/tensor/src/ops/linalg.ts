@@ -67,7 +67,7 @@ export function biasAdd(x: Tensor, bias: Tensor): Tensor {
   return x.registry.runKernel(op, { x, bias }, {});
 }
 
-/** Σ of dy over every axis but 1: the bias gradient (apps/docs/math/convolution.md, §2.5). */
+/** Σ of dy over every axis but 1: the bias gradient (apps/docs/math/convolution.md, apps/docs/math/dense.md). */
 export function biasGrad(dy: Tensor): Tensor {
   checkTensor('biasGrad', 'dy', dy);
   checkFloatTensor('biasGrad', 'dy', dy);
