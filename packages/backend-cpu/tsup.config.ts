@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.shared';
 
-export default defineConfig({
-  // worker.js is loaded by the thread pool with new URL('./worker.js', import.meta.url).
-  entry: { index: 'src/index.ts', register: 'src/register.ts', worker: 'src/threads/worker.ts' },
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  external: [/^@backprop\//],
-});
+// worker.js is loaded by the thread pool with new URL('./worker.js', import.meta.url).
+export default libraryConfig({ index: 'src/index.ts', register: 'src/register.ts', worker: 'src/threads/worker.ts' });

@@ -1,13 +1,4 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.shared';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  // Kernel bodies are source strings, so minifying would be safe, but keep dist readable.
-  minify: false,
-  external: [/^@backprop\//, 'gpu.js', 'webgpu'],
-});
+// Kernel bodies are source strings, so minifying would be safe, but keep dist readable.
+export default libraryConfig({ index: 'src/index.ts' }, { minify: false, external: ['gpu.js', 'webgpu'] });
