@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runIdxFuzz } from './idx-fuzz.js';
+import { runIdxFuzz } from '../test/idx-fuzz.js';
 
 /**
  * The IDX fuzzer in the normal suite: a fixed seed and a bounded run (at most ~8 s even

@@ -9,8 +9,8 @@
  * damaged image/label pairs. Any other exception, or a disagreement, is a finding.
  */
 import { BackpropError, createRandom, type Random, sizeOfShape } from '@backprop/tensor';
-import { IdxFormatError, parseIdx } from './idx.js';
-import { imageSetFromIdx } from './mnist.js';
+import { IdxFormatError, parseIdx } from '../src/idx.js';
+import { imageSetFromIdx } from '../src/mnist.js';
 
 export interface FuzzOptions {
   iterations: number;
