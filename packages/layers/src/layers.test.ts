@@ -92,7 +92,7 @@ describe('worked examples of apps/docs/math through the layer API', () => {
     });
   });
 
-  it('W5: activation layers (derivatives at the worked example's points)', () => {
+  it('W5: activation layers (derivatives at the points of the worked example)', () => {
     const grad = (layer: Layer, x: number[]): number[] => {
       const model = single(layer, [x.length]);
       return registry.scope(() => {

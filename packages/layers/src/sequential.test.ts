@@ -269,7 +269,7 @@ describe('Sequential: evaluation', () => {
 
 /**
  * MNIST's background pixels are exactly 0, so with zero biases every background
- * conv output sits exactly on the ReLU kink and ±h crosses it. the spec's check (apps/docs/math/)
+ * conv output sits exactly on the ReLU kink and ±h crosses it. The gradient check (apps/docs/math/backprop.md)
  * avoids kinks: move the biases off zero first.
  */
 function offsetBiases(model: Sequential, seed: number): void {
