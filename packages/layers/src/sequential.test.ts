@@ -265,6 +265,37 @@ describe('Sequential: evaluation', () => {
     expect(together).toEqual(alone);
     model.dispose();
   });
+
+  it('returnOutputs: evaluate also gives what predict gives, from the same pass (fused head, plain loss, float32 and float64)', async () => {
+    const cases = [
+      { dtype: 'float32', activation: 'softmax', loss: 'categoricalCrossentropy' },
+      { dtype: 'float64', activation: 'sigmoid', loss: 'binaryCrossentropy' },
+      { dtype: 'float32', activation: 'tanh', loss: 'mse' },
+    ] as const;
+    for (const c of cases) {
+      const model = new Sequential({ registry, dtype: c.dtype, inputShape: [1, 6, 6], seed: 5, layers: [
+        new Conv2D({ filters: 2, kernelSize: 3, activation: 'relu' }),
+        new Flatten(),
+        new Dense({ units: 3, activation: c.activation }),
+      ] });
+      const x = randomImages(21, 9, [1, 6, 6]);
+      const y = { values: Array.from({ length: 21 }, (_, n) => n % 3), shape: [21] };
+      const predicted = model.predict(x);
+      const expected = Array.from(predicted.dataSync());
+      predicted.dispose();
+      const options = { loss: c.loss, batchSize: 8 };
+      const plain = model.evaluate(x, y, options);
+      expect(plain.outputs).toBeUndefined();
+      for (const result of [model.evaluate(x, y, { ...options, returnOutputs: true }), await model.evaluateAsync(x, y, { ...options, returnOutputs: true })]) {
+        expect(result.loss, c.loss).toBe(plain.loss);
+        expect(result.accuracy).toBe(plain.accuracy);
+        expect(result.outputs).toBeInstanceOf(c.dtype === 'float64' ? Float64Array : Float32Array);
+        expect(Array.from(result.outputs!), c.loss).toEqual(expected);
+      }
+      expect(() => model.evaluate(x, y, { ...options, returnOutputs: 'yes' as unknown as boolean })).toThrow(BackpropError);
+      model.dispose();
+    }
+  });
 });
 
 /**
