@@ -212,7 +212,7 @@ function exportLayer(graph: GraphBuilder, layer: Layer, input: string, output: s
     case 'AvgPool2D':
     case 'L2Pool2D': {
       const pool = layer as MaxPool2D | AvgPool2D | L2Pool2D;
-      // Backprop pools never pad (floor output size, MATH.md §2.3): no pads, ceil_mode 0.
+      // Backprop pools never pad (floor output size, apps/docs/math/pooling.md): no pads, ceil_mode 0.
       const attrs = [intsAttr('kernel_shape', pool.poolSize), intsAttr('strides', pool.strides)];
       if (layer.className === 'MaxPool2D') return graph.node('MaxPool', [input], output, `${layer.name}/maxpool`, attrs);
       if (layer.className === 'AvgPool2D') return graph.node('AveragePool', [input], output, `${layer.name}/avgpool`, attrs);
