@@ -8,3 +8,5 @@ export {
   toOnnxAsync,
 } from './to-onnx.js';
 export type { ToOnnxOptions } from './to-onnx.js';
+export { fromOnnx, ONNX_IMPORT_MAX_OPSET, ONNX_IMPORT_MIN_OPSET, ONNX_IMPORT_OPS } from './from-onnx.js';
+export type { FromOnnxOptions, OnnxImport } from './from-onnx.js';

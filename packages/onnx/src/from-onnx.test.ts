@@ -1,0 +1,243 @@
+import { Conv2D, Dense, Flatten, MaxPool2D, paperNetwork, Sequential } from '@backprop/layers';
+import { BackpropError } from '@backprop/tensor';
+import { describe, expect, it } from 'vitest';
+import { everyLayerModel, registry } from '../test/models.js';
+import { onnx } from './generated/onnx.js';
+import { fromOnnx, toOnnx } from './index.js';
+
+const F = onnx.TensorProto.DataType.FLOAT;
+const AT = onnx.AttributeProto.AttributeType;
+
+function tensor(name: string, dims: number[], values: number[] | Float32Array): onnx.ITensorProto {
+  return { name, dims, dataType: F, floatData: Array.from(values) };
+}
+function ints(name: string, v: number[]): onnx.IAttributeProto {
+  return { name, type: AT.INTS, ints: v };
+}
+function int(name: string, v: number): onnx.IAttributeProto {
+  return { name, type: AT.INT, i: v };
+}
+function info(name: string, dims: (number | string)[]): onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: F, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } } };
+}
+
+/** A small hand-built graph: x [N,1,4,4] → Conv 2@3×3 → Relu → Flatten → Gemm 3 (transB 0) → Softmax, with node overrides. */
+function graph(patch: (nodes: onnx.INodeProto[], inits: onnx.ITensorProto[]) => void = () => {}, opset = 13, inputDims: (number | string)[] = ['N', 1, 4, 4]): Uint8Array {
+  const inits = [
+    tensor('W', [2, 1, 3, 3], Array.from({ length: 18 }, (_, i) => (i - 9) / 10)),
+    tensor('B', [2], [0.1, -0.2]),
+    tensor('G', [8, 3], Array.from({ length: 24 }, (_, i) => Math.sin(i))),
+    tensor('C', [3], [0.5, 0, -0.5]),
+  ];
+  const nodes: onnx.INodeProto[] = [
+    { opType: 'Conv', name: 'conv', input: ['x', 'W', 'B'], output: ['c'], attribute: [ints('kernel_shape', [3, 3]), ints('pads', [0, 0, 0, 0])] },
+    { opType: 'Relu', name: 'relu', input: ['c'], output: ['r'] },
+    { opType: 'Flatten', name: 'flat', input: ['r'], output: ['f'], attribute: [int('axis', 1)] },
+    { opType: 'Gemm', name: 'gemm', input: ['f', 'G', 'C'], output: ['g'] },
+    { opType: 'Softmax', name: 'softmax', input: ['g'], output: ['y'] },
+  ];
+  patch(nodes, inits);
+  const last = nodes[nodes.length - 1].output![0];
+  return onnx.ModelProto.encode({
+    irVersion: 7,
+    opsetImport: [{ domain: '', version: opset }],
+    metadataProps: [{ key: 'class_names', value: '["a","b","c"]' }],
+    graph: { name: 'tiny', node: nodes, initializer: inits, input: [info('x', inputDims)], output: [info(last, ['N', 3])] },
+  }).finish();
+}
+
+function refusal(bytes: Uint8Array): string {
+  try {
+    fromOnnx(bytes, { registry }).model.dispose();
+  } catch (error) {
+    expect(error).toBeInstanceOf(BackpropError);
+    return (error as Error).message;
+  }
+  throw new Error('expected fromOnnx to refuse the graph');
+}
+
+describe('fromOnnx reads a chain back into a Sequential', () => {
+  it('a hand-built graph: layers, folded activations, transposed Gemm weights, class names, float_data', () => {
+    const { model, classNames, metadata } = fromOnnx(graph(), { registry });
+    try {
+      expect(classNames).toEqual(['a', 'b', 'c']);
+      expect(metadata.class_names).toBe('["a","b","c"]');
+      expect(model.name).toBe('tiny');
+      expect(model.inputShape).toEqual([1, 4, 4]);
+      expect(model.layers.map((l) => l.className)).toEqual(['Conv2D', 'Flatten', 'Dense']);
+      expect((model.layers[0] as Conv2D).activation).toBe('relu');
+      expect((model.layers[2] as Dense).activation).toBe('softmax');
+      const dense = model.getWeights().find((w) => w.shape.length === 2)!;
+      expect(dense.shape).toEqual([3, 8]);
+      // G is (in 8, out 3); Backprop's kernel is (out, in): kernel[o][i] = G[i][o].
+      expect(dense.values[1 * 8 + 2]).toBe(Math.fround(Math.sin(2 * 3 + 1)));
+      const out = model.predict({ values: new Float32Array(16).fill(1), shape: [1, 1, 4, 4] });
+      const probs = out.dataSync();
+      out.dispose();
+      expect(Array.from(probs).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('MatMul + Add, Reshape [0, -1], Dropout, Identity, standalone activations, auto_pad VALID, raw_data', () => {
+    const bytes = graph((nodes, inits) => {
+      inits.push({ name: 'S', dims: [2], dataType: onnx.TensorProto.DataType.INT64, int64Data: [0, -1] });
+      const raw = new Uint8Array(new Float32Array(Array.from({ length: 24 }, (_, i) => i / 24)).buffer);
+      inits.push({ name: 'M', dims: [8, 3], dataType: F, rawData: raw });
+      nodes[0].attribute = [{ name: 'auto_pad', type: AT.STRING, s: new TextEncoder().encode('VALID') }];
+      nodes.splice(1, 0, { opType: 'Identity', input: ['c'], output: ['c2'] });
+      nodes[2] = { opType: 'Tanh', input: ['c2'], output: ['r'] };
+      nodes.splice(3, 0, { opType: 'Relu', input: ['r'], output: ['r2'] });
+      nodes[4] = { opType: 'Reshape', input: ['r2', 'S'], output: ['f'] };
+      nodes[5] = { opType: 'MatMul', input: ['f', 'M'], output: ['m'] };
+      nodes.splice(6, 0, { opType: 'Add', input: ['m', 'C'], output: ['g0'] }, { opType: 'Dropout', input: ['g0'], output: ['g', ''] });
+      nodes[8] = { opType: 'LeakyRelu', input: ['g'], output: ['y'], attribute: [{ name: 'alpha', type: AT.FLOAT, f: 0.3 }] };
+    });
+    const { model } = fromOnnx(bytes, { registry });
+    try {
+      expect(model.layers.map((l) => l.className)).toEqual(['Conv2D', 'ReLU', 'Flatten', 'Dense']);
+      expect((model.layers[0] as Conv2D).activation).toBe('tanh');
+      expect((model.layers[3] as Dense).activation).toBe('leakyRelu');
+      expect((model.layers[3] as Dense).alpha).toBe(0.3);
+      const bias = model.getWeights().find((w) => w.name.endsWith('/bias') && w.shape[0] === 3)!;
+      expect(Array.from(bias.values)).toEqual([0.5, 0, -0.5]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('refuses, naming the node and its operator, what Backprop cannot represent', () => {
+    const attr = (i: number, a: onnx.IAttributeProto[]) => graph((n) => { n[i].attribute = [...(n[i].attribute ?? []), ...a]; });
+    expect(refusal(graph((n) => { n[0].attribute = [ints('pads', [0, 0, 1, 1])]; }))).toMatch(/node 0 'conv' \(Conv\).*asymmetric pads/);
+    expect(refusal(graph((n) => { n[0].attribute = [ints('pads', [1, 0, 0, 0])]; }))).toMatch(/asymmetric pads \[1, 0, 0, 0\]/);
+    expect(refusal(attr(0, [ints('dilations', [2, 2])]))).toMatch(/'conv' \(Conv\): dilations \[2, 2\]/);
+    expect(refusal(attr(0, [int('group', 2)]))).toMatch(/'conv' \(Conv\): group 2/);
+    expect(refusal(attr(0, [{ name: 'auto_pad', type: AT.STRING, s: new TextEncoder().encode('SAME_UPPER') }]))).toMatch(/auto_pad 'SAME_UPPER'/);
+    expect(refusal(attr(3, [int('transA', 1)]))).toMatch(/'gemm' \(Gemm\): transA/);
+    expect(refusal(attr(3, [{ name: 'alpha', type: AT.FLOAT, f: 2 }]))).toMatch(/'gemm' \(Gemm\): alpha 2/);
+    expect(refusal(graph((n) => { n[2].attribute = [int('axis', 2)]; }))).toMatch(/'flat' \(Flatten\): axis 2/);
+    expect(refusal(graph((n) => { n[1] = { opType: 'Sigmoid', name: 's', input: ['c'], output: ['r'] }; n.splice(2, 0, { opType: 'Softmax', name: 'sm', input: ['r'], output: ['r1'] }); n[3].input = ['r1']; }))).toMatch(/'sm' \(Softmax\).*\[N, classes\]/);
+    const unsupported = refusal(graph((n) => { n[1] = { opType: 'Elu', name: 'elu', input: ['c'], output: ['r'] }; }));
+    expect(unsupported).toMatch(/node 1 'elu' \(Elu\): is not supported: supported operators are Conv, Gemm, MatMul/);
+    expect(refusal(graph((n) => { n.splice(1, 0, { opType: 'MaxPool', name: 'mp', input: ['c'], output: ['p'], attribute: [ints('kernel_shape', [2, 2]), int('ceil_mode', 1)] }); n[2].input = ['p']; }))).toMatch(/'mp' \(MaxPool\): ceil_mode 1/);
+    expect(refusal(graph((n) => { n.splice(1, 0, { opType: 'AveragePool', name: 'ap', input: ['c'], output: ['p'], attribute: [ints('kernel_shape', [2, 2]), ints('pads', [1, 1, 1, 1])] }); n[2].input = ['p']; }))).toMatch(/'ap' \(AveragePool\): pads/);
+    expect(refusal(graph((n) => { n.splice(1, 0, { opType: 'LpPool', name: 'lp', input: ['c'], output: ['p'], attribute: [ints('kernel_shape', [2, 2]), int('p', 3)] }); n[2].input = ['p']; }))).toMatch(/'lp' \(LpPool\): p 3/);
+    // Not a chain: the Gemm reads the Conv's output, skipping the Relu and Flatten.
+    expect(refusal(graph((n) => { n[3].input = ['c', 'G', 'C']; }))).toMatch(/'gemm' \(Gemm\): does not take the previous node's output 'f'.*not a single chain/);
+    // A weight in float64, named.
+    expect(refusal(graph((_, inits) => { inits[0] = { name: 'W', dims: [2, 1, 3, 3], dataType: onnx.TensorProto.DataType.DOUBLE, doubleData: new Array(18).fill(0) }; }))).toMatch(/'conv' \(Conv\): tensor 'W' has element type DOUBLE \(11\); only float32/);
+    expect(refusal(graph((_, inits) => { inits[1].floatData = [1]; }))).toMatch(/tensor 'B' has 1 float_data values/);
+    expect(refusal(graph((n) => { n[3].input = ['f', 'nowhere', 'C']; }))).toMatch(/input 'nowhere' is not an initializer/);
+    expect(refusal(graph(undefined, 6))).toMatch(/opset 6 is not supported/);
+    expect(refusal(graph((n) => { n[4].domain = 'com.microsoft'; }))).toMatch(/'softmax' \(Softmax\): is in domain 'com.microsoft'/);
+  });
+
+  it('refuses bad input shapes, bad class names, bytes that are not a model, and bad options', () => {
+    const withInput = (dims: (number | string)[]) => graph(undefined, 13, dims);
+    expect(refusal(withInput(['N', 1, 4]))).toMatch(/rank 3; expected \[N, C, H, W\] or \[N, D\]/);
+    expect(refusal(withInput(['N', 1, 'H', 4]))).toMatch(/symbolic dimension 2/);
+    expect(refusal(withInput(['N', 3, 4, 4]))).toMatch(/'conv' \(Conv\): kernel 'W' has 1 input channels; the input has 3/);
+    const badNames = onnx.ModelProto.decode(graph());
+    badNames.metadataProps = [onnx.StringStringEntryProto.create({ key: 'class_names', value: '["a"]' })];
+    expect(refusal(onnx.ModelProto.encode(badNames).finish())).toMatch(/'class_names' has 1 names but the model has 3 outputs/);
+    expect(refusal(new Uint8Array([0xff, 0xff, 0xff]))).toMatch(/^fromOnnx: not an ONNX model/);
+    expect(refusal(new Uint8Array(0))).toMatch(/empty/);
+    expect(refusal(new TextEncoder().encode('{"format":"backprop"}'))).toMatch(/^fromOnnx: /);
+    expect(() => fromOnnx('x' as unknown as Uint8Array)).toThrow(BackpropError);
+    expect(() => fromOnnx(graph(), { registry, bogus: 1 } as never)).toThrow(/unknown option 'bogus'/);
+  });
+});
+
+/** mulberry32: a fixed-seed PRNG, so the fuzz cases are the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('fromOnnx on corrupt bytes (fixed-seed fuzz of a real exported file)', () => {
+  it('every truncation and bit flip is a BackpropError or a valid model', () => {
+    const { model: source } = everyLayerModel();
+    // A copy as a plain Uint8Array: in Node the encoder returns a Buffer, whose slice() is a view, not a copy.
+    const bytes = new Uint8Array(toOnnx(source, { classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] }));
+    source.dispose();
+    const random = prng(20240615);
+    const outcomes = { refused: 0, valid: 0 };
+    const messages = new Set<string>();
+    const input = { values: new Float32Array(784).map((_, i) => (i % 29) / 29), shape: [1, 1, 28, 28] };
+    const tryBytes = (candidate: Uint8Array) => {
+      let imported;
+      try {
+        imported = fromOnnx(candidate, { registry });
+      } catch (error) {
+        if (!(error instanceof BackpropError)) throw new Error(`not a BackpropError: ${String(error)}`);
+        outcomes.refused++;
+        messages.add(error.message.replace(/[0-9]+/g, '#').slice(0, 60));
+        return;
+      }
+      // A valid model: it runs and gives finite outputs of the right shape.
+      const out = imported.model.predict(input);
+      expect(out.shape).toEqual([1, ...imported.model.outputShape]);
+      out.dispose();
+      imported.model.dispose();
+      outcomes.valid++;
+    };
+    const started = Date.now();
+    const budgetMs = 8000;
+    let cases = 0;
+    // Every truncation point in the header region (first 512 bytes), then random ones.
+    for (let n = 0; n < Math.min(512, bytes.length); n++, cases++) tryBytes(bytes.subarray(0, n));
+    while (Date.now() - started < budgetMs && cases < 4000) {
+      cases++;
+      if (random() < 0.2) {
+        tryBytes(bytes.subarray(0, Math.floor(random() * bytes.length)));
+        continue;
+      }
+      const copy = bytes.slice();
+      const flips = 1 + Math.floor(random() * 4);
+      // Flip bits mostly in the structure (everything but the long raw_data runs is in the first and last few hundred bytes).
+      for (let f = 0; f < flips; f++) {
+        const at = random() < 0.5 ? Math.floor(random() * copy.length) : random() < 0.5 ? Math.floor(random() * 600) : copy.length - 1 - Math.floor(random() * 600);
+        copy[at] ^= 1 << Math.floor(random() * 8);
+      }
+      tryBytes(copy);
+    }
+    console.log(`fromOnnx fuzz: ${cases} cases of a ${bytes.length}-byte file in ${Date.now() - started} ms: ${outcomes.refused} refused (${messages.size} distinct messages), ${outcomes.valid} valid models`);
+    expect(outcomes.refused + outcomes.valid).toBe(cases);
+    expect(cases).toBeGreaterThanOrEqual(1000);
+    expect(outcomes.refused).toBeGreaterThan(0);
+    expect(outcomes.valid).toBeGreaterThan(0);
+  });
+});
+
+describe('fromOnnx builds the model in the given dtype and keeps the weights', () => {
+  it('float64: the float32 weights widened exactly', () => {
+    const source = new Sequential({ inputShape: [1, 6, 6], registry, seed: 4, layers: [new Conv2D({ filters: 2, kernelSize: 3 }), new MaxPool2D({ poolSize: 2 }), new Flatten(), new Dense({ units: 3 })] });
+    const { model } = fromOnnx(toOnnx(source), { registry, dtype: 'float64', name: 'wide' });
+    try {
+      expect(model.dtype).toBe('float64');
+      expect(model.name).toBe('wide');
+      const a = source.getWeights();
+      const b = model.getWeights();
+      expect(b.map((w) => w.name)).toEqual(a.map((w) => w.name));
+      a.forEach((w, i) => expect(Array.from(b[i].values)).toEqual(Array.from(w.values)));
+    } finally {
+      model.dispose();
+      source.dispose();
+    }
+  });
+
+  it('the paper preset keeps its layer names', () => {
+    const { model: source } = paperNetwork({ registry, seed: 2 });
+    const { model } = fromOnnx(toOnnx(source), { registry });
+    expect(model.layers.map((l) => l.name)).toEqual(source.layers.map((l) => l.name));
+    model.dispose();
+    source.dispose();
+  });
+});
