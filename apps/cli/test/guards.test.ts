@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMnist } from '@backprop/datasets';
-import { crc32, PRESETS } from '@backprop/layers';
+import { crc32, manifestChecksum, PRESETS } from '@backprop/layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fileError } from '../src/errors.js';
 import { evaluateSet } from '../src/evaluation.js';
@@ -54,6 +54,8 @@ describe('training that diverges stops, keeps the last good checkpoint and exits
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
     expect(manifest.metadata.referenceLoss).toBeGreaterThan(0);
     manifest.metadata.referenceLoss = 1e-9;
+    // An edit the manifest's own checksum must agree with, or the loader refuses the file.
+    manifest.manifestCrc32 = manifestChecksum(manifest);
     writeFileSync(manifestFile, JSON.stringify(manifest));
     const before = weightsOf(checkpoint);
     const r = await cli('train', '--resume', checkpoint, '--epochs', '3');
@@ -78,6 +80,7 @@ describe('a checkpoint with non-finite weights', () => {
     const crc = crc32(bytes).toString(16).padStart(8, '0');
     rmSync(join(checkpoint, manifest.weights.file));
     manifest.weights = { ...manifest.weights, file: `weights-${crc}.bin`, crc32: crc };
+    manifest.manifestCrc32 = manifestChecksum(manifest);
     writeFileSync(join(checkpoint, manifest.weights.file), bytes);
     writeFileSync(join(checkpoint, 'model.json'), JSON.stringify(manifest));
     const r = await cli('train', '--resume', checkpoint, '--epochs', '2');
