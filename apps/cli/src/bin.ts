@@ -1,6 +1,7 @@
 import { BackpropError, type Registry } from '@backprop/tensor';
 import { Command, CommanderError } from 'commander';
 import { configureEvaluate } from './commands/evaluate.js';
+import { configureExport } from './commands/export.js';
 import { configureGradcheck } from './commands/gradcheck.js';
 import { cliVersion, configureInfo } from './commands/info.js';
 import { configurePredict } from './commands/predict.js';
@@ -31,6 +32,7 @@ Examples:
   backprop train                                  # the paper's network on MNIST
   backprop evaluate --model-dir runs/<run>/model
   backprop predict --model-dir runs/<run>/model digit.png
+  backprop export --model-dir runs/<run>/model --format onnx --out model.onnx
   backprop summary --model lenet
   backprop gradcheck --model paper
   backprop info`,
@@ -39,6 +41,7 @@ Examples:
   configureEvaluate(program.command('evaluate'), registry);
   configurePredict(program.command('predict'), registry);
   configureSummary(program.command('summary'), registry);
+  configureExport(program.command('export'), registry);
   configureGradcheck(program.command('gradcheck'), registry);
   configureInfo(program.command('info'), registry);
   return program;
