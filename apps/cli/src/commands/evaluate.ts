@@ -2,13 +2,15 @@ import type { Registry } from '@backprop/tensor';
 import type { Command } from 'commander';
 import { checkFits, classesOf, loadData } from '../data.js';
 import { evaluateSet } from '../evaluation.js';
-import { loadModelDir } from '../load.js';
+import { loadModelFlags } from '../load.js';
+import { headOf } from '../model.js';
 import { confusionMatrix, formatConfusion, perClassAccuracy } from '../metrics.js';
 import { backendOptions, dataOptions, jsonOption, percent, printJson } from '../options.js';
 import { selectBackend } from '../setup.js';
 
 interface EvaluateFlags {
-  modelDir: string;
+  modelDir?: string;
+  model?: string;
   data?: string;
   limit?: number;
   backend: string;
@@ -19,7 +21,8 @@ interface EvaluateFlags {
 export function configureEvaluate(command: Command, registry: Registry): Command {
   command
     .description('evaluate a saved model on the MNIST test set: accuracy, loss, per-class accuracy and the confusion matrix')
-    .requiredOption('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model or runs/<run>/checkpoint)');
+    .option('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model or runs/<run>/checkpoint)')
+    .option('--model <file.onnx>', 'an ONNX file instead (e.g. from backprop export), read with fromOnnx');
   dataOptions(command, 'test');
   backendOptions(command);
   jsonOption(command);
@@ -28,11 +31,18 @@ export function configureEvaluate(command: Command, registry: Registry): Command
     `
 Examples:
   backprop evaluate --model-dir runs/paper-20250101-120000/model
-  backprop evaluate --model-dir runs/x/model --limit 1000 --json`,
+  backprop evaluate --model-dir runs/x/model --limit 1000 --json
+  backprop evaluate --model model.onnx
+
+An ONNX file stores no loss: the test loss is the default for the model's head
+(categoricalCrossentropy for a softmax head, binaryCrossentropy for a sigmoid head,
+softmaxCrossEntropyFromLogits for a linear one). Class names come from its metadata.`,
   );
   return command.action(async (flags: EvaluateFlags) => {
     await selectBackend(registry, flags);
-    const { model, loss } = await loadModelDir(flags.modelDir, registry);
+    const { model, loss, classNames, path, format } = await loadModelFlags(flags, registry);
+    const lossNote = format !== 'onnx' ? '' : `, the default for a ${headOf(model)} head: an ONNX file stores no loss`;
+    const label = (i: number): string => classNames?.[i] ?? String(i);
     const { test, source } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit }, classesOf(model.outputShape));
     checkFits(test, model.inputShape, 'test data');
     // One forward pass over the test set gives the loss and the outputs.
@@ -43,15 +53,15 @@ Examples:
     const perClass = perClassAccuracy(confusion);
     model.dispose();
     if (flags.json) {
-      printJson({ modelDir: flags.modelDir, samples: test.count, testAccuracy: accuracy, testLoss: result.loss, loss: loss.name, perClassAccuracy: perClass, confusionMatrix: confusion });
+      printJson({ ...(format === 'onnx' ? { model: path, format, classNames } : { modelDir: path }), samples: test.count, testAccuracy: accuracy, testLoss: result.loss, loss: loss.name, perClassAccuracy: perClass, confusionMatrix: confusion });
       return;
     }
     const lines = [
-      `model ${flags.modelDir} on ${test.count} test images of ${source}`,
-      `test accuracy ${percent(accuracy)}  test loss ${result.loss.toFixed(4)} (${loss.name})`,
+      `${format === 'onnx' ? 'ONNX model' : 'model'} ${path} on ${test.count} test images of ${source}`,
+      `test accuracy ${percent(accuracy)}  test loss ${result.loss.toFixed(4)} (${loss.name}${lossNote})`,
       '',
       'per-class accuracy:',
-      ...perClass.map((a, i) => `  ${i}: ${a === null ? '–' : percent(a)}`),
+      ...perClass.map((a, i) => `  ${label(i)}: ${a === null ? '–' : percent(a)}`),
       '',
       'confusion matrix (rows: actual, columns: predicted):',
       formatConfusion(confusion),

@@ -3,13 +3,14 @@ import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { positiveInt } from '../errors.js';
 import { loadDigit } from '../image.js';
-import { loadModelDir } from '../load.js';
+import { loadModelFlags } from '../load.js';
 import { headOf, probabilities } from '../model.js';
 import { backendOptions, jsonOption, printJson } from '../options.js';
 import { selectBackend } from '../setup.js';
 
 interface PredictFlags {
-  modelDir: string;
+  modelDir?: string;
+  model?: string;
   top: number;
   backend: string;
   gpujsMode?: string;
@@ -20,7 +21,8 @@ export function configurePredict(command: Command, registry: Registry): Command 
   command
     .description('classify digit images (PNG) with a saved model and print the top classes with probabilities')
     .argument('<images...>', 'PNG files: grey or colour, any size, with or without alpha')
-    .requiredOption('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model)')
+    .option('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model)')
+    .option('--model <file.onnx>', 'an ONNX file instead (e.g. from backprop export), read with fromOnnx; its class names are shown')
     .option('--top <k>', 'number of classes to print per image', positiveInt, 3);
   backendOptions(command);
   jsonOption(command);
@@ -37,21 +39,25 @@ linear head goes through a softmax.
 
 Examples:
   backprop predict --model-dir runs/paper-20250101-120000/model digit.png
-  backprop predict --model-dir runs/x/model *.png --json`,
+  backprop predict --model-dir runs/x/model *.png --json
+  backprop predict --model model.onnx digit.png`,
   );
   return command.action(async (images: string[], flags: PredictFlags) => {
     await selectBackend(registry, flags);
-    const { model } = await loadModelDir(flags.modelDir, registry);
+    const { model, classNames, path, format } = await loadModelFlags(flags, registry);
+    const name = (label: number): string => classNames?.[label] ?? String(label);
     const [c, h, w] = model.inputShape;
-    if (c !== 1 || h !== 28 || w !== 28) {
+    // An imported model may take flat [N, 784] inputs (a PyTorch MLP, say): the same pixels, row-major.
+    const flat = model.inputShape.length === 1 && c === 28 * 28;
+    if (!flat && (model.inputShape.length !== 3 || c !== 1 || h !== 28 || w !== 28)) {
       model.dispose();
-      throw new CliError(`${flags.modelDir}: the model takes ${model.inputShape.join('×')} inputs; predict prepares 1×28×28 digits`);
+      throw new CliError(`${path}: the model takes ${model.inputShape.join('×')} inputs; predict prepares 1×28×28 digits (or 784 flat)`);
     }
     // Decode every image first: a bad file fails the command before anything is printed.
     const pixels = new Float32Array(images.length * 28 * 28);
     for (let i = 0; i < images.length; i++) pixels.set(await loadDigit(images[i]), i * 28 * 28);
     const head = headOf(model);
-    const out = await model.predictAsync({ values: pixels, shape: [images.length, 1, 28, 28] });
+    const out = await model.predictAsync({ values: pixels, shape: flat ? [images.length, 28 * 28] : [images.length, 1, 28, 28] });
     const values = await out.data();
     out.dispose();
     model.dispose();
@@ -59,18 +65,18 @@ Examples:
     const results = images.map((file, i) => {
       const probs = probabilities(values.subarray(i * k, (i + 1) * k), head);
       const top = probs
-        .map((p, label) => ({ label, probability: p }))
+        .map((p, label) => ({ label, ...(classNames ? { className: name(label) } : {}), probability: p }))
         .sort((a, b) => b.probability - a.probability)
         .slice(0, flags.top);
-      return { file, prediction: top[0].label, top };
+      return { file, prediction: top[0].label, ...(classNames ? { className: name(top[0].label) } : {}), top };
     });
     if (flags.json) {
-      printJson({ modelDir: flags.modelDir, head, normalised: head === 'sigmoid', results });
+      printJson({ ...(format === 'onnx' ? { model: path, format, classNames } : { modelDir: path }), head, normalised: head === 'sigmoid', results });
       return;
     }
     for (const r of results) {
-      const list = r.top.map((t) => `${t.label} (${(t.probability * 100).toFixed(1)}%)`).join(', ');
-      process.stdout.write(`${r.file}: ${r.prediction}   top ${r.top.length}: ${list}\n`);
+      const list = r.top.map((t) => `${name(t.label)} (${(t.probability * 100).toFixed(1)}%)`).join(', ');
+      process.stdout.write(`${r.file}: ${name(r.prediction)}   top ${r.top.length}: ${list}\n`);
     }
     if (head === 'sigmoid') process.stdout.write('(sigmoid head: probabilities are the sigmoid outputs normalised to sum to 1)\n');
   });
