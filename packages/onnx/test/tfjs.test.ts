@@ -156,10 +156,19 @@ describe('fromTfjsLayers: a TF.js Layers Sequential trained and saved by TF.js 4
     expect(model.inputShape).toEqual([C, H, W]);
     expect(model.outputShape).toEqual([10]);
     model.dispose();
+
+    // Keras's { model_config } wrapping and an InputLayer carrying the input shape.
+    const topo = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
+    const first = topo.config.layers[0].config;
+    topo.config.layers.unshift({ class_name: 'InputLayer', config: { name: 'input_1', batch_input_shape: first.batch_input_shape, dtype: 'float32' } });
+    delete first.batch_input_shape;
+    const keras = { ...saved.modelJson, modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: topo } };
+    const { diff } = predictBoth(keras, saved.weightData);
+    expect(diff).toBeLessThan(1e-5);
   });
 
-  it('uint8 and uint16 quantized weights (manifest quantization) match TF.js on the dequantized weights', () => {
-    for (const [dtype, bits] of [['uint8', 8], ['uint16', 16]] as const) {
+  it('uint8, uint16 and float16 quantized weights (manifest quantization) match TF.js on the dequantized weights', () => {
+    for (const [dtype, bits] of [['uint8', 8], ['uint16', 16], ['float16', 16]] as const) {
       const specs = saved.modelJson.weightsManifest[0].weights;
       const view = new DataView(saved.weightData.buffer, saved.weightData.byteOffset, saved.weightData.byteLength);
       const chunks: Uint8Array[] = [];
@@ -169,6 +178,11 @@ describe('fromTfjsLayers: a TF.js Layers Sequential trained and saved by TF.js 4
         const size = s.shape.reduce((a, b) => a * b, 1);
         const v = Array.from({ length: size }, (_, i) => view.getFloat32(at + 4 * i, true));
         at += 4 * size;
+        if (dtype === 'float16') {
+          chunks.push(new Uint8Array(Uint16Array.from(v.map(toHalf)).buffer));
+          qspecs.push({ ...s, quantization: { dtype, original_dtype: 'float32' } } as tf.io.WeightsManifestEntry);
+          continue;
+        }
         const min = Math.min(...v);
         const scale = (Math.max(...v) - min) / (2 ** bits - 1) || 1;
         const q = v.map((x) => Math.round((x - min) / scale));
@@ -283,3 +297,18 @@ describe('loadTfjsLayers reads a model.json directory', () => {
     }
   });
 });
+
+/** float32 → IEEE half (round to nearest; the weights here are small and finite). */
+function toHalf(x: number): number {
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a < 2 ** -14) return sign | Math.round(a / 2 ** -24);
+  let e = Math.floor(Math.log2(a));
+  let m = Math.round((a / 2 ** e - 1) * 1024);
+  if (m === 1024) {
+    m = 0;
+    e += 1;
+  }
+  if (e > 15) return sign | 0x7c00;
+  return sign | ((e + 15) << 10) | m;
+}
