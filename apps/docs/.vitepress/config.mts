@@ -55,6 +55,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Getting started', link: '/guide/getting-started' },
       { text: 'Concepts', link: '/guide/concepts' },
       { text: 'Saving and loading', link: '/guide/saving-loading' },
+      { text: 'Export and import (ONNX)', link: '/guide/export-import' },
       { text: 'The CLI', link: '/guide/cli' },
       { text: 'Writing plugins', link: '/guide/plugins' },
     ],
