@@ -33,6 +33,7 @@ Examples:
   backprop evaluate --model-dir runs/<run>/model
   backprop predict --model-dir runs/<run>/model digit.png
   backprop export --model-dir runs/<run>/model --format onnx --out model.onnx
+  backprop evaluate --model model.onnx            # evaluate / predict / summary also run an ONNX file
   backprop summary --model lenet
   backprop gradcheck --model paper
   backprop info`,
