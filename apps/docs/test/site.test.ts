@@ -1,6 +1,10 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { cpuBackend } from '@backprop/backend-cpu';
+import { layersPlugin, paperNetwork } from '@backprop/layers';
+import { fromOnnx } from '@backprop/onnx';
+import { Registry } from '@backprop/tensor';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distDir, docsRoot, ensureBuilt } from './build';
@@ -313,6 +317,35 @@ describe('docs site in chromium', () => {
     await expect.poll(async () => (await page.locator('[data-testid="prediction"]').innerText()).trim()).toMatch(/^[0-9]$/);
     expect(await page.locator('[data-testid="probabilities"] .bp-bar').count()).toBe(10);
     timings.drawnSevenPrediction = Number(await page.locator('[data-testid="prediction"]').innerText());
+
+    // "Download as ONNX" exports the trained model (toOnnxAsync, on the last backend trained) as backprop-model.onnx;
+    // it loads in Node with fromOnnx and predicts the drawn digit as the page does.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="download-onnx"]').click()]);
+    expect(download.suggestedFilename()).toBe('backprop-model.onnx');
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await download.createReadStream())) chunks.push(chunk as Buffer);
+    const bytes = new Uint8Array(Buffer.concat(chunks));
+    expect(bytes.length).toBeGreaterThan(1000);
+    const registry = new Registry().use(cpuBackend, layersPlugin);
+    const { model: onnxModel, classNames } = fromOnnx(bytes, { registry });
+    expect(classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(onnxModel.inputShape).toEqual([1, 28, 28]);
+    expect(onnxModel.outputShape).toEqual([10]);
+    // The page's model is the paperNetwork preset: conv ReLU → max-pool → flatten → dense ReLU → dense sigmoid.
+    const reference = paperNetwork({ registry }).model;
+    expect(onnxModel.name).toBe(reference.name);
+    expect(onnxModel.layers.map((l) => l.className)).toEqual(reference.layers.map((l) => l.className));
+    expect(onnxModel.getWeights().map((w) => w.shape)).toEqual(reference.getWeights().map((w) => w.shape));
+    reference.dispose();
+    const probs = page.locator('[data-testid="probabilities"]');
+    const pagePredicted = JSON.parse((await probs.getAttribute('data-values'))!) as number[];
+    const input = JSON.parse((await probs.getAttribute('data-input'))!) as number[];
+    expect(input.length).toBe(784);
+    const out = onnxModel.predict({ values: Float32Array.from(input), shape: [1, 1, 28, 28] });
+    const onnxPredicted = Array.from(out.dataSync());
+    out.dispose();
+    expectNumbers(onnxPredicted, pagePredicted, 'ONNX model vs the page on the drawn digit', 1e-4);
+    timings.onnxBytes = bytes.length;
     await shot(page, 'train');
     expect(problems.errors).toEqual([]);
     await page.close();
