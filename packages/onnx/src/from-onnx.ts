@@ -15,6 +15,7 @@ import {
   Tanh,
 } from '@backprop/layers';
 import { BackpropError, type FloatDataType, type Registry } from '@backprop/tensor';
+import { assembleModel } from './assemble.js';
 import { onnx } from './generated/onnx.js';
 
 const WHERE = 'fromOnnx';
@@ -655,18 +656,5 @@ function buildModel(parsed: { specs: Spec[]; inputShape: number[] }, name: strin
       }
     }
   });
-  let model: Sequential;
-  try {
-    model = new Sequential({ name, inputShape: parsed.inputShape, layers, registry: options.registry, dtype: options.dtype });
-  } catch (error) {
-    for (const layer of layers) layer.dispose();
-    throw error instanceof BackpropError ? new BackpropError(WHERE, `the graph does not make a Backprop model: ${error.message}`) : error;
-  }
-  try {
-    model.setWeights(weights);
-  } catch (error) {
-    model.dispose();
-    throw error instanceof BackpropError ? new BackpropError(WHERE, `the weights do not fit the model: ${error.message}`) : error;
-  }
-  return model;
+  return assembleModel(WHERE, 'graph', { name, inputShape: parsed.inputShape, layers, registry: options.registry, dtype: options.dtype }, weights);
 }

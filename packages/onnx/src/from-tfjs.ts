@@ -13,6 +13,7 @@ import {
   Tanh,
 } from '@backprop/layers';
 import { BackpropError, type FloatDataType, type Registry } from '@backprop/tensor';
+import { assembleModel } from './assemble.js';
 
 const WHERE = 'fromTfjsLayers';
 
@@ -440,20 +441,7 @@ function build(plan: { plans: Plan[]; inputShape: number[] }, name: string, opti
     for (const layer of layers) layer.dispose();
     throw error instanceof BackpropError ? new BackpropError(WHERE, `the model does not make Backprop layers: ${error.message}`) : error;
   }
-  let model: Sequential;
-  try {
-    model = new Sequential({ name, inputShape: plan.inputShape, layers, registry: options.registry, dtype: options.dtype });
-  } catch (error) {
-    for (const layer of layers) layer.dispose();
-    throw error instanceof BackpropError ? new BackpropError(WHERE, `the model does not make a Backprop model: ${error.message}`) : error;
-  }
-  try {
-    model.setWeights(weights);
-  } catch (error) {
-    model.dispose();
-    throw error instanceof BackpropError ? new BackpropError(WHERE, `the weights do not fit the model: ${error.message}`) : error;
-  }
-  return model;
+  return assembleModel(WHERE, 'model', { name, inputShape: plan.inputShape, layers, registry: options.registry, dtype: options.dtype }, weights);
 }
 
 /**
