@@ -1,0 +1,277 @@
+// Single-precision GEMM for matMul and the im2col convolutions:
+//   C[M×N] (row stride ldc) = op(A)·op(B)        (accumulate = false)
+//   C[M×N] (row stride ldc) = C + op(A)·op(B)    (accumulate = true)
+// op(A) is A (M×K, row stride lda) or, with transA, Aᵀ where A is stored K×M (row stride lda);
+// op(B) is B (K×N, row stride ldb) or, with transB, Bᵀ where B is stored N×K (row stride ldb).
+// Pointers are byte offsets into linear memory; strides are in elements.
+//
+// Structure (Goto/BLIS): the K dimension is cut into blocks of KC, N into blocks of NC and M into
+// blocks of MC. Each block of op(B) is packed into panels of NR columns (for each k, NR consecutive
+// floats) and each block of op(A) into panels of MR rows (for each k, MR consecutive floats), so the
+// micro-kernel reads both operands sequentially whatever the transposes were. Panels are padded with
+// zeros to full MR/NR, so edge tiles run the same micro-kernel and only the write-back differs.
+//
+// Summation order (deterministic, and the same for every C element whatever tile, block or thread
+// computes it): K is split at the fixed multiples of KC, never depending on M, N or a thread split.
+// For block p the micro-kernel forms
+//     s_p = ((0 + a[k0]·b[k0]) + a[k0+1]·b[k0+1]) + …      (k ascending, separate multiply and add
+//                                                          roundings, no fused multiply-add)
+// and the result is  C = ((C₀ + s_0) + s_1) + …  where C₀ is C's old value when accumulating, and
+// C = (s_0 + s_1) + … otherwise. Zero padding adds nothing to a real element's sum. So splitting the
+// rows or columns of C across threads (each thread calling gemm on its own sub-block with its own
+// scratch) gives bit-identical results to one call.
+
+// Micro-tile: MR rows × NR columns of C held in v128 accumulators (NR/4 vectors per row).
+const MR: i32 = 4;
+const NR: i32 = 8;
+// Cache blocking: a KC×NR panel of B (8 KiB) stays in L1 while the MC×KC block of A (128 KiB) streams
+// from L2; the KC×NC block of B fits in L2/L3.
+const KC: i32 = 256;
+const MC: i32 = 128;
+const NC: i32 = 1024;
+
+// @ts-ignore: decorator
+@inline function minI(a: i32, b: i32): i32 {
+  return a < b ? a : b;
+}
+
+// @ts-ignore: decorator
+@inline function roundUp(x: i32, m: i32): i32 {
+  return ((x + m - 1) / m) * m;
+}
+
+// @ts-ignore: decorator
+@inline function align64(x: i32): i32 {
+  return (x + 63) & ~63;
+}
+
+/** Bytes of scratch gemm needs for these sizes (packed A block, packed B block, one edge tile). */
+export function gemmScratchBytes(M: i32, N: i32, K: i32): i32 {
+  if (M <= 0 || N <= 0 || K <= 0) return 0;
+  const kc = minI(K, KC);
+  const mc = minI(roundUp(M, MR), MC);
+  const nc = minI(roundUp(N, NR), NC);
+  return align64(mc * kc * 4) + align64(kc * nc * 4) + MR * NR * 4;
+}
+
+export function gemm(
+  transA: bool,
+  transB: bool,
+  M: i32,
+  N: i32,
+  K: i32,
+  a: usize,
+  lda: i32,
+  b: usize,
+  ldb: i32,
+  c: usize,
+  ldc: i32,
+  accumulate: bool,
+  scratch: usize,
+): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    // An empty sum: C keeps its value when accumulating, otherwise it is zero.
+    if (!accumulate) {
+      for (let i = 0; i < M; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>N * 4);
+    }
+    return;
+  }
+  const kcMax = minI(K, KC);
+  const mcMax = minI(roundUp(M, MR), MC);
+  const ncMax = minI(roundUp(N, NR), NC);
+  const packedA = scratch;
+  const packedB = packedA + <usize>align64(mcMax * kcMax * 4);
+  const tile = packedB + <usize>align64(kcMax * ncMax * 4);
+  const ldcBytes = <usize>ldc * 4;
+
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = minI(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = minI(KC, K - pc);
+      const add = accumulate || pc > 0;
+      packB(transB, b, ldb, pc, kc, jc, nc, packedB);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = minI(MC, M - ic);
+        packA(transA, a, lda, ic, mc, pc, kc, packedA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = minI(NR, nc - jr);
+          const panelB = packedB + <usize>(jr * kc) * 4;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = minI(MR, mc - ir);
+            const panelA = packedA + <usize>(ir * kc) * 4;
+            const cTile = c + (<usize>(ic + ir) * ldcBytes) + <usize>(jc + jr) * 4;
+            if (mr == MR && nr == NR) {
+              microKernel(kc, panelA, panelB, cTile, ldcBytes, add);
+            } else {
+              microKernel(kc, panelA, panelB, tile, <usize>NR * 4, false);
+              writeEdge(tile, cTile, ldcBytes, mr, nr, add);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels: panel p, step k holds rows p·MR…p·MR+MR-1. */
+function packA(transA: bool, a: usize, lda: i32, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
+  const ldaBytes = <usize>lda * 4;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = minI(MR, mc - ir);
+    const panel = dst + <usize>(ir * kc) * 4;
+    if (transA) {
+      // A is stored K×M: the MR rows of op(A) at one k are consecutive in memory.
+      let src = a + <usize>pc * ldaBytes + <usize>(ic + ir) * 4;
+      let d = panel;
+      if (mr == MR) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(d, v128.load(src));
+          src += ldaBytes;
+          d += <usize>MR * 4;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let r = 0; r < MR; r++) {
+            store<f32>(d + <usize>r * 4, r < mr ? load<f32>(src + <usize>r * 4) : 0);
+          }
+          src += ldaBytes;
+          d += <usize>MR * 4;
+        }
+      }
+    } else {
+      // A is stored M×K: each row of op(A) is consecutive; scatter it with stride MR.
+      for (let r = 0; r < MR; r++) {
+        let d = panel + <usize>r * 4;
+        if (r < mr) {
+          let src = a + <usize>(ic + ir + r) * ldaBytes + <usize>pc * 4;
+          for (let k = 0; k < kc; k++) {
+            store<f32>(d, load<f32>(src));
+            src += 4;
+            d += <usize>MR * 4;
+          }
+        } else {
+          for (let k = 0; k < kc; k++) {
+            store<f32>(d, 0);
+            d += <usize>MR * 4;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-column panels: panel q, step k holds columns q·NR…q·NR+NR-1. */
+function packB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
+  const ldbBytes = <usize>ldb * 4;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = minI(NR, nc - jr);
+    const panel = dst + <usize>(jr * kc) * 4;
+    if (transB) {
+      // B is stored N×K: each column of op(B) is consecutive; scatter it with stride NR.
+      for (let col = 0; col < NR; col++) {
+        let d = panel + <usize>col * 4;
+        if (col < nr) {
+          let src = b + <usize>(jc + jr + col) * ldbBytes + <usize>pc * 4;
+          for (let k = 0; k < kc; k++) {
+            store<f32>(d, load<f32>(src));
+            src += 4;
+            d += <usize>NR * 4;
+          }
+        } else {
+          for (let k = 0; k < kc; k++) {
+            store<f32>(d, 0);
+            d += <usize>NR * 4;
+          }
+        }
+      }
+    } else {
+      // B is stored K×N: the NR columns of op(B) at one k are consecutive in memory.
+      let src = b + <usize>pc * ldbBytes + <usize>(jc + jr) * 4;
+      let d = panel;
+      if (nr == NR) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(d, v128.load(src));
+          v128.store(d, v128.load(src, 16), 16);
+          src += ldbBytes;
+          d += <usize>NR * 4;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let col = 0; col < NR; col++) {
+            store<f32>(d + <usize>col * 4, col < nr ? load<f32>(src + <usize>col * 4) : 0);
+          }
+          src += ldbBytes;
+          d += <usize>NR * 4;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The MR×NR micro-kernel: acc = Σ_k panelA[k]ᵀ·panelB[k] over kc steps, then C = acc or C = C + acc.
+ * Each A element is broadcast to all lanes (load32_splat) and multiplied by the NR/4 vectors of B.
+ */
+function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, add: bool): void {
+  let c00 = f32x4.splat(0);
+  let c01 = c00;
+  let c10 = c00;
+  let c11 = c00;
+  let c20 = c00;
+  let c21 = c00;
+  let c30 = c00;
+  let c31 = c00;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pa += 16;
+    pb += 32;
+  }
+  const c1 = c + ldcBytes;
+  const c2 = c1 + ldcBytes;
+  const c3 = c2 + ldcBytes;
+  if (add) {
+    c00 = f32x4.add(v128.load(c), c00);
+    c01 = f32x4.add(v128.load(c, 16), c01);
+    c10 = f32x4.add(v128.load(c1), c10);
+    c11 = f32x4.add(v128.load(c1, 16), c11);
+    c20 = f32x4.add(v128.load(c2), c20);
+    c21 = f32x4.add(v128.load(c2, 16), c21);
+    c30 = f32x4.add(v128.load(c3), c30);
+    c31 = f32x4.add(v128.load(c3, 16), c31);
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+  v128.store(c1, c10);
+  v128.store(c1, c11, 16);
+  v128.store(c2, c20);
+  v128.store(c2, c21, 16);
+  v128.store(c3, c30);
+  v128.store(c3, c31, 16);
+}
+
+/** Writes the mr×nr corner of an edge tile (computed into `tile`, row stride NR) to C. */
+function writeEdge(tile: usize, c: usize, ldcBytes: usize, mr: i32, nr: i32, add: bool): void {
+  for (let i = 0; i < mr; i++) {
+    const t = tile + <usize>(i * NR) * 4;
+    const row = c + <usize>i * ldcBytes;
+    for (let j = 0; j < nr; j++) {
+      const p = row + <usize>j * 4;
+      const v = load<f32>(t + <usize>j * 4);
+      store<f32>(p, add ? load<f32>(p) + v : v);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// Compiles assembly/gemm.ts on its own (no other kernels) into a WebAssembly.Module, in memory, with
+// the flags the package's build uses, so the GEMM can be benchmarked and tested by itself.
+import { fileURLToPath } from 'node:url';
+import asc from 'assemblyscript/asc';
+
+export const gemmSource = fileURLToPath(new URL('../assembly/gemm.ts', import.meta.url));
+
+/** @param {string} [source] an AssemblyScript file exporting gemm/gemmScratchBytes; @param {string[]} [flags] extra asc flags */
+export async function compileGemm(source = gemmSource, flags = []) {
+  let binary = null;
+  const errors = [];
+  const { error } = await asc.main(
+    [source, '--enable', 'simd', '-O3', '--runtime', 'stub', '--importMemory', '--noAssert', '--outFile', 'gemm.wasm', ...flags],
+    {
+      writeFile(name, contents) {
+        if (name.endsWith('.wasm')) binary = contents;
+      },
+      stdout: { write() {} },
+      stderr: { write: (text) => errors.push(String(text)) },
+    },
+  );
+  if (error || binary === null) throw new Error(`asc failed on ${source}: ${error?.message ?? 'no binary'}\n${errors.join('')}`);
+  return WebAssembly.compile(binary);
+}
+
+/**
+ * Instantiates the compiled gemm module on a fresh memory of `pages` 64 KiB pages and returns its
+ * exports with a bump allocator over that memory (64-byte aligned; offsets start past 64 KiB, above
+ * the module's own static data).
+ */
+export async function instantiateGemm(module, pages = 256) {
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536 });
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      memory,
+      abort() {
+        throw new Error('gemm module aborted');
+      },
+    },
+  });
+  let top = 65536;
+  return {
+    gemm: instance.exports.gemm,
+    gemmScratchBytes: instance.exports.gemmScratchBytes,
+    memory,
+    /** Reserves `floats` f32s and returns their byte offset. */
+    alloc(floats) {
+      const at = top;
+      top = (top + floats * 4 + 63) & ~63;
+      if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
+      return at;
+    },
+    f32(at, floats) {
+      return new Float32Array(memory.buffer, at, floats);
+    },
+  };
+}
