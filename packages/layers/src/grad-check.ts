@@ -1,4 +1,4 @@
-import { type ComponentJSON, createRandom, type Loss } from '@backprop/tensor';
+import { type ComponentJSON, createRandom, type Loss, type Tensor } from '@backprop/tensor';
 import { checkTargetValues, type DataLike, hostSet, targetSet } from './data.js';
 import { computeLoss } from './evaluation.js';
 import { runSync } from './readback.js';
@@ -20,9 +20,11 @@ export interface GradCheckEntry {
 }
 
 /**
- * Checks every parameter gradient of `model` against central finite differences in
- * float64 on (x, y): a float64 copy of the model computes the analytic gradients by
- * backpropagation and the numerical ones from L(θ ± h). The model is not modified.
+ * Checks every trainable parameter gradient of `model` against central finite
+ * differences in float64 on (x, y): a float64 copy of the model computes the analytic
+ * gradients by backpropagation and the numerical ones from L(θ ± h), every pass in
+ * training mode with the same dropout masks and augmentation transforms. The model is
+ * not modified.
  */
 export function gradCheck(
   model: Sequential,
@@ -45,20 +47,23 @@ export function gradCheck(
     checkTargetValues(loss, targets);
     const xs = registry.keep(registry.makeTensor(inputs.values, [inputs.count, ...inputs.sampleShape], 'float64'));
     const ys = registry.keep(registry.makeTensor(targets.values, [targets.count, ...targets.sampleShape], 'float64'));
-    const lossOf = (): number =>
-      registry.scope(() => {
-        const out = copy.forward(xs, { logits: fused });
-        return computeLoss(loss, fused, out, ys).loss.dataSync()[0];
-      });
+    // Every pass runs in training mode (BatchNormalization on batch statistics, dropout
+    // on) with the random layers replaying the same draws: the loss differentiated is
+    // the one the training step differentiates, with its masks and transforms held fixed.
+    const trainingForward = (): Tensor => {
+      for (const layer of copy.layers) layer.restartRandomStream();
+      return copy.forward(xs, { training: true, logits: fused });
+    };
+    const lossOf = (): number => registry.scope(() => computeLoss(loss, fused, trainingForward(), ys).loss.dataSync()[0]);
+    const params = copy.trainableParams();
     try {
       const analytic = registry.scope(() => {
-        const out = copy.forward(xs, { training: true, logits: fused });
-        const { grad } = computeLoss(loss, fused, out, ys);
+        const { grad } = computeLoss(loss, fused, trainingForward(), ys);
         copy.backward(grad);
-        return copy.params().map((p) => p.grad!.dataSync() as Float64Array);
+        return params.map((p) => p.grad!.dataSync() as Float64Array);
       });
       const result: Record<string, GradCheckEntry> = {};
-      copy.params().forEach((param, index) => {
+      params.forEach((param, index) => {
         const values = param.value.dataSync() as Float64Array;
         const size = values.length;
         const picks = size <= maxChecks ? Array.from({ length: size }, (_, i) => i) : sample(size, maxChecks, rng);

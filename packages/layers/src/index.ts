@@ -4,6 +4,8 @@ export { Conv2D } from './layers/conv2d.js';
 export type { Conv2DConfig } from './layers/conv2d.js';
 export { Dense } from './layers/dense.js';
 export type { DenseConfig } from './layers/dense.js';
+export { Dropout } from './layers/dropout.js';
+export type { DropoutConfig } from './layers/dropout.js';
 export { Flatten } from './layers/flatten.js';
 export { AvgPool2D, L2Pool2D, MaxPool2D } from './layers/pooling.js';
 export type { Pool2DConfig } from './layers/pooling.js';

@@ -20,13 +20,19 @@ export interface LayerPlan {
   params: Record<string, number[]> | undefined;
 }
 
-/** A trainable tensor of a layer and, after `backward`, its gradient. */
+/** A tensor of a layer (a trainable parameter, or state such as a moving mean) and, after `backward`, its gradient. */
 export interface Param {
   /** Unique within a model: '<layer name>/<param>' once the model names its layers. */
   name: string;
   value: Tensor;
   /** ∂L/∂value from the last backward pass (valid until the training step's scope ends). */
   grad?: Tensor;
+  /**
+   * False for state a layer updates itself rather than the optimizer (BatchNormalization's
+   * moving mean and variance): saved and loaded with the weights, never given a gradient.
+   * Absent means true.
+   */
+  trainable?: boolean;
 }
 
 export interface BuildContext {
@@ -137,6 +143,13 @@ export abstract class Layer {
     return this.paramList;
   }
 
+  /**
+   * Layers that draw random numbers while training (Dropout, the augmentation layers)
+   * start their stream again: the next training forward draws what the first one did.
+   * Gradient checks hold dropout masks and augmentation transforms fixed this way.
+   */
+  restartRandomStream(): void {}
+
   get built(): boolean {
     return this.outputShape !== undefined;
   }
@@ -166,6 +179,7 @@ export abstract class Layer {
     initializer: InitializerName,
     fanIn: number,
     fanOut: number,
+    trainable = true,
   ): Param {
     // Again here for layers that create parameters without declaring them in paramShapes.
     const size = checkSize(this, `parameter '${shortName}'`, shape, context.dtype, '');
@@ -178,7 +192,7 @@ export abstract class Layer {
       if (error instanceof RangeError) throw this.error(`cannot allocate parameter '${shortName}' of shape ${shapeToString(shape)} (${error.message})`);
       throw error;
     }
-    const param: Param = { name: shortName, value };
+    const param: Param = trainable ? { name: shortName, value } : { name: shortName, value, trainable };
     this.paramList.push(param);
     return param;
   }

@@ -2,6 +2,7 @@ import type { Plugin, Registry } from '@backprop/tensor';
 import type { Layer } from './layer.js';
 import { Conv2D } from './layers/conv2d.js';
 import { Dense } from './layers/dense.js';
+import { Dropout } from './layers/dropout.js';
 import { Flatten } from './layers/flatten.js';
 import { AvgPool2D, L2Pool2D, MaxPool2D } from './layers/pooling.js';
 import { LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './layers/activation-layers.js';
@@ -13,6 +14,7 @@ export const layersPlugin: Plugin = {
     const factories: Record<string, (config: never) => Layer> = {
       Conv2D: (c) => new Conv2D(c),
       Dense: (c) => new Dense(c),
+      Dropout: (c) => new Dropout(c),
       Flatten: (c) => new Flatten(c),
       MaxPool2D: (c) => new MaxPool2D(c),
       AvgPool2D: (c) => new AvgPool2D(c),

@@ -92,8 +92,14 @@ export class Sequential {
     return this.disposed;
   }
 
+  /** Every weight of the model: the trainable parameters and the layers' own state (BatchNormalization's moving statistics). */
   params(): Param[] {
     return this.layers.flatMap((l) => l.params());
+  }
+
+  /** The parameters the optimizer updates (those not marked `trainable: false`). */
+  trainableParams(): Param[] {
+    return this.params().filter((p) => p.trainable !== false);
   }
 
   countParams(): number {
@@ -139,9 +145,14 @@ export class Sequential {
    * filling every param's grad. Returns ∂L/∂x when `inputGradient` is true.
    */
   backward(dy: Tensor, options: { inputGradient?: boolean } = {}): Tensor | undefined {
+    const inputGradient = options.inputGradient === true;
+    // No parameter gets a gradient from the layers before the first trainable one, so
+    // backpropagation ends there unless ∂L/∂x is asked for (the augmentation layers
+    // in front of a model never run backward: they have no input gradient to give).
+    const first = inputGradient ? 0 : Math.max(0, this.layers.findIndex((l) => l.params().some((p) => p.trainable !== false)));
     let g: Tensor | undefined = dy;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      g = this.layers[i].backward(g!, { inputGradient: i > 0 || options.inputGradient === true });
+    for (let i = this.layers.length - 1; i >= first; i--) {
+      g = this.layers[i].backward(g!, { inputGradient: i > first || inputGradient });
     }
     return g;
   }

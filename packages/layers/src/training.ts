@@ -87,7 +87,7 @@ function step(model: Sequential, x: Tensor, y: Tensor, loss: Loss, optimizer: Op
     const out = model.forward(x, { training: true, logits: fused });
     const { loss: value, grad } = computeLoss(loss, fused, out, y);
     model.backward(grad);
-    optimizer.step(model.params().map((p) => ({ name: p.name, param: p.value, grad: p.grad! })));
+    optimizer.step(model.trainableParams().map((p) => ({ name: p.name, param: p.value, grad: p.grad! })));
     return { value, out };
   });
 }
