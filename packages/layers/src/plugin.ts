@@ -1,5 +1,6 @@
 import type { Plugin, Registry } from '@backprop/tensor';
 import type { Layer } from './layer.js';
+import { BatchNormalization } from './layers/batch-normalization.js';
 import { Conv2D } from './layers/conv2d.js';
 import { Dense } from './layers/dense.js';
 import { Dropout } from './layers/dropout.js';
@@ -15,6 +16,7 @@ export const layersPlugin: Plugin = {
       Conv2D: (c) => new Conv2D(c),
       Dense: (c) => new Dense(c),
       Dropout: (c) => new Dropout(c),
+      BatchNormalization: (c) => new BatchNormalization(c),
       Flatten: (c) => new Flatten(c),
       MaxPool2D: (c) => new MaxPool2D(c),
       AvgPool2D: (c) => new AvgPool2D(c),
