@@ -113,7 +113,13 @@ describe('fromOnnx reads a chain back into a Sequential', () => {
     expect(refusal(graph((n) => { n[0].attribute = [ints('pads', [1, 0, 0, 0])]; }))).toMatch(/asymmetric pads \[1, 0, 0, 0\]/);
     expect(refusal(attr(0, [ints('dilations', [2, 2])]))).toMatch(/'conv' \(Conv\): dilations \[2, 2\]/);
     expect(refusal(attr(0, [int('group', 2)]))).toMatch(/'conv' \(Conv\): group 2/);
-    expect(refusal(attr(0, [{ name: 'auto_pad', type: AT.STRING, s: new TextEncoder().encode('SAME_UPPER') }]))).toMatch(/auto_pad 'SAME_UPPER'/);
+    const autoPad = (v: string) => ({ name: 'auto_pad', type: AT.STRING, s: new TextEncoder().encode(v) });
+    // 3×3 at stride 2 on 4 rows: SAME needs 1 zero, which ONNX puts on one side.
+    expect(refusal(attr(0, [autoPad('SAME_UPPER'), ints('strides', [2, 2])]))).toMatch(/'conv' \(Conv\): auto_pad SAME_UPPER needs 1 zero\(s\) of vertical padding for kernel 3, stride 2 on size 4; ONNX puts the odd one at the bottom/);
+    expect(refusal(attr(0, [autoPad('SAME_LOWER'), ints('strides', [2, 2])]))).toMatch(/auto_pad SAME_LOWER .*at the top/);
+    expect(refusal(graph((n) => { n[0].attribute = [autoPad('SAME_UPPER'), ints('pads', [1, 1, 1, 1])]; }))).toMatch(/auto_pad SAME_UPPER and non-zero pads/);
+    expect(refusal(attr(0, [autoPad('SAME')]))).toMatch(/auto_pad 'SAME' is not an ONNX auto_pad/);
+    expect(refusal(graph((n) => { n.splice(1, 0, { opType: 'MaxPool', name: 'mp', input: ['c'], output: ['p'], attribute: [ints('kernel_shape', [2, 2]), autoPad('SAME_UPPER')] }); n[2].input = ['p']; }))).toMatch(/'mp' \(MaxPool\): auto_pad SAME_UPPER needs 1 zero/);
     expect(refusal(attr(3, [int('transA', 1)]))).toMatch(/'gemm' \(Gemm\): transA/);
     expect(refusal(attr(3, [{ name: 'alpha', type: AT.FLOAT, f: 2 }]))).toMatch(/'gemm' \(Gemm\): alpha 2/);
     expect(refusal(graph((n) => { n[2].attribute = [int('axis', 2)]; }))).toMatch(/'flat' \(Flatten\): axis 2/);

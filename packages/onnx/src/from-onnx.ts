@@ -16,6 +16,7 @@ import {
 } from '@backprop/layers';
 import { BackpropError, type FloatDataType, type Registry } from '@backprop/tensor';
 import { assembleModel } from './assemble.js';
+import { samePadding } from './padding.js';
 import { onnx } from './generated/onnx.js';
 
 const WHERE = 'fromOnnx';
@@ -61,6 +62,9 @@ interface Tensor32 {
   dims: number[];
   values: Float32Array;
 }
+
+const AUTO_PADS = ['NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER'] as const;
+type AutoPad = (typeof AUTO_PADS)[number];
 
 type INode = onnx.INodeProto;
 type IAttr = onnx.IAttributeProto;
@@ -328,15 +332,37 @@ class GraphReader {
     return values;
   }
 
-  private autoPad(node: INode, index: number, attrs: Map<string, IAttr>): void {
+  /** The auto_pad attribute (NOTSET when absent); explicit non-zero pads beside a VALID or SAME one are refused. */
+  private autoPad(node: INode, index: number, attrs: Map<string, IAttr>): AutoPad {
     const a = attrs.get('auto_pad');
-    if (!a) return;
+    if (!a) return 'NOTSET';
     if (a.type !== onnx.AttributeProto.AttributeType.STRING) throw this.error(node, index, "attribute 'auto_pad' must be a STRING");
     const value = new TextDecoder().decode(a.s ?? new Uint8Array());
-    if (value !== 'NOTSET' && value !== 'VALID') throw this.error(node, index, `auto_pad '${value}' is not supported (only NOTSET or VALID; write explicit symmetric pads)`);
-    if (value === 'VALID' && attrs.has('pads') && (this.ints(node, index, attrs, 'pads', 4) ?? []).some((p) => p !== 0)) {
-      throw this.error(node, index, "has auto_pad VALID and non-zero pads");
+    if (!(AUTO_PADS as readonly string[]).includes(value)) throw this.error(node, index, `auto_pad '${value}' is not an ONNX auto_pad (expected ${AUTO_PADS.join(', ')})`);
+    if (value !== 'NOTSET' && attrs.has('pads') && (this.ints(node, index, attrs, 'pads', 4) ?? []).some((p) => p !== 0)) {
+      throw this.error(node, index, `has auto_pad ${value} and non-zero pads (ONNX allows pads only with auto_pad NOTSET)`);
     }
+    return value as AutoPad;
+  }
+
+  /**
+   * The symmetric [padH, padW] auto_pad SAME_UPPER / SAME_LOWER implies for this kernel and
+   * stride on the current input (see samePadding); an odd total, which ONNX puts on one side
+   * only, is refused naming the node, the axis and the side.
+   */
+  private samePads(node: INode, index: number, mode: 'SAME_UPPER' | 'SAME_LOWER', kernel: number[], strides: number[]): [number, number] {
+    const where = `${WHERE}: ${describeNode(node, index)}`;
+    const pads: [number, number] = [0, 0];
+    for (let a = 0; a < 2; a++) {
+      const size = this.shape[1 + a];
+      const same = samePadding(where, size, kernel[a], strides[a]);
+      if (same.symmetric === undefined) {
+        const side = mode === 'SAME_UPPER' ? (a === 0 ? 'bottom' : 'right') : a === 0 ? 'top' : 'left';
+        throw this.error(node, index, `auto_pad ${mode} needs ${same.total} zero(s) of ${a === 0 ? 'vertical' : 'horizontal'} padding for kernel ${kernel[a]}, stride ${strides[a]} on size ${size}; ONNX puts the odd one at the ${side}, which Backprop's symmetric padding cannot express (write explicit pads, or use an odd kernel with stride 1)`);
+      }
+      pads[a] = same.symmetric;
+    }
+    return pads;
   }
 
   /** A float32 initializer (or Constant) by name, checked; refuses other element types naming the tensor. */
@@ -412,7 +438,7 @@ class GraphReader {
     if (group !== 1) throw this.error(node, index, `group ${group} is not supported (only 1)`);
     const dilations = this.ints(node, index, attrs, 'dilations', 2) ?? [1, 1];
     if (dilations.some((d) => d !== 1)) throw this.error(node, index, `dilations [${dilations.join(', ')}] are not supported (only 1)`);
-    this.autoPad(node, index, attrs);
+    const autoPad = this.autoPad(node, index, attrs);
     const inputs = node.input ?? [];
     const w = this.weight(node, index, inputs[1], [4]);
     const [filters, channels, kh, kw] = w.dims;
@@ -421,9 +447,13 @@ class GraphReader {
     if (kernelShape && (kernelShape[0] !== kh || kernelShape[1] !== kw)) throw this.error(node, index, `kernel_shape [${kernelShape.join(', ')}] disagrees with the kernel's [${kh}, ${kw}]`);
     const strides = this.ints(node, index, attrs, 'strides', 2) ?? [1, 1];
     if (strides.some((s) => s < 1 || s > MAX_DIM)) throw this.error(node, index, `strides [${strides.join(', ')}] must be positive`);
-    const pads = this.ints(node, index, attrs, 'pads', 4) ?? [0, 0, 0, 0];
+    let pads = this.ints(node, index, attrs, 'pads', 4) ?? [0, 0, 0, 0];
     if (pads.some((p) => p < 0 || p > MAX_DIM)) throw this.error(node, index, `pads [${pads.join(', ')}] must be non-negative`);
     if (pads[0] !== pads[2] || pads[1] !== pads[3]) throw this.error(node, index, `asymmetric pads [${pads.join(', ')}] are not supported (Backprop pads both sides equally)`);
+    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      const [ph, pw] = this.samePads(node, index, autoPad, [kh, kw], strides);
+      pads = [ph, pw, ph, pw];
+    }
     let bias: Float32Array | undefined;
     if (inputs[2]) {
       const b = this.weight(node, index, inputs[2], [1]);
@@ -504,12 +534,18 @@ class GraphReader {
     if (op === 'LpPool') known.push('p');
     this.allow(node, index, attrs, known);
     if (this.shape.length !== 3) throw this.error(node, index, `needs a [N, C, H, W] input; its input is [N, ${this.shape.join(', ')}]`);
-    this.autoPad(node, index, attrs);
+    const autoPad = this.autoPad(node, index, attrs);
     const kernel = this.ints(node, index, attrs, 'kernel_shape', 2);
     if (!kernel) throw this.error(node, index, "has no 'kernel_shape'");
     if (kernel.some((k) => k < 1 || k > MAX_DIM)) throw this.error(node, index, `kernel_shape [${kernel.join(', ')}] must be positive`);
     const strides = this.ints(node, index, attrs, 'strides', 2) ?? [1, 1];
     if (strides.some((s) => s < 1 || s > MAX_DIM)) throw this.error(node, index, `strides [${strides.join(', ')}] must be positive`);
+    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      const [ph, pw] = this.samePads(node, index, autoPad, kernel, strides);
+      if (ph !== 0 || pw !== 0) {
+        throw this.error(node, index, `auto_pad ${autoPad} pads this [${this.shape.join(', ')}] input by ${ph}×${pw} on each side (window ${kernel.join('×')}, strides ${strides.join('×')}); Backprop pools never pad, so only a SAME that needs no padding is supported`);
+      }
+    }
     const pads = this.ints(node, index, attrs, 'pads', 4) ?? [0, 0, 0, 0];
     if (pads.some((p) => p !== 0)) throw this.error(node, index, `pads [${pads.join(', ')}] are not supported (Backprop pools never pad)`);
     if (this.int(node, index, attrs, 'ceil_mode', 0) !== 0) throw this.error(node, index, 'ceil_mode 1 is not supported (Backprop pools round down)');

@@ -14,6 +14,7 @@ import {
 } from '@backprop/layers';
 import { BackpropError, type FloatDataType, type Registry } from '@backprop/tensor';
 import { assembleModel } from './assemble.js';
+import { samePadding } from './padding.js';
 
 const WHERE = 'fromTfjsLayers';
 
@@ -305,13 +306,12 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
             if (n < k[a]) throw fail(`its kernel ${k[0]}×${k[1]} is larger than its input ${H}×${W}`);
             out[a] = Math.floor((n - k[a]) / s[a]) + 1;
           } else if (padding === 'same') {
-            out[a] = Math.ceil(n / s[a]);
-            const total = Math.max((out[a] - 1) * s[a] + k[a] - n, 0);
-            if (total % 2 !== 0) {
-              throw fail(`padding 'same' needs ${total} pixel(s) of ${a === 0 ? 'vertical' : 'horizontal'} padding for kernel ${k[a]}, stride ${s[a]} on size ${n}; TF puts the extra pixel at the ${a === 0 ? 'bottom' : 'right'}, which Backprop's symmetric padding cannot express`);
+            const same = samePadding(`${WHERE}: layer ${index} '${lname}'`, n, k[a], s[a]);
+            if (same.symmetric === undefined) {
+              throw fail(`padding 'same' needs ${same.total} pixel(s) of ${a === 0 ? 'vertical' : 'horizontal'} padding for kernel ${k[a]}, stride ${s[a]} on size ${n}; TF puts the extra pixel at the ${a === 0 ? 'bottom' : 'right'}, which Backprop's symmetric padding cannot express`);
             }
-            pads[a] = total / 2;
-            if (Math.floor((n + total - k[a]) / s[a]) + 1 !== out[a]) throw fail(`padding 'same' on size ${n} does not map to symmetric padding`);
+            out[a] = same.out;
+            pads[a] = same.symmetric;
           } else throw fail(`padding ${JSON.stringify(padding)} is not supported (valid or same)`);
         }
         const useBias = c.use_bias !== false;
@@ -338,7 +338,7 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
           const n = a === 0 ? H : W;
           if (n < p[a]) throw fail(`its pool ${p[0]}×${p[1]} is larger than its input ${H}×${W}`);
           out[a] = Math.floor((n - p[a]) / s[a]) + 1;
-          if (padding === 'same' && Math.max((Math.ceil(n / s[a]) - 1) * s[a] + p[a] - n, 0) !== 0) {
+          if (padding === 'same' && samePadding(`${WHERE}: layer ${index} '${lname}'`, n, p[a], s[a]).total !== 0) {
             throw fail(`padding 'same' pads this ${H}×${W} input (pool ${p[0]}×${p[1]}, strides ${s[0]}×${s[1]}); only 'valid' pooling (or 'same' where it needs no padding) is supported`);
           }
         }
