@@ -50,6 +50,10 @@ export async function instantiateGemm(module, pages = 256) {
       if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
       return at;
     },
+    /** Frees everything alloc handed out. */
+    reset() {
+      top = 65536;
+    },
     f32(at, floats) {
       return new Float32Array(memory.buffer, at, floats);
     },
