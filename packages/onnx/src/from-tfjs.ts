@@ -23,7 +23,7 @@ export const TFJS_IMPORT_LAYERS = ['InputLayer', 'Conv2D', 'MaxPooling2D', 'Aver
 /** The activations `fromTfjsLayers` reads (on Activation, Conv2D and Dense). */
 export const TFJS_IMPORT_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'] as const;
 
-const SUPPORTED = `supported layers are ${TFJS_IMPORT_LAYERS.join(', ')} (data_format channels_last) in a Sequential model`;
+const SUPPORTED = `supported layers are ${TFJS_IMPORT_LAYERS.join(', ')} (data_format channels_last or channels_first, one per model) in a Sequential model`;
 
 export interface FromTfjsLayersOptions {
   /** The registry (backend) the model is built in; default: the default registry. */
@@ -39,7 +39,7 @@ export interface TfjsLayersImport {
   model: Sequential;
   /** The model's input shape without the batch: [C, H, W] (or [D]). */
   inputShape: number[];
-  /** The TF.js model's input shape without the batch: [H, W, C] (or [D]). */
+  /** The TF.js model's input shape without the batch: [H, W, C] for channels_last, [C, H, W] for channels_first (or [D]). */
   tfjsInputShape: number[];
 }
 
@@ -68,8 +68,9 @@ function describe(v: unknown): string {
  * `weightsManifest` is read too, as a save handler receives it) and its weight bytes (the
  * shards concatenated in manifest order) — into a Backprop `Sequential` taking NCHW input.
  * Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Dropout (identity) and Activation
- * with channels_last data; conv kernels are transposed from [kh, kw, C, F] to (F, C, kh, kw)
- * and the first Dense after a Flatten has its inputs reordered from (h, w, c) to (c, h, w).
+ * with channels_last or channels_first data (one data_format per model); conv kernels are
+ * transposed from [kh, kw, C, F] to (F, C, kh, kw) and the first Dense after a Flatten that
+ * flattens in (h, w, c) order has its inputs reordered to Backprop's (c, h, w).
  * Weights are float32, float16, or uint8/uint16-quantized. Anything else is a BackpropError
  * naming the layer and its class; no partial model is ever returned.
  */
@@ -219,12 +220,39 @@ type Plan =
   | { kind: 'flatten'; name: string }
   | { kind: 'act'; name: string; activation: Exclude<Act, 'linear'> };
 
+type DataFormat = 'channels_last' | 'channels_first';
+
+/**
+ * The layout of the model's image tensors: the data_format its Conv2D and pooling layers
+ * share (channels_last when none says). Backprop's NCHW is TF.js's channels_first, so such a
+ * model's input needs no transpose; a model that mixes the two is refused naming the layer.
+ */
+function dataLayout(layers: Obj[]): DataFormat {
+  let layout: DataFormat | undefined;
+  let first = '';
+  layers.forEach((layer, index) => {
+    if (!['Conv2D', 'MaxPooling2D', 'AveragePooling2D'].includes(layer.class_name as string)) return;
+    const c = isObj(layer.config) ? layer.config : {};
+    const format = c.data_format ?? 'channels_last';
+    if (format !== 'channels_last' && format !== 'channels_first') return; // refused by the layer itself
+    const name = `layer ${index} '${typeof c.name === 'string' ? c.name : ''}' (${String(layer.class_name)})`;
+    if (layout === undefined) {
+      layout = format;
+      first = name;
+    } else if (format !== layout) {
+      throw new BackpropError(`${WHERE}: ${name}`, `data_format ${format} differs from ${first}'s ${layout}; a model must use one data format`);
+    }
+  });
+  return layout ?? 'channels_last';
+}
+
 function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; values: Float32Array; used: boolean }>): { plans: Plan[]; inputShape: number[]; tfjsInputShape: number[] } {
   const plans: Plan[] = [];
   let shape: number[] | undefined; // current shape, Backprop layout: [C, H, W] or [D]
   let tfjsInputShape: number[] | undefined;
   /** The [C, H, W] a Flatten flattened, until the next Dense reorders its inputs. */
   let flattened: [number, number, number] | undefined;
+  const layout = dataLayout(layers);
 
   layers.forEach((layer, index) => {
     const cls = layer.class_name as string;
@@ -244,8 +272,11 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
       }
       return a as Act;
     };
-    const channelsLast = (): void => {
-      if (c.data_format !== undefined && c.data_format !== null && c.data_format !== 'channels_last') throw fail(`data_format ${JSON.stringify(c.data_format)} is not supported (only channels_last)`);
+    /** The layer's data_format (channels_last when unset); dataLayout has checked the conv and pool layers agree. */
+    const dataFormat = (): DataFormat => {
+      const f = c.data_format ?? 'channels_last';
+      if (f !== 'channels_last' && f !== 'channels_first') throw fail(`data_format ${JSON.stringify(f)} is not supported (channels_last or channels_first)`);
+      return f;
     };
     const take = (suffix: string, expected: number[]): Float32Array => {
       let found: string | undefined;
@@ -273,7 +304,7 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
         throw fail(`the first layer must give the input shape (batch_input_shape [null, H, W, C] or [null, D]), got ${JSON.stringify(bis)}`);
       }
       const dims = bis.slice(1) as number[];
-      if (dims.length === 3) shape = [dims[2], dims[0], dims[1]];
+      if (dims.length === 3) shape = layout === 'channels_first' ? dims.slice() : [dims[2], dims[0], dims[1]];
       else if (dims.length === 1) shape = [dims[0]];
       else throw fail(`input shape [${dims.join(', ')}] is not supported (expected [H, W, C] or [D])`);
       tfjsInputShape = dims;
@@ -285,7 +316,7 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
       case 'Dropout':
         return;
       case 'Conv2D': {
-        channelsLast();
+        dataFormat();
         const [C, H, W] = spatial();
         const filters = c.filters;
         if (!Number.isSafeInteger(filters) || (filters as number) < 1) throw fail(`filters must be a positive integer, got ${JSON.stringify(filters)}`);
@@ -327,7 +358,7 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
       }
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
-        channelsLast();
+        dataFormat();
         const [C, H, W] = spatial();
         const p = pair('pool_size', [2, 2]);
         const s = c.strides === null || c.strides === undefined ? p : pair('strides');
@@ -347,9 +378,12 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
         return;
       }
       case 'Flatten': {
-        channelsLast();
+        const format = dataFormat();
         if (shape!.length === 3) {
-          flattened = shape as [number, number, number];
+          // TF.js flattens a channels_first Flatten's input as (h, w, c) (it moves the channels last first),
+          // a channels_last one in the order it is stored: (h, w, c) for channels_last data, (c, h, w) — Backprop's own — for channels_first data.
+          if (layout === 'channels_last' && format === 'channels_first') throw fail('a channels_first Flatten of channels_last data (flattened in (w, c, h) order) is not supported');
+          if (layout === 'channels_last' || format === 'channels_first') flattened = shape as [number, number, number];
           plans.push({ kind: 'flatten', name: lname });
           shape = [shape!.reduce((a, b) => a * b, 1)];
         }
@@ -398,7 +432,7 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
   if (unused.length > 0) throw new BackpropError(WHERE, `the weights manifest holds weights no supported layer uses: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ' …' : ''}`);
   if (plans.length === 0) throw new BackpropError(WHERE, 'the model has no layers Backprop needs (only InputLayer/Dropout)');
   const tfjs = tfjsInputShape!;
-  return { plans, inputShape: tfjs.length === 3 ? [tfjs[2], tfjs[0], tfjs[1]] : tfjs.slice(), tfjsInputShape: tfjs };
+  return { plans, inputShape: tfjs.length === 3 && layout === 'channels_last' ? [tfjs[2], tfjs[0], tfjs[1]] : tfjs.slice(), tfjsInputShape: tfjs };
 }
 
 function build(plan: { plans: Plan[]; inputShape: number[] }, name: string, options: FromTfjsLayersOptions): Sequential {

@@ -239,6 +239,45 @@ describe('fromTfjsLayers: a TF.js Layers Sequential trained and saved by TF.js 4
     m.dispose();
   });
 
+  it('channels_first models (NCHW, Backprop’s own layout): conv same/valid, pools, both Flatten orders', async () => {
+    const c = 3;
+    const h = 10;
+    const w = 12;
+    const r = rng(21);
+    const x = Float32Array.from({ length: 6 * c * h * w }, () => r() * 2 - 1);
+    for (const flattenFormat of ['channelsFirst', 'channelsLast'] as const) {
+      const m = tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({ inputShape: [c, h, w], dataFormat: 'channelsFirst', filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+          tfl.layers.maxPooling2d({ dataFormat: 'channelsFirst', poolSize: 2 }),
+          tfl.layers.conv2d({ dataFormat: 'channelsFirst', filters: 5, kernelSize: [2, 3], strides: [1, 2] }),
+          tfl.layers.averagePooling2d({ dataFormat: 'channelsFirst', poolSize: [2, 1] }),
+          tfl.layers.flatten({ dataFormat: flattenFormat }),
+          tfl.layers.dense({ units: 7, activation: 'softmax' }),
+        ],
+      });
+      const s = await save(m);
+      const layers = (s.modelJson.modelTopology as { config: { layers: { config: { data_format?: string } }[] } }).config.layers;
+      expect(layers[0].config.data_format).toBe('channels_first');
+      expect(layers[4].config.data_format).toBe(flattenFormat === 'channelsFirst' ? 'channels_first' : 'channels_last');
+      const tfOut = tf.tidy(() => (m.predict(tf.tensor4d(x, [6, c, h, w])) as tf.Tensor).dataSync() as Float32Array);
+      const { model, inputShape, tfjsInputShape } = fromTfjsLayers(s.modelJson, s.weightData, { registry });
+      expect(inputShape).toEqual([c, h, w]);
+      expect(tfjsInputShape).toEqual([c, h, w]);
+      // The same NCHW bytes go to both: no transpose of the input.
+      const y = model.predict({ values: x, shape: [6, c, h, w] });
+      const bpOut = new Float32Array(y.dataSync() as Float32Array);
+      y.dispose();
+      model.dispose();
+      m.dispose();
+      const diff = maxAbsDiff(tfOut, bpOut);
+      console.log(`tfjs channels_first (Flatten ${flattenFormat}): max |Δ| ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThan(1e-5);
+      expect(argmaxRows(tfOut, 7)).toEqual(argmaxRows(bpOut, 7));
+      expect(Math.max(...tfOut) - Math.min(...tfOut)).toBeGreaterThan(0.01);
+    }
+  });
+
   it('refuses what Backprop cannot express, naming the layer', async () => {
     const m = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 2, padding: 'same', name: 'even_same' }), tfl.layers.flatten()] });
     const s = await save(m);
@@ -251,7 +290,15 @@ describe('fromTfjsLayers: a TF.js Layers Sequential trained and saved by TF.js 4
 
     const cf = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
     cf.config.layers[0].config.data_format = 'channels_first';
-    expect(refusal(() => fromTfjsLayers({ ...saved.modelJson, modelTopology: cf }, saved.weightData, { registry }))).toMatch(/Conv2D.*channels_first/s);
+    expect(refusal(() => fromTfjsLayers({ ...saved.modelJson, modelTopology: cf }, saved.weightData, { registry }))).toMatch(
+      /layer 1 '[^']+' \(MaxPooling2D\): data_format channels_last differs from layer 0 '[^']+' \(Conv2D\)'s channels_first; a model must use one data format/,
+    );
+    const cl = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
+    cl.config.layers[4].config.data_format = 'channels_first';
+    expect(refusal(() => fromTfjsLayers({ ...saved.modelJson, modelTopology: cl }, saved.weightData, { registry }))).toMatch(/\(Flatten\): a channels_first Flatten of channels_last data/);
+    const odd = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
+    odd.config.layers[4].config.data_format = 'nchw';
+    expect(refusal(() => fromTfjsLayers({ ...saved.modelJson, modelTopology: odd }, saved.weightData, { registry }))).toMatch(/\(Flatten\): data_format "nchw" is not supported/);
 
     const dil = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
     dil.config.layers[0].config.dilation_rate = [2, 2];
