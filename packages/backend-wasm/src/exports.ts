@@ -1,0 +1,49 @@
+/** What assembly/index.ts exports: pointers are byte offsets into the linear memory, sizes are element counts. */
+type Ptr = number;
+type Unary = (x: Ptr, o: Ptr, n: number) => void;
+type Binary = (a: Ptr, b: Ptr, o: Ptr, n: number) => void;
+type WithScalar = (x: Ptr, s: number, o: Ptr, n: number) => void;
+type Backward = (dy: Ptr, x: Ptr, o: Ptr, n: number) => void;
+type Rows = (x: Ptr, o: Ptr, n: number, k: number) => void;
+type Pool = (x: Ptr, o: Ptr, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ho: number, wo: number) => void;
+/** n, c, h, w, f, kh, kw, sh, sw, ph, pw, ho, wo. */
+type ConvDims = [number, number, number, number, number, number, number, number, number, number, number, number, number];
+
+export interface WasmExports {
+  heapBase(): Ptr;
+  gemm(transA: number, transB: number, m: number, n: number, k: number, a: Ptr, lda: number, b: Ptr, ldb: number, c: Ptr, ldc: number, accumulate: number, scratch: Ptr): void;
+  gemmScratchBytes(m: number, n: number, k: number): number;
+  add_f32: Binary; sub_f32: Binary; mul_f32: Binary; div_f32: Binary; maximum_f32: Binary; minimum_f32: Binary;
+  addScalar_f32: WithScalar; mulScalar_f32: WithScalar; maximumScalar_f32: WithScalar; minimumScalar_f32: WithScalar;
+  powScalar_f32: WithScalar;
+  neg_f32: Unary; exp_f32: Unary; log_f32: Unary; log1p_f32: Unary; sqrt_f32: Unary; square_f32: Unary; abs_f32: Unary; sign_f32: Unary;
+  relu_f32: Unary; sigmoid_f32: Unary; tanh_f32: Unary;
+  leakyRelu_f32(x: Ptr, o: Ptr, n: number, alpha: number): void;
+  reluBackward_f32: Backward; sigmoidBackward_f32: Backward; tanhBackward_f32: Backward;
+  leakyReluBackward_f32(dy: Ptr, x: Ptr, o: Ptr, n: number, alpha: number): void;
+  softmax_f32: Rows; logSoftmax_f32: Rows;
+  softmaxBackward_f32(dy: Ptr, y: Ptr, o: Ptr, n: number, k: number): void;
+  biasColumnsActivate_f32(c: Ptr, rows: number, cols: number, bias: Ptr, hasBias: number, act: number, alpha: number): void;
+  biasAdd_f32(x: Ptr, bias: Ptr, o: Ptr, n: number, ch: number, inner: number): void;
+  biasGrad_f32(dy: Ptr, o: Ptr, n: number, ch: number, inner: number): void;
+  reduce_f32(x: Ptr, o: Ptr, outSize: number, dims: Ptr, rank: number, isMax: number, acc: Ptr, ostride: Ptr, counters: Ptr): void;
+  argMax_f32(x: Ptr, o: Ptr, outer: number, len: number, inner: number): void;
+  oneHot(indices: Ptr, o: Ptr, n: number, depth: number, dtype: number): void;
+  cast(x: Ptr, from: number, o: Ptr, to: number, n: number): void;
+  conv2d_f32(x: Ptr, k: Ptr, bias: Ptr, hasBias: number, y: Ptr, ...rest: [...ConvDims, number, number, Ptr, Ptr]): void;
+  conv2dBackwardInput_f32(dy: Ptr, k: Ptr, dx: Ptr, ...rest: [...ConvDims, Ptr, Ptr]): void;
+  conv2dBackwardFilter_f32(x: Ptr, dy: Ptr, dk: Ptr, ...rest: [...ConvDims, Ptr, Ptr]): void;
+  conv2dBackwardFilterSparse_f32(x: Ptr, dy: Ptr, dk: Ptr, ...rest: [...ConvDims, number, number, Ptr, Ptr, Ptr, Ptr]): void;
+  nonZeroCount_f32(x: Ptr, n: number): number;
+  allFinite_f32(x: Ptr, n: number): number;
+  maxPool_f32: Pool; avgPool_f32: Pool; l2Pool_f32: Pool;
+  maxPoolBackward_f32(dy: Ptr, ...rest: Parameters<Pool>): void;
+  avgPoolBackward_f32: Pool;
+  l2PoolBackward_f32(dy: Ptr, x: Ptr, ...rest: Parameters<Pool>): void;
+  softmaxCrossEntropy_f32(x: Ptr, y: Ptr, loss: Ptr, grad: Ptr, n: number, k: number): void;
+  sigmoidCrossEntropy_f32(x: Ptr, y: Ptr, loss: Ptr, grad: Ptr, m: number): void;
+  sgdUpdate_f32(p: Ptr, g: Ptr, n: number, lr: number, wd: number): void;
+  momentumUpdate_f32(p: Ptr, g: Ptr, v: Ptr, n: number, lr: number, wd: number, mu: number, nesterov: number): void;
+  adamUpdate_f32(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, wd: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
+  rmspropUpdate_f32(p: Ptr, g: Ptr, s: Ptr, n: number, lr: number, wd: number, rho: number, eps: number): void;
+}

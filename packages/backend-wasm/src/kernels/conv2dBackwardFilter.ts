@@ -1,0 +1,43 @@
+/**
+ * ∂K[F, CKK] = Σ_n G_n · col_nᵀ (assembly/conv.ts): over dy's non-zeros only when dy is
+ * sparse (behind max pooling + ReLU), else im2col + GEMM. The math: apps/docs/math/convolution.md.
+ */
+import { computeConv2DInfo, defineKernel, sizeOfShape } from '@backprop/tensor';
+import type { WasmBackend } from '../backend.js';
+import { columnBytes, convDims } from './conv.js';
+
+/**
+ * The sparse path runs when at most this fraction of dy is non-zero: backend-cpu's measured
+ * break-even (its SPARSE_FILTER_MAX_DENSITY); to be re-measured for the wasm GEMM.
+ */
+export const SPARSE_FILTER_MAX_DENSITY = 0.4;
+
+export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', WasmBackend>({
+  kernelName: 'conv2dBackwardFilter', backendName: 'wasm',
+  kernelFunc: ({ inputs: { x, dy }, attrs: { strides, pad, filterShape }, backend }) => {
+    const g = computeConv2DInfo(x.shape, filterShape, strides, pad, 'conv2dBackwardFilter');
+    const px = backend.f32(x, 'conv2dBackwardFilter'), pg = backend.f32(dy, 'conv2dBackwardFilter');
+    const out = backend.makeOutput(filterShape, 'float32', 'conv2dBackwardFilter');
+    if (sizeOfShape(filterShape) === 0) return out.info;
+    const wasm = backend.wasm;
+    const dyCount = g.batch * g.outImageSize;
+    // Skipping dy's zeros would drop 0·NaN and 0·Inf terms: the sparse path needs a finite x.
+    const sparse = dyCount > 0 && wasm.nonZeroCount_f32(pg, dyCount) <= SPARSE_FILTER_MAX_DENSITY * dyCount &&
+      wasm.allFinite_f32(px, g.batch * g.inImageSize) !== 0;
+    if (sparse) {
+      // Padded planes cover every row and column a window reads.
+      const hp = Math.max(g.inHeight + 2 * g.padTop, (g.outHeight - 1) * g.strideHeight + g.kernelHeight);
+      const wp = Math.max(g.inWidth + 2 * g.padLeft, (g.outWidth - 1) * g.strideWidth + g.kernelWidth);
+      const sizes = [g.inChannels * hp * wp * 4, g.outPixels * 4, g.outPixels * 4, g.taps * 4];
+      backend.withScratch('conv2dBackwardFilter', sizes, (xp, pos, val, off) => {
+        wasm.conv2dBackwardFilterSparse_f32(px, pg, out.ptr, ...convDims(g), hp, wp, xp, pos, val, off);
+      });
+      return out.info;
+    }
+    const gemmBytes = wasm.gemmScratchBytes(g.outChannels, g.taps, g.outPixels);
+    backend.withScratch('conv2dBackwardFilter', [columnBytes(g), gemmBytes], (col, scratch) => {
+      wasm.conv2dBackwardFilter_f32(px, pg, out.ptr, ...convDims(g), col, scratch);
+    });
+    return out.info;
+  },
+});

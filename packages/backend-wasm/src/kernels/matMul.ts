@@ -1,0 +1,32 @@
+/**
+ * C = op(A)·op(B) (+ bias per column), then the fused activation: the GEMM (assembly/gemm.ts)
+ * writes C straight into the output, one more pass over C adds the bias and applies the
+ * activation (assembly/matmul.ts).
+ */
+import { defineKernel } from '@backprop/tensor';
+import type { WasmBackend } from '../backend.js';
+import { ACTIVATION_CODE } from './activations.js';
+
+export const matMul = defineKernel<'matMul', WasmBackend>({
+  kernelName: 'matMul', backendName: 'wasm',
+  kernelFunc: ({ inputs: { a, b, bias }, attrs: { transposeA, transposeB, activation, alpha }, backend }) => {
+    const [a0, a1] = a.shape;
+    const [b0, b1] = b.shape;
+    const m = transposeA ? a1 : a0;
+    const k = transposeA ? a0 : a1;
+    const n = transposeB ? b0 : b1;
+    const pa = backend.f32(a, 'matMul'), pb = backend.f32(b, 'matMul');
+    const pbias = bias !== undefined ? backend.f32(bias, 'matMul') : 0;
+    const out = backend.makeOutput([m, n], 'float32', 'matMul');
+    if (m === 0 || n === 0) return out.info;
+    const wasm = backend.wasm;
+    backend.withScratch('matMul', [wasm.gemmScratchBytes(m, n, k)], (scratch) => {
+      // The stored row strides: A is (a0, a1) and B is (b0, b1) whether or not they are transposed.
+      wasm.gemm(+transposeA, +transposeB, m, n, k, pa, a1, pb, b1, out.ptr, n, 0, scratch);
+    });
+    if (bias !== undefined || activation !== 'linear') {
+      wasm.biasColumnsActivate_f32(out.ptr, m, n, pbias, +(bias !== undefined), ACTIVATION_CODE[activation], alpha);
+    }
+    return out.info;
+  },
+});

@@ -1,0 +1,52 @@
+/** What a wasm backend can be told when it is created (`wasmBackendWithOptions`, `createWasmBackend`). */
+import { BackpropError, describeValue } from '@backprop/tensor';
+
+export interface WasmBackendOptions {
+  /**
+   * Reserved for multi-threaded kernels (a later version runs them on workers sharing the
+   * memory). Only 1, the default, is accepted now.
+   */
+  threads?: number;
+  /**
+   * The most linear memory the backend may use, in bytes (default and upper bound 4 GiB, the
+   * wasm32 limit; rounded down to 64 KiB pages). Past it, allocating a tensor throws
+   * WasmMemoryError.
+   */
+  maxMemoryBytes?: number;
+  /** Linear memory reserved at start, in bytes (default 16 MiB; grows on demand). */
+  initialMemoryBytes?: number;
+}
+
+export const WASM_PAGE_BYTES = 65536;
+/** 65536 pages: all a 32-bit pointer can address. */
+export const MAX_MEMORY_BYTES = 65536 * WASM_PAGE_BYTES;
+const DEFAULT_INITIAL_BYTES = 16 * 1024 * 1024;
+
+export interface ResolvedWasmOptions {
+  threads: 1;
+  maxPages: number;
+  initialPages: number;
+}
+
+/** Checks the options (throws BackpropError naming the bad one) and fills in the defaults. */
+export function resolveWasmOptions(options: WasmBackendOptions = {}): ResolvedWasmOptions {
+  const where = 'wasmBackendWithOptions';
+  if (options === null || typeof options !== 'object') throw new BackpropError(where, `options must be an object, got ${describeValue(options)}`);
+  const known = ['threads', 'maxMemoryBytes', 'initialMemoryBytes'];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new BackpropError(where, `unknown option '${key}'; the options are ${known.join(', ')}`);
+  }
+  const { threads = 1, maxMemoryBytes = MAX_MEMORY_BYTES, initialMemoryBytes = DEFAULT_INITIAL_BYTES } = options;
+  if (threads !== 1) {
+    throw new BackpropError(where, `threads must be 1 for now (multi-threaded wasm kernels are not implemented yet), got ${describeValue(threads)}`);
+  }
+  const bytes = (name: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < WASM_PAGE_BYTES || v > MAX_MEMORY_BYTES) {
+      throw new BackpropError(where, `${name} must be a number of bytes from ${WASM_PAGE_BYTES} (one page) to ${MAX_MEMORY_BYTES} (4 GiB), got ${describeValue(v)}`);
+    }
+    return Math.floor(v / WASM_PAGE_BYTES);
+  };
+  const maxPages = bytes('maxMemoryBytes', maxMemoryBytes);
+  const initialPages = Math.min(bytes('initialMemoryBytes', initialMemoryBytes), maxPages);
+  return { threads: 1, maxPages, initialPages };
+}

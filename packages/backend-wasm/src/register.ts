@@ -1,0 +1,4 @@
+import { use } from '@backprop/tensor';
+import { wasmBackend } from './plugin.js';
+
+use(wasmBackend);
