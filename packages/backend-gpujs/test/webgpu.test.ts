@@ -79,6 +79,7 @@ function invocations(t: (shape: number[], lo?: number, hi?: number) => Tensor, i
       const x = r([1, 2, 4, 4]);
       return [ops.l2PoolBackward(r([1, 2, 3, 3]), x, ops.l2Pool(x, g2), g2)];
     },
+    affineResample: () => [ops.affineResample(r([2, 2, 4, 5]), t([2, 6], 0.5, 1.5))],
     softmaxCrossEntropy: () => {
       const o = ops.softmaxCrossEntropy(r([2, 3]), r([2, 3], 0, 1));
       return [o.loss, o.grad];

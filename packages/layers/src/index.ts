@@ -1,5 +1,7 @@
 export { Layer } from './layer.js';
 export type { BackwardOptions, BuildContext, ForwardOptions, LayerConfig, Param } from './layer.js';
+export { RandomFlip, RandomRotation, RandomTranslation, RandomZoom } from './layers/augmentation.js';
+export type { AugmentationConfig, RandomFlipConfig, RandomRotationConfig, RandomTranslationConfig, RandomZoomConfig } from './layers/augmentation.js';
 export { BatchNormalization } from './layers/batch-normalization.js';
 export type { BatchNormalizationConfig } from './layers/batch-normalization.js';
 export { Conv2D } from './layers/conv2d.js';

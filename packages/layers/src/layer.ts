@@ -85,6 +85,14 @@ export abstract class Layer {
     this.name = name === undefined ? undefined : checkNonEmptyString(where, 'name', name);
   }
 
+  /**
+   * False for a layer whose backward cannot give ∂L/∂x after a training forward (the
+   * augmentation layers): a model refuses it after any layer with parameters.
+   */
+  get hasInputGradient(): boolean {
+    return true;
+  }
+
   /** The activation on this layer's output, if any (for fusing with the loss). */
   get outputActivation(): string | undefined {
     return undefined;

@@ -1,5 +1,6 @@
 import type { Plugin, Registry } from '@backprop/tensor';
 import type { Layer } from './layer.js';
+import { RandomFlip, RandomRotation, RandomTranslation, RandomZoom } from './layers/augmentation.js';
 import { BatchNormalization } from './layers/batch-normalization.js';
 import { Conv2D } from './layers/conv2d.js';
 import { Dense } from './layers/dense.js';
@@ -17,6 +18,10 @@ export const layersPlugin: Plugin = {
       Dense: (c) => new Dense(c),
       Dropout: (c) => new Dropout(c),
       BatchNormalization: (c) => new BatchNormalization(c),
+      RandomFlip: (c) => new RandomFlip(c),
+      RandomTranslation: (c) => new RandomTranslation(c),
+      RandomRotation: (c) => new RandomRotation(c),
+      RandomZoom: (c) => new RandomZoom(c),
       Flatten: (c) => new Flatten(c),
       MaxPool2D: (c) => new MaxPool2D(c),
       AvgPool2D: (c) => new AvgPool2D(c),

@@ -73,6 +73,14 @@ export function planLayers(inputShape: readonly number[], layers: Layer[], dtype
   for (const layer of layers) {
     // A layer from an older copy of this package has no plan(): its build checks what it can.
     const plan = typeof layer.plan === 'function' ? layer.plan(shape, dtype) : { outputShape: layer.computeOutputShape(shape), params: undefined };
+    // Backpropagation must never need ∂L/∂x of a layer that has none: no parameter may come before it.
+    const withParams = plans.findIndex((p) => p.params === undefined || Object.keys(p.params).length > 0);
+    if (layer.hasInputGradient === false && withParams >= 0) {
+      throw new BackpropError(
+        layer.label || layer.className,
+        `has no input gradient, so it must come before every layer with parameters, but follows ${layers[withParams].label || layers[withParams].className}; put the augmentation layers first`,
+      );
+    }
     plans.push(plan);
     shape = plan.outputShape;
   }

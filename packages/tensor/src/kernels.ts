@@ -11,7 +11,7 @@
  */
 import type { DataType } from './dtype.js';
 
-export const SPEC_VERSION = 1;
+export const SPEC_VERSION = 2;
 
 /** What a kernel sees of a tensor: its storage handle, shape and dtype. */
 export interface TensorInfo {
@@ -155,6 +155,17 @@ export interface KernelSpecs {
   l2Pool: { inputs: { x: T }; attrs: PoolGeometry; output: T };
   /** dx += dy · x / y, 0 where y = 0. */
   l2PoolBackward: { inputs: { dy: T; x: T; y: T }; attrs: PoolGeometry; output: T };
+  // ---- resampling (apps/docs/math/augmentation.md) ----------------------------------------------------
+  /**
+   * Bilinear resampling of each image of x (N, C, H, W) by its own affine map, the row n
+   * of `transforms` (N, 6) = [a, b, c, d, e, f]: output pixel (i, j) (row, column) reads
+   * the input at column u = a·j + b·i + c and row v = d·j + e·i + f (pixel indices, not
+   * normalised), interpolated from its four neighbours, (1−α)(1−β)·x[v₀,u₀] +
+   * α(1−β)·x[v₀,u₀+1] + (1−α)β·x[v₀+1,u₀] + αβ·x[v₀+1,u₀+1] with u₀ = ⌊u⌋, α = u − u₀,
+   * v₀ = ⌊v⌋, β = v − v₀; a neighbour outside the image reads 0 (constant fill). The
+   * same map for every channel. Added in spec v2.
+   */
+  affineResample: { inputs: { x: T; transforms: T }; attrs: Record<string, never>; output: T };
   // ---- fused loss heads (apps/docs/math/losses.md) --------------------------------------------------------
   /**
    * Softmax + categorical cross-entropy from logits (N, K) and targets (N, K).
@@ -208,6 +219,7 @@ export const KERNEL_NAMES = [
   'sum', 'max', 'argMax', 'oneHot',
   'conv2d', 'conv2dBackwardFilter', 'conv2dBackwardInput',
   'maxPool', 'maxPoolBackward', 'avgPool', 'avgPoolBackward', 'l2Pool', 'l2PoolBackward',
+  'affineResample',
   'softmaxCrossEntropy', 'sigmoidCrossEntropy',
   'sgdUpdate', 'momentumUpdate', 'adamUpdate', 'rmspropUpdate',
 ] as const satisfies readonly KernelName[];

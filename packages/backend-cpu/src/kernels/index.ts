@@ -1,6 +1,7 @@
 import type { KernelConfig, KernelName } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import { activationKernels } from './activations.js';
+import { affineResample } from './affineResample.js';
 import { biasKernels } from './bias.js';
 import { conv2d } from './conv2d.js';
 import { conv2dBackwardFilter } from './conv2dBackwardFilter.js';
@@ -25,6 +26,7 @@ export const cpuKernels: readonly KernelConfig<KernelName, CpuBackend>[] = [
   conv2dBackwardFilter,
   conv2dBackwardInput,
   ...poolKernels,
+  affineResample,
   ...headKernels,
   ...updateKernels,
 ] as unknown as readonly KernelConfig<KernelName, CpuBackend>[];

@@ -7,6 +7,7 @@ import { headKernels } from './heads.js';
 import { linalgKernels } from './matMul.js';
 import { poolKernels } from './pool.js';
 import { reduceKernels } from './reduce.js';
+import { resampleKernels } from './resample.js';
 import { updateKernels } from './updates.js';
 
 /** Every kernel of the gpujs backend (one per name in KERNEL_NAMES). */
@@ -17,6 +18,7 @@ export const gpujsKernels: readonly KernelConfig<KernelName, GpujsBackend>[] = [
   ...reduceKernels,
   ...convKernels,
   ...poolKernels,
+  ...resampleKernels,
   ...headKernels,
   ...updateKernels,
 ];

@@ -155,6 +155,8 @@ function cases(): Case[] {
       return ops.l2PoolBackward(m.r([2, 2, outHW, outHW]), x, ops.l2Pool(x, g), g);
     });
   }
+  // Resampling: rotation/zoom/shift maps that reach past the border.
+  add('affineResample', (m) => ops.affineResample(m.r([2, 2, 6, 7]), m.t([0.9, 0.3, 1.2, -0.3, 0.9, -0.7, 1.2, 0, -2.5, 0, 0.8, 1.5], [2, 6])));
   add('softmaxCrossEntropy', (m) => ops.softmaxCrossEntropy(m.r([3, 4], -3, 3), m.t([0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0], [3, 4])));
   add('sigmoidCrossEntropy', (m) => ops.sigmoidCrossEntropy(m.r([3, 4], -3, 3), m.r([3, 4], 0, 1)));
   // Optimizer updates (in place), two steps each.

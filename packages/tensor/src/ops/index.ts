@@ -5,5 +5,6 @@ export * from './linalg.js';
 export * from './reduce.js';
 export * from './conv.js';
 export * from './pool.js';
+export * from './resample.js';
 export * from './heads.js';
 export * from './updates.js';

@@ -188,6 +188,7 @@ export function describeBackendConformance(suiteName: string, plugin: Plugin, op
       describe(dtype, () => {
         describe('backend storage', () => defineStorageTests(test, backendName, skipped));
         describe('worked examples (the worked examples (W1–W10 in apps/docs/math/))', () => defineWorkedExamples(test));
+        describe('worked examples of apps/docs/math/augmentation.md', () => defineResampleExamples(test));
         describe('random parity with the reference', () => defineParityTests(test));
         if (dtype === 'float64') {
           describe('gradient checks (central differences, float64)', () => defineGradientChecks(test));
@@ -552,6 +553,22 @@ function poolCases(rng: Random): PoolCase[] {
   return fixed;
 }
 
+/** The worked examples of apps/docs/math/augmentation.md: the identity, a half-pixel shift, a quarter turn. */
+function defineResampleExamples(test: TestFn): void {
+  test('affineResample: identity, half-pixel shift with the 0 fill, quarter turn about the centre', ['affineResample'], async (c) => {
+    const x = c.t([1, 2, 3, 4, 10, 20, 30, 40], [1, 2, 2, 2]);
+    const run = (t: number[]): Tensor => ops.affineResample(x, c.t(t, [1, 6]));
+    await c.expect(run([1, 0, 0, 0, 1, 0]), ref([1, 2, 3, 4, 10, 20, 30, 40], [1, 2, 2, 2]), 'identity', 'exact');
+    // u = j + 0.5: (0, 0) blends columns 0 and 1; (0, 1) blends column 1 with the 0 outside.
+    await c.expect(run([1, 0, 0.5, 0, 1, 0]), ref([1.5, 1, 3.5, 2, 15, 10, 35, 20], [1, 2, 2, 2]), 'half-pixel shift', 'exact');
+    // 90° about the centre (0.5, 0.5): u = i, v = 1 − j.
+    await c.expect(run([0, 1, 0, -1, 0, 1]), ref([3, 1, 4, 2, 30, 10, 40, 20], [1, 2, 2, 2]), 'quarter turn', 'exact');
+    // Entirely outside: 0 everywhere; one map per image of the batch.
+    const two = ops.affineResample(c.t([1, 2, 3, 4, 5, 6, 7, 8], [2, 1, 2, 2]), c.t([1, 0, 5, 0, 1, 0, -1, 0, 1, 0, 1, 0], [2, 6]));
+    await c.expect(two, ref([0, 0, 0, 0, 6, 5, 8, 7], [2, 1, 2, 2]), 'per-image maps (outside, horizontal flip)', 'exact');
+  });
+}
+
 function defineParityTests(test: TestFn): void {
   // ---- element-wise ----
   const binaries = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
@@ -836,6 +853,19 @@ function defineParityTests(test: TestFn): void {
     const zy = ops.l2Pool(z, g2);
     const [zdy, zdyr] = c.pair([3, 4], [1, 1, 1, 2]);
     await c.expect(ops.l2PoolBackward(zdy, z, zy, g2), R.l2PoolBackward({ dy: zdyr, x: zr, y: await c.read(zy) }, g2), 'l2PoolBackward with y = 0');
+  });
+
+  // ---- resampling ----
+  test('affineResample with random maps (rotation, zoom, shear, shifts past the border)', ['affineResample'], async (c) => {
+    for (const shape of [[3, 2, 5, 7], [2, 1, 28, 28], [1, 3, 1, 4]] as [number, number, number, number][]) {
+      const [x, xr] = c.rand(shape, -2, 2);
+      const maps: number[] = [];
+      for (let n = 0; n < shape[0]; n++) {
+        maps.push(c.rng.uniform(0.6, 1.4), c.rng.uniform(-0.5, 0.5), c.rng.uniform(-3, 3), c.rng.uniform(-0.5, 0.5), c.rng.uniform(0.6, 1.4), c.rng.uniform(-3, 3));
+      }
+      const [t, tr] = c.pair(maps, [shape[0], 6]);
+      await c.expect(ops.affineResample(x, t), R.affineResample({ x: xr, transforms: tr }), `affineResample ${JSON.stringify(shape)}`);
+    }
   });
 
   // ---- heads ----
@@ -1151,6 +1181,14 @@ function defineBadInputTests(test: TestFn, backendName: string): void {
     expect(() => ops.add(c.t([1], [1]), c.t([1], [1], c.dtype === 'float32' ? 'float64' : 'float32'))).toThrow('cast one of them first');
   });
 
+  test('affineResample: one 2×3 map per image, same dtype', ['affineResample'], async (c) => {
+    const x = c.t(new Float64Array(8), [2, 1, 2, 2]);
+    expect(() => ops.affineResample(x, c.t(new Float64Array(6), [1, 6]))).toThrow('affineResample: transforms must have shape [2, 6] (one affine map per image of x), got [1, 6]');
+    expect(() => ops.affineResample(x, c.t(new Float64Array(12), [2, 2, 3]))).toThrow('transforms must have shape [2, 6]');
+    expect(() => ops.affineResample(c.t(new Float64Array(4), [2, 2]), c.t(new Float64Array(12), [2, 6]))).toThrow(/'x' must have rank 4/);
+    expect(() => ops.affineResample(x, c.t(new Float64Array(12), [2, 6], c.dtype === 'float32' ? 'float64' : 'float32'))).toThrow('cast one of them first');
+  });
+
   test('oneHot rejects labels outside [0, depth) where the backend reads synchronously', ['oneHot'], async (c) => {
     const bad = c.t([0, 3], [2], 'int32');
     if (c.registry.backend.canReadSync !== false) {
@@ -1238,6 +1276,7 @@ function kernelInvocations(c: Ctx): Record<KernelName, () => unknown> {
       const x = r([1, 2, 4, 4]);
       return ops.l2PoolBackward(r([1, 2, 3, 3]), x, ops.l2Pool(x, g2), g2);
     },
+    affineResample: () => ops.affineResample(r([2, 2, 4, 5]), c.t([0.9, 0.2, 0.5, -0.1, 1.1, -0.3, 1, 0, 0, 0, 1, 0], [2, 6])),
     softmaxCrossEntropy: () => ops.softmaxCrossEntropy(r([2, 3]), c.t([0, 1, 0, 1, 0, 0], [2, 3])),
     sigmoidCrossEntropy: () => ops.sigmoidCrossEntropy(r([2, 3]), r([2, 3], 0, 1)),
     sgdUpdate: () => ops.sgdUpdate(r([5]), r([5]), 0.1, 0.01),
@@ -1332,6 +1371,14 @@ function defineNaNTests(test: TestFn): void {
     expect(Number.isNaN(y[3]), 'window (1,1) holds a NaN').toBe(true);
     const dx = await ops.maxPoolBackward(c.t([1, 2, 3, 4], [1, 1, 2, 2]), x, g).data();
     expectArraysClose(dx, [0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 4, 0, 3, 0, 0, 0], { rtol: 0, atol: 0, label: 'maxPoolBackward routes to the NaN' });
+  });
+
+  test('affineResample: a NaN pixel reaches the outputs that read it, a NaN map gives NaN', ['affineResample'], async (c) => {
+    const x = c.t([1, NaN, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]);
+    const shifted = await ops.affineResample(x, c.t([1, 0, 0.5, 0, 1, 0], [1, 6])).data();
+    expect(Array.from(shifted, Number.isNaN)).toEqual([true, true, false, false, false, false, false, false, false]);
+    const bad = await ops.affineResample(c.t([1, 2, 3, 4], [1, 1, 2, 2]), c.t([1, 0, NaN, 0, 1, 0], [1, 6])).data();
+    expect(Array.from(bad, Number.isNaN)).toEqual([true, true, true, true]);
   });
 
   test('activations propagate NaN', ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'exp', 'add'], async (c) => {

@@ -476,6 +476,43 @@ export function l2PoolBackward({ dy, x, y }: { dy: RefTensor; x: RefTensor; y: R
   return out;
 }
 
+// ---- resampling (apps/docs/math/augmentation.md) ---------------------------------------------------------------
+
+/**
+ * Each output pixel (i, j) of image n reads column u = a·j + b·i + c, row v = d·j + e·i + f
+ * of its input, the bilinear blend of the four neighbours inside the image (outside: 0).
+ */
+export function affineResample({ x, transforms }: { x: RefTensor; transforms: RefTensor }): RefTensor {
+  const [N, C, H, W] = x.shape;
+  const out = zerosRef(x.shape);
+  for (let n = 0; n < N; n++) {
+    const [a, b, c, d, e, f] = transforms.values.subarray(n * 6, n * 6 + 6);
+    for (let i = 0; i < H; i++) {
+      for (let j = 0; j < W; j++) {
+        const u = a * j + b * i + c;
+        const v = d * j + e * i + f;
+        const u0 = Math.floor(u);
+        const v0 = Math.floor(v);
+        const neighbours: [number, number, number][] = [
+          [v0, u0, (1 - (v - v0)) * (1 - (u - u0))],
+          [v0, u0 + 1, (1 - (v - v0)) * (u - u0)],
+          [v0 + 1, u0, (v - v0) * (1 - (u - u0))],
+          [v0 + 1, u0 + 1, (v - v0) * (u - u0)],
+        ];
+        for (let ch = 0; ch < C; ch++) {
+          // A NaN coordinate reads NaN (it is inside no image, but must not become a silent 0).
+          let s = Number.isNaN(u) || Number.isNaN(v) ? Number.NaN : 0;
+          for (const [row, col, weight] of neighbours) {
+            if (row >= 0 && row < H && col >= 0 && col < W) s += weight * x.values[((n * C + ch) * H + row) * W + col];
+          }
+          out.values[((n * C + ch) * H + i) * W + j] = s;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 // ---- fused heads (apps/docs/math/losses.md) ---------------------------------------------------------------------
 
 /** [loss (shape []), grad] with loss = mean_n[(Σ_k y) LSE(x_n) − Σ_k y x], grad = (p Σy − y)/N. */
@@ -596,6 +633,7 @@ export const kernels = {
   sum, max, argMax, oneHot,
   conv2d, conv2dBackwardFilter, conv2dBackwardInput,
   maxPool, maxPoolBackward, avgPool, avgPoolBackward, l2Pool, l2PoolBackward,
+  affineResample,
   softmaxCrossEntropy, sigmoidCrossEntropy,
   sgdUpdate, momentumUpdate, adamUpdate, rmspropUpdate,
 } satisfies Record<KernelName, (...args: never[]) => unknown>;
