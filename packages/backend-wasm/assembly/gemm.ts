@@ -22,13 +22,17 @@
 // scratch) gives bit-identical results to one call.
 
 // Micro-tile: MR rows × NR columns of C held in v128 accumulators (NR/4 vectors per row).
-const MR: i32 = 4;
-const NR: i32 = 8;
-// Cache blocking: a KC×NR panel of B (8 KiB) stays in L1 while the MC×KC block of A (128 KiB) streams
+const MR: i32 = 2;
+const NR: i32 = 16;
+// Cache blocking: a KC×NR panel of B (16 KiB) stays in L1 while the MC×KC block of A (128 KiB) streams
 // from L2; the KC×NC block of B fits in L2/L3.
 const KC: i32 = 256;
 const MC: i32 = 128;
 const NC: i32 = 1024;
+// Below this many rows of C, the micro-kernel reads an untransposed B where it lies (row stride
+// ldb) instead of packing it: a packed panel is reused by only M/MR tiles, too few to repay the
+// copy (the paper's conv, M = 8 filters: +20–27%; 512³ with B unpacked: −8%).
+const DIRECT_B_MAX_M: i32 = 64;
 
 // @ts-ignore: decorator
 @inline function minI(a: i32, b: i32): i32 {
@@ -84,27 +88,32 @@ export function gemm(
   const packedB = packedA + <usize>align64(mcMax * kcMax * 4);
   const tile = packedB + <usize>align64(kcMax * ncMax * 4);
   const ldcBytes = <usize>ldc * 4;
+  const ldbBytes = <usize>ldb * 4;
+  const directB = !transB && M <= DIRECT_B_MAX_M;
 
   for (let jc = 0; jc < N; jc += NC) {
     const nc = minI(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = minI(KC, K - pc);
       const add = accumulate || pc > 0;
-      packB(transB, b, ldb, pc, kc, jc, nc, packedB);
+      if (!directB) packB(transB, b, ldb, pc, kc, jc, nc, packedB);
+      else if (nc % NR != 0) packB(transB, b, ldb, pc, kc, jc + nc - nc % NR, nc % NR, packedB);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = minI(MC, M - ic);
         packA(transA, a, lda, ic, mc, pc, kc, packedA);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = minI(NR, nc - jr);
-          const panelB = packedB + <usize>(jr * kc) * 4;
+          const direct = directB && nr == NR;
+          const panelB = direct ? b + <usize>pc * ldbBytes + <usize>(jc + jr) * 4 : directB ? packedB : packedB + <usize>(jr * kc) * 4;
+          const bStride = direct ? ldbBytes : <usize>NR * 4;
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = minI(MR, mc - ir);
             const panelA = packedA + <usize>(ir * kc) * 4;
             const cTile = c + (<usize>(ic + ir) * ldcBytes) + <usize>(jc + jr) * 4;
             if (mr == MR && nr == NR) {
-              microKernel(kc, panelA, panelB, cTile, ldcBytes, add);
+              microKernel(kc, panelA, panelB, bStride, cTile, ldcBytes, add);
             } else {
-              microKernel(kc, panelA, panelB, tile, <usize>NR * 4, false);
+              microKernel(kc, panelA, panelB, bStride, tile, <usize>NR * 4, false);
               writeEdge(tile, cTile, ldcBytes, mr, nr, add);
             }
           }
@@ -124,9 +133,9 @@ function packA(transA: bool, a: usize, lda: i32, ic: i32, mc: i32, pc: i32, kc: 
       // A is stored K×M: the MR rows of op(A) at one k are consecutive in memory.
       let src = a + <usize>pc * ldaBytes + <usize>(ic + ir) * 4;
       let d = panel;
-      if (mr == MR) {
+      if (mr == MR && MR % 4 == 0) {
         for (let k = 0; k < kc; k++) {
-          v128.store(d, v128.load(src));
+          for (let v = 0; v < MR; v += 4) v128.store(d + <usize>v * 4, v128.load(src + <usize>v * 4));
           src += ldaBytes;
           d += <usize>MR * 4;
         }
@@ -191,8 +200,7 @@ function packB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: 
       let d = panel;
       if (nr == NR) {
         for (let k = 0; k < kc; k++) {
-          v128.store(d, v128.load(src));
-          v128.store(d, v128.load(src, 16), 16);
+          for (let v = 0; v < NR; v += 4) v128.store(d + <usize>v * 4, v128.load(src + <usize>v * 4));
           src += ldbBytes;
           d += <usize>NR * 4;
         }
@@ -210,57 +218,58 @@ function packB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: 
 }
 
 /**
- * The MR×NR micro-kernel: acc = Σ_k panelA[k]ᵀ·panelB[k] over kc steps, then C = acc or C = C + acc.
- * Each A element is broadcast to all lanes (load32_splat) and multiplied by the NR/4 vectors of B.
+ * The MR×NR (2×16) micro-kernel: acc = Σ_k panelA[k]ᵀ·panelB[k] over kc steps, then C = acc or
+ * C = C + acc. Each A element is broadcast to all lanes (load32_splat) and multiplied by the four
+ * vectors of B at that k. Eight accumulators: V8 keeps 2×16 in registers, while the 12- and
+ * 16-accumulator tiles (6×8, 4×16, 8×8) spill and ran at half the speed (bench/gemm.mjs).
+ * B's rows are bStride bytes apart: NR·4 in a packed panel, ldb·4 when B is read where it lies.
  */
-function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, add: bool): void {
+function microKernel(kc: i32, pa: usize, pb: usize, bStride: usize, c: usize, ldcBytes: usize, add: bool): void {
   let c00 = f32x4.splat(0);
   let c01 = c00;
+  let c02 = c00;
+  let c03 = c00;
   let c10 = c00;
   let c11 = c00;
-  let c20 = c00;
-  let c21 = c00;
-  let c30 = c00;
-  let c31 = c00;
+  let c12 = c00;
+  let c13 = c00;
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
+    const b2 = v128.load(pb, 32);
+    const b3 = v128.load(pb, 48);
     const a0 = v128.load32_splat(pa);
     c00 = f32x4.add(c00, f32x4.mul(a0, b0));
     c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c02 = f32x4.add(c02, f32x4.mul(a0, b2));
+    c03 = f32x4.add(c03, f32x4.mul(a0, b3));
     const a1 = v128.load32_splat(pa, 4);
     c10 = f32x4.add(c10, f32x4.mul(a1, b0));
     c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    const a2 = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    const a3 = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-    pa += 16;
-    pb += 32;
+    c12 = f32x4.add(c12, f32x4.mul(a1, b2));
+    c13 = f32x4.add(c13, f32x4.mul(a1, b3));
+    pa += 8;
+    pb += bStride;
   }
   const c1 = c + ldcBytes;
-  const c2 = c1 + ldcBytes;
-  const c3 = c2 + ldcBytes;
   if (add) {
     c00 = f32x4.add(v128.load(c), c00);
     c01 = f32x4.add(v128.load(c, 16), c01);
+    c02 = f32x4.add(v128.load(c, 32), c02);
+    c03 = f32x4.add(v128.load(c, 48), c03);
     c10 = f32x4.add(v128.load(c1), c10);
     c11 = f32x4.add(v128.load(c1, 16), c11);
-    c20 = f32x4.add(v128.load(c2), c20);
-    c21 = f32x4.add(v128.load(c2, 16), c21);
-    c30 = f32x4.add(v128.load(c3), c30);
-    c31 = f32x4.add(v128.load(c3, 16), c31);
+    c12 = f32x4.add(v128.load(c1, 32), c12);
+    c13 = f32x4.add(v128.load(c1, 48), c13);
   }
   v128.store(c, c00);
   v128.store(c, c01, 16);
+  v128.store(c, c02, 32);
+  v128.store(c, c03, 48);
   v128.store(c1, c10);
   v128.store(c1, c11, 16);
-  v128.store(c2, c20);
-  v128.store(c2, c21, 16);
-  v128.store(c3, c30);
-  v128.store(c3, c31, 16);
+  v128.store(c1, c12, 32);
+  v128.store(c1, c13, 48);
 }
 
 /** Writes the mr×nr corner of an edge tile (computed into `tile`, row stride NR) to C. */

@@ -1,7 +1,8 @@
 // GEMM micro-benchmark: assembly/gemm.ts (compiled alone, the package's flags) against
 // @tensorflow/tfjs-backend-wasm's matMul (XNNPACK, SIMD, one thread) on the same shapes, in the same
 // process, interleaved round by round so that machine noise hits both sides alike.
-//   node bench/gemm.mjs [--rounds 7] [--ms 150] [--source path/to/gemm-variant.ts]
+//   node bench/gemm.mjs [--rounds 7] [--ms 150] [--only <shape text>] [--no-tfjs]
+//                       [--source variant-a.ts --source variant-b.ts]   (compare variants of gemm.ts)
 // tfjs comes from apps/bench, which already depends on it (resolved from there; nothing to install).
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
@@ -11,7 +12,7 @@ const { values: opts } = parseArgs({
   options: {
     rounds: { type: 'string', default: '7' },
     ms: { type: 'string', default: '150' },
-    source: { type: 'string', default: gemmSource },
+    source: { type: 'string', multiple: true, default: [gemmSource] },
     'no-tfjs': { type: 'boolean', default: false },
     only: { type: 'string' },
   },
@@ -19,21 +20,28 @@ const { values: opts } = parseArgs({
 const rounds = Number(opts.rounds);
 const budgetMs = Number(opts.ms);
 
-// [label, M, N, K, transA, transB]
+// [label, M, N, K, transA, transB]. The conv shapes are the paper's conv (28×28 → 8 filters 5×5 →
+// 24×24) as assembly/conv.ts calls gemm: once per image, C = filters × output pixels (NCHW).
 const shapes = [
   ['matMul 256³', 256, 256, 256, false, false],
   ['matMul 128³', 128, 128, 128, false, false],
   ['matMul 512³', 512, 512, 512, false, false],
-  ['conv im2col fwd, pixels×filters: 18432×8, K=25 (paper conv, batch 32)', 18432, 8, 25, false, false],
-  ['conv im2col fwd, filters×pixels: 8×18432, K=25', 8, 18432, 25, false, false],
-  ['conv filter grad: 8×25, K=18432 (dyᵀ·cols)', 8, 25, 18432, true, false],
-  ['dense fwd 1152→128, batch 32: 32×128, K=1152 (x·Wᵀ)', 32, 128, 1152, false, true],
-  ['dense fwd 1152→128, batch 32: 32×128, K=1152 (x·W)', 32, 128, 1152, false, false],
-  ['dense dW: 1152×128, K=32 (xᵀ·dy)', 1152, 128, 32, true, false],
-  ['dense dx: 32×1152, K=128 (dy·W)', 32, 1152, 128, false, true],
+  ['matMul 256³ Aᵀ·Bᵀ', 256, 256, 256, true, true],
+  ['conv fwd per image: K·cols 8×576, K=25', 8, 576, 25, false, false],
+  ['conv input grad per image: Kᵀ·dy 25×576, K=8', 25, 576, 8, true, false],
+  ['conv filter grad per image: dy·colsᵀ 8×25, K=576', 8, 25, 576, false, true],
+  ['conv fwd, batch 32 in one call: 8×18432, K=25', 8, 18432, 25, false, false],
+  ['dense fwd 1152→128, batch 32: x·Wᵀ 32×128, K=1152', 32, 128, 1152, false, true],
+  ['dense fwd 1152→128, batch 32: x·W 32×128, K=1152', 32, 128, 1152, false, false],
+  ['dense dW: xᵀ·dy 1152×128, K=32', 1152, 128, 32, true, false],
+  ['dense dx: dy·W 32×1152, K=128', 32, 1152, 128, false, true],
 ].filter(([label]) => !opts.only || label.includes(opts.only));
 
-const ours = await instantiateGemm(await compileGemm(opts.source), 512);
+const variants = [];
+for (const source of opts.source) {
+  const name = opts.source.length === 1 ? 'ours' : source.split('/').pop().replace(/\.ts$/, '');
+  variants.push({ name, gemm: await instantiateGemm(await compileGemm(source), 512) });
+}
 
 let tf = null;
 if (!opts['no-tfjs']) {
@@ -46,18 +54,26 @@ if (!opts['no-tfjs']) {
   if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) throw new Error('tfjs-backend-wasm: no SIMD in this runtime');
 }
 
-/** Milliseconds per call: calls `fn` in batches until budgetMs has passed, returns the mean per call. */
+/**
+ * Milliseconds of CPU time per call: calls `fn` in doubling batches until budgetMs of CPU time has
+ * passed. CPU time rather than wall time because the machine is shared: time spent descheduled is
+ * not the kernel's (cache and frequency effects of the neighbours still show).
+ */
 function time(fn) {
   fn();
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
   let calls = 0;
-  const start = performance.now();
+  const start = cpuMs();
   let now = start;
   let batch = 1;
   while (now - start < budgetMs) {
     for (let i = 0; i < batch; i++) fn();
     calls += batch;
     batch *= 2;
-    now = performance.now();
+    now = cpuMs();
   }
   return (now - start) / calls;
 }
@@ -66,15 +82,20 @@ const rows = [];
 for (const [label, M, N, K, transA, transB] of shapes) {
   const [aRows, aCols] = transA ? [K, M] : [M, K];
   const [bRows, bCols] = transB ? [N, K] : [K, N];
-  const a = ours.alloc(aRows * aCols);
-  const b = ours.alloc(bRows * bCols);
-  const c = ours.alloc(M * N);
-  const scratch = ours.alloc(ours.gemmScratchBytes(M, N, K) / 4);
   const aData = Float32Array.from({ length: aRows * aCols }, () => Math.random() - 0.5);
   const bData = Float32Array.from({ length: bRows * bCols }, () => Math.random() - 0.5);
-  ours.f32(a, aData.length).set(aData);
-  ours.f32(b, bData.length).set(bData);
-  const runOurs = () => ours.gemm(transA, transB, M, N, K, a, aCols, b, bCols, c, N, false, scratch);
+  const runs = variants.map(({ name, gemm: ours }) => {
+    ours.reset();
+    const a = ours.alloc(aRows * aCols);
+    const b = ours.alloc(bRows * bCols);
+    const c = ours.alloc(M * N);
+    const scratch = ours.alloc(ours.gemmScratchBytes(M, N, K) / 4);
+    ours.f32(a, aData.length).set(aData);
+    ours.f32(b, bData.length).set(bData);
+    const run = () => ours.gemm(transA, transB, M, N, K, a, aCols, b, bCols, c, N, false, scratch);
+    run();
+    return { name, run, result: ours.f32(c, M * N).slice(), ms: [] };
+  });
 
   let runTfjs = null;
   let tensors = [];
@@ -84,18 +105,17 @@ for (const [label, M, N, K, transA, transB] of shapes) {
     tensors = [at, bt];
     runTfjs = () => tf.matMul(at, bt, transA, transB).dispose();
     // Same answer (to f32 rounding) before timing anything.
-    runOurs();
     const expected = tf.matMul(at, bt, transA, transB).dataSync();
-    const got = ours.f32(c, M * N);
-    let worst = 0;
-    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - got[i]));
-    if (worst > 1e-3) throw new Error(`${label}: differs from tfjs by ${worst}`);
+    for (const { name, result } of runs) {
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - result[i]));
+      if (worst > 1e-3) throw new Error(`${label}: ${name} differs from tfjs by ${worst}`);
+    }
   }
 
-  const oursMs = [];
   const tfjsMs = [];
   for (let r = 0; r < rounds; r++) {
-    oursMs.push(time(runOurs));
+    for (const v of runs) v.ms.push(time(v.run));
     if (runTfjs) tfjsMs.push(time(runTfjs));
   }
   for (const t of tensors) t.dispose();
@@ -103,11 +123,17 @@ for (const [label, M, N, K, transA, transB] of shapes) {
   const best = (xs) => Math.min(...xs);
   const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
   const gflops = (ms) => flop / ms / 1e6;
-  const row = { shape: label, 'ours GFLOP/s': gflops(best(oursMs)).toFixed(1) };
+  const row = { shape: label };
+  for (const { name, ms } of runs) row[`${name} GFLOP/s`] = gflops(best(ms)).toFixed(1);
   if (runTfjs) {
     row['tfjs-wasm GFLOP/s'] = gflops(best(tfjsMs)).toFixed(1);
-    row['ratio (best)'] = (best(tfjsMs) / best(oursMs)).toFixed(2);
-    row['ratio (median of rounds)'] = median(oursMs.map((ms, i) => tfjsMs[i] / ms)).toFixed(2);
+    for (const { name, ms } of runs) {
+      const prefix = runs.length === 1 ? '' : `${name} `;
+      row[`${prefix}ratio (best)`] = (best(tfjsMs) / best(ms)).toFixed(2);
+      row[`${prefix}ratio (median of rounds)`] = median(ms.map((m, i) => tfjsMs[i] / m)).toFixed(2);
+    }
+  } else if (runs.length > 1) {
+    for (const { name, ms } of runs.slice(1)) row[`${name}/${runs[0].name} (median of rounds)`] = median(ms.map((m, i) => runs[0].ms[i] / m)).toFixed(2);
   }
   rows.push(row);
   console.log(JSON.stringify(row));
