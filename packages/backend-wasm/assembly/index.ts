@@ -12,6 +12,7 @@ export * from './onehot';
 export * from './cast';
 export * from './conv';
 export * from './pool';
+export * from './resample';
 export * from './heads';
 export * from './updates';
 export { gemm, gemmScratchBytes } from './gemm';

@@ -137,18 +137,29 @@ export class WasmBackend implements Backend {
     return { info: { dataId: data, shape: shape.slice(), dtype }, ptr: data.ptr };
   }
 
+  /** Like makeOutput, for a kernel's second output: releases `earlier` outputs when this one cannot be allocated. */
+  makeOutputAfter(earlier: readonly WasmOutput[], shape: readonly number[], dtype: DataType, kernel: string): WasmOutput {
+    try {
+      return this.makeOutput(shape, dtype, kernel);
+    } catch (error) {
+      for (const out of earlier) this.disposeData(out.info.dataId);
+      throw error;
+    }
+  }
+
   /**
    * Runs `fn` with scratch blocks of the given byte sizes (64-byte aligned, contents
-   * unspecified) and frees them afterwards, also when it throws.
+   * unspecified; 0 bytes gives pointer 0) and frees them afterwards, also when it throws.
+   * When the scratch cannot be allocated, `outputs` (the kernel's already allocated outputs)
+   * are released too and WasmMemoryError names the kernel: a failed kernel leaks nothing.
    */
-  withScratch<R>(kernel: string, sizes: readonly number[], fn: (...ptrs: number[]) => R): R {
+  withScratch<R>(kernel: string, sizes: readonly number[], outputs: readonly WasmOutput[], fn: (...ptrs: number[]) => R): R {
     const ptrs: number[] = [];
     try {
       for (const size of sizes) {
         const at = size > 0 ? this.allocator.alloc(size) : 0;
         if (at === null) {
-          for (let i = 0; i < ptrs.length; i++) if (sizes[i] > 0) this.allocator.free(ptrs[i], sizes[i]);
-          ptrs.length = 0;
+          for (const out of outputs) this.disposeData(out.info.dataId);
           throw this.outOfMemory(kernel, `${size} bytes of scratch`, size);
         }
         ptrs.push(at);

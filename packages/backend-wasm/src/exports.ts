@@ -40,6 +40,7 @@ export interface WasmExports {
   maxPoolBackward_f32(dy: Ptr, ...rest: Parameters<Pool>): void;
   avgPoolBackward_f32: Pool;
   l2PoolBackward_f32(dy: Ptr, x: Ptr, ...rest: Parameters<Pool>): void;
+  affineResample_f32(x: Ptr, maps: Ptr, o: Ptr, n: number, c: number, h: number, w: number): void;
   softmaxCrossEntropy_f32(x: Ptr, y: Ptr, loss: Ptr, grad: Ptr, n: number, k: number): void;
   sigmoidCrossEntropy_f32(x: Ptr, y: Ptr, loss: Ptr, grad: Ptr, m: number): void;
   sgdUpdate_f32(p: Ptr, g: Ptr, n: number, lr: number, wd: number): void;

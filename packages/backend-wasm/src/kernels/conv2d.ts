@@ -17,7 +17,7 @@ export const conv2d = defineKernel<'conv2d', WasmBackend>({
     if (g.batch * g.outImageSize === 0) return out.info;
     const wasm = backend.wasm;
     const gemmBytes = wasm.gemmScratchBytes(g.outChannels, g.outPixels, g.taps);
-    backend.withScratch('conv2d', [columnBytes(g), gemmBytes], (col, scratch) => {
+    backend.withScratch('conv2d', [columnBytes(g), gemmBytes], [out], (col, scratch) => {
       wasm.conv2d_f32(px, pk, pb, +(bias !== undefined), out.ptr, ...convDims(g), ACTIVATION_CODE[activation], alpha, col, scratch);
     });
     return out.info;

@@ -29,13 +29,13 @@ export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', WasmBac
       const hp = Math.max(g.inHeight + 2 * g.padTop, (g.outHeight - 1) * g.strideHeight + g.kernelHeight);
       const wp = Math.max(g.inWidth + 2 * g.padLeft, (g.outWidth - 1) * g.strideWidth + g.kernelWidth);
       const sizes = [g.inChannels * hp * wp * 4, g.outPixels * 4, g.outPixels * 4, g.taps * 4];
-      backend.withScratch('conv2dBackwardFilter', sizes, (xp, pos, val, off) => {
+      backend.withScratch('conv2dBackwardFilter', sizes, [out], (xp, pos, val, off) => {
         wasm.conv2dBackwardFilterSparse_f32(px, pg, out.ptr, ...convDims(g), hp, wp, xp, pos, val, off);
       });
       return out.info;
     }
     const gemmBytes = wasm.gemmScratchBytes(g.outChannels, g.taps, g.outPixels);
-    backend.withScratch('conv2dBackwardFilter', [columnBytes(g), gemmBytes], (col, scratch) => {
+    backend.withScratch('conv2dBackwardFilter', [columnBytes(g), gemmBytes], [out], (col, scratch) => {
       wasm.conv2dBackwardFilter_f32(px, pg, out.ptr, ...convDims(g), col, scratch);
     });
     return out.info;

@@ -12,7 +12,7 @@ export const conv2dBackwardInput = defineKernel<'conv2dBackwardInput', WasmBacke
     if (g.batch * g.inImageSize === 0) return out.info;
     const wasm = backend.wasm;
     const gemmBytes = wasm.gemmScratchBytes(g.taps, g.outPixels, g.outChannels);
-    backend.withScratch('conv2dBackwardInput', [columnBytes(g), gemmBytes], (dcol, scratch) => {
+    backend.withScratch('conv2dBackwardInput', [columnBytes(g), gemmBytes], [out], (dcol, scratch) => {
       wasm.conv2dBackwardInput_f32(pg, pk, out.ptr, ...convDims(g), dcol, scratch);
     });
     return out.info;

@@ -10,7 +10,7 @@ export const softmaxCrossEntropy = defineKernel<'softmaxCrossEntropy', B>({
   kernelFunc: ({ inputs: { logits, labels }, backend }) => {
     const px = backend.f32(logits, 'softmaxCrossEntropy'), py = backend.f32(labels, 'softmaxCrossEntropy');
     const loss = backend.makeOutput([], 'float32', 'softmaxCrossEntropy');
-    const grad = backend.makeOutput(logits.shape, 'float32', 'softmaxCrossEntropy');
+    const grad = backend.makeOutputAfter([loss], logits.shape, 'float32', 'softmaxCrossEntropy');
     const [n, k] = logits.shape;
     backend.wasm.softmaxCrossEntropy_f32(px, py, loss.ptr, grad.ptr, n, k);
     return [loss.info, grad.info];
@@ -23,7 +23,7 @@ export const sigmoidCrossEntropy = defineKernel<'sigmoidCrossEntropy', B>({
   kernelFunc: ({ inputs: { logits, labels }, backend }) => {
     const px = backend.f32(logits, 'sigmoidCrossEntropy'), py = backend.f32(labels, 'sigmoidCrossEntropy');
     const loss = backend.makeOutput([], 'float32', 'sigmoidCrossEntropy');
-    const grad = backend.makeOutput(logits.shape, 'float32', 'sigmoidCrossEntropy');
+    const grad = backend.makeOutputAfter([loss], logits.shape, 'float32', 'sigmoidCrossEntropy');
     backend.wasm.sigmoidCrossEntropy_f32(px, py, loss.ptr, grad.ptr, sizeOfShape(logits.shape));
     return [loss.info, grad.info];
   },

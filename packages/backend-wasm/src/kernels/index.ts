@@ -1,6 +1,7 @@
 import type { KernelConfig, KernelName } from '@backprop/tensor';
 import type { WasmBackend } from '../backend.js';
 import { activationKernels } from './activations.js';
+import { affineResample } from './affineResample.js';
 import { argMax } from './argMax.js';
 import { biasKernels } from './bias.js';
 import { cast } from './cast.js';
@@ -31,6 +32,7 @@ export const wasmKernels: readonly KernelConfig<KernelName, WasmBackend>[] = [
   conv2dBackwardFilter,
   conv2dBackwardInput,
   ...poolKernels,
+  affineResample,
   ...headKernels,
   ...updateKernels,
 ] as unknown as readonly KernelConfig<KernelName, WasmBackend>[];

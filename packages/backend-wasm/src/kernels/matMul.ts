@@ -20,7 +20,7 @@ export const matMul = defineKernel<'matMul', WasmBackend>({
     const out = backend.makeOutput([m, n], 'float32', 'matMul');
     if (m === 0 || n === 0) return out.info;
     const wasm = backend.wasm;
-    backend.withScratch('matMul', [wasm.gemmScratchBytes(m, n, k)], (scratch) => {
+    backend.withScratch('matMul', [wasm.gemmScratchBytes(m, n, k)], [out], (scratch) => {
       // The stored row strides: A is (a0, a1) and B is (b0, b1) whether or not they are transposed.
       wasm.gemm(+transposeA, +transposeB, m, n, k, pa, a1, pb, b1, out.ptr, n, 0, scratch);
     });

@@ -14,7 +14,7 @@ export const oneHot = defineKernel<'oneHot', WasmBackend>({
     const wasm = backend.wasm;
     if (indices.dtype === 'int32') wasm.oneHot(pi, out.ptr, n, depth, DTYPE_CODE[dtype]);
     else {
-      backend.withScratch('oneHot', [n * 4], (labels) => {
+      backend.withScratch('oneHot', [n * 4], [out], (labels) => {
         wasm.cast(pi, DTYPE_CODE[indices.dtype], labels, DTYPE_CODE.int32, n);
         wasm.oneHot(labels, out.ptr, n, depth, DTYPE_CODE[dtype]);
       });

@@ -31,7 +31,7 @@ function reduce(kernel: 'sum' | 'max', x: TensorInfo, axes: number[], keepDims: 
   if (outSize === 0) return out.info;
   const rank = dims.length;
   const isMax = kernel === 'max';
-  backend.withScratch(kernel, [rank * 8, isMax ? 0 : outSize * 8, rank * 4, rank * 4], (pdims, acc, ostride, counters) => {
+  backend.withScratch(kernel, [rank * 8, isMax ? 0 : outSize * 8, rank * 4, rank * 4], [out], (pdims, acc, ostride, counters) => {
     // The view is derived after the scratch was allocated (allocating may grow the memory).
     const d = new Int32Array(backend.linearMemory.buffer, pdims, rank * 2);
     for (let i = 0; i < rank; i++) {

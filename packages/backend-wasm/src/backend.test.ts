@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import * as ops from '@backprop/tensor';
+import { createRandom, Registry, type Tensor } from '@backprop/tensor';
+import { expectArraysClose, reference as R } from '@backprop/tensor/testing';
+import {
+  WasmBackend,
+  WasmDtypeError,
+  WasmMemoryError,
+  createWasmBackend,
+  wasmBackend,
+  wasmBackendWithOptions,
+} from './index.js';
+import { SPARSE_FILTER_MAX_DENSITY } from './kernels/conv2dBackwardFilter.js';
+
+const MiB = 1024 * 1024;
+
+function registryWith(plugin = wasmBackend): Registry {
+  const registry = new Registry().use(plugin);
+  registry.setBackend('wasm');
+  return registry;
+}
+
+/** n values uniform in [-1, 1) as float32 numbers. */
+const uniform = (n: number, seed = 1): Float32Array => {
+  const rng = createRandom(seed);
+  return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+};
+
+describe('wasm backend storage', () => {
+  it('memory() counts live tensors and their bytes, and returns to zero when they are disposed', () => {
+    const registry = registryWith();
+    const a = ops.tensor([1, 2, 3], [3], { registry });
+    const b = ops.tensor([1, 2], [2], { registry, dtype: 'float64' });
+    const c = ops.tensor([7], [1], { registry, dtype: 'int32' });
+    expect(registry.memory()).toMatchObject({ numDataBuffers: 3, numBytes: 12 + 16 + 4 });
+    a.dispose();
+    b.dispose();
+    c.dispose();
+    expect(registry.memory()).toMatchObject({ numDataBuffers: 0, numBytes: 0 });
+    registry.removeBackend('wasm');
+  });
+
+  it('kernels read tensors written before the memory grew (views are re-derived after every allocation)', () => {
+    const backend = createWasmBackend({ initialMemoryBytes: 65536 });
+    const registry = new Registry().use(wasmBackend);
+    registry.registerBackend('wasm', () => backend, { replace: true });
+    registry.setBackend('wasm');
+    const x = ops.tensor([1, -2, 3, -4], [4], { registry });
+    const before = backend.linearMemory.buffer.byteLength;
+    // 1 MiB: the memory has to grow, which detaches every view of the old buffer.
+    const big = ops.zeros([256 * 1024], { registry });
+    expect(backend.linearMemory.buffer.byteLength).toBeGreaterThan(before);
+    expect(Array.from(ops.relu(x).dataSync())).toEqual([1, 0, 3, 0]);
+    expect(Array.from(x.dataSync())).toEqual([1, -2, 3, -4]);
+    big.dispose();
+    registry.removeBackend('wasm');
+  });
+
+  it('a training-sized loop reuses freed blocks: the heap stops growing after the first round', () => {
+    const backend = new WasmBackend();
+    const registry = new Registry().use(wasmBackend);
+    registry.registerBackend('wasm', () => backend, { replace: true });
+    registry.setBackend('wasm');
+    const w = ops.tensor(uniform(64 * 32), [64, 32], { registry });
+    const round = () => registry.scope(() => {
+      const x = ops.tensor(uniform(16 * 64, 2), [16, 64], { registry });
+      return ops.sum(ops.relu(ops.matMul(x, w)), [0, 1]).dispose();
+    });
+    round();
+    const heap = backend.memoryInfo().heapBytes;
+    for (let i = 0; i < 5; i++) round();
+    expect(backend.memoryInfo().heapBytes).toBe(heap);
+    expect(registry.memory().numDataBuffers).toBe(1);
+    w.dispose();
+    registry.removeBackend('wasm');
+  });
+});
+
+describe('wasm backend out of memory', () => {
+  it('a tensor past maxMemoryBytes throws WasmMemoryError naming its shape and the limit, and leaks nothing', () => {
+    const registry = registryWith(wasmBackendWithOptions({ maxMemoryBytes: 2 * MiB, initialMemoryBytes: MiB }));
+    const keep = ops.tensor([1, 2, 3], [3], { registry });
+    const before = registry.memory();
+    let error: unknown;
+    try {
+      ops.zeros([1024, 1024], { registry }); // 4 MiB of float32
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(WasmMemoryError);
+    expect((error as Error).message).toMatch(/out of wasm linear memory allocating .*shape \[1024, 1024\] \(4194304 bytes\): the limit is 2097152 bytes/);
+    expect(registry.memory()).toMatchObject({ numDataBuffers: before.numDataBuffers, numBytes: before.numBytes });
+    // The backend still works.
+    expect(Array.from(ops.mulScalar(keep, 2).dataSync())).toEqual([2, 4, 6]);
+    registry.removeBackend('wasm');
+  });
+
+  it('a kernel whose scratch does not fit throws WasmMemoryError naming the kernel and releases its output', () => {
+    const registry = registryWith(wasmBackendWithOptions({ maxMemoryBytes: 2 * MiB, initialMemoryBytes: MiB }));
+    // x 1×16×128×128 (1 MiB) and 8 filters 16×5×5 at stride 4: y (8×31×31) fits beside x,
+    // the column matrix (400 taps × 961 pixels, 1.5 MiB) does not.
+    const x = ops.zeros([1, 16, 128, 128], { registry });
+    const k = ops.zeros([8, 16, 5, 5], { registry });
+    const before = registry.memory();
+    expect(() => ops.conv2d(x, k, { strides: 4 })).toThrow(WasmMemoryError);
+    expect(() => ops.conv2d(x, k, { strides: 4 })).toThrow(/^conv2d: out of wasm linear memory allocating 1537600 bytes of scratch/);
+    expect(registry.memory()).toMatchObject({ numDataBuffers: before.numDataBuffers, numBytes: before.numBytes });
+    registry.removeBackend('wasm');
+  });
+});
+
+describe('wasm backend dtypes and options', () => {
+  it('computes in float32 only: a float64 tensor reaching a compute kernel throws WasmDtypeError', () => {
+    const registry = registryWith();
+    const x = ops.tensor([1, 2], [2], { registry, dtype: 'float64' });
+    expect(() => ops.relu(x)).toThrow(WasmDtypeError);
+    expect(() => ops.relu(x)).toThrow(/^relu: the wasm backend computes in float32 only, got a float64 tensor of shape \[2\]/);
+    // cast works between every storage dtype, so such a tensor can be brought to float32.
+    expect(Array.from(ops.relu(ops.cast(x, 'float32')).dataSync())).toEqual([1, 2]);
+    registry.removeBackend('wasm');
+  });
+
+  it('oneHot takes float labels as well as int32', () => {
+    const registry = registryWith();
+    const labels = ops.tensor([2, 0], [2], { registry });
+    expect(Array.from(ops.oneHot(labels, 3).dataSync())).toEqual([0, 0, 1, 1, 0, 0]);
+    registry.removeBackend('wasm');
+  });
+
+  it('rejects bad options with a BackpropError naming the option', () => {
+    expect(() => wasmBackendWithOptions({ threads: 2 })).toThrow(/threads must be 1 for now/);
+    expect(() => wasmBackendWithOptions({ maxMemoryBytes: 10 })).toThrow(/maxMemoryBytes must be a number of bytes from 65536/);
+    expect(() => wasmBackendWithOptions({ bogus: 1 } as never)).toThrow(/unknown option 'bogus'/);
+  });
+});
+
+describe('conv2dBackwardFilter over the non-zeros of dy', () => {
+  const geo = { strides: [2, 1] as [number, number], pad: [1, 2] as [number, number] };
+  const xShape = [3, 4, 9, 8], filterShape = [5, 4, 3, 3] as [number, number, number, number];
+
+  async function run(dyValues: Float32Array, xValues: Float32Array): Promise<{ got: Float64Array; want: Float64Array }> {
+    const registry = registryWith();
+    const x: Tensor = ops.tensor(xValues, xShape, { registry });
+    const dyShape = ops.conv2d(x, ops.zeros(filterShape, { registry }), geo).shape;
+    const dy = ops.tensor(dyValues.subarray(0, dyShape.reduce((a, b) => a * b)), dyShape, { registry });
+    const got = Float64Array.from(await ops.conv2dBackwardFilter(x, dy, filterShape, geo).data());
+    const want = R.conv2dBackwardFilter(
+      { x: R.quantize(R.ref(xValues, xShape), 'float32'), dy: R.quantize(R.ref(dy.dataSync(), dyShape), 'float32') },
+      { ...geo, filterShape },
+    ).values;
+    registry.removeBackend('wasm');
+    return { got, want };
+  }
+
+  it('matches the reference on a mostly-zero dy (the sparse path) and on a dense one (the GEMM path)', async () => {
+    const n = 3 * 5 * 5 * 10;
+    const sparse = uniform(n, 3).map((v, i) => (i % 7 === 0 ? v : 0));
+    expect(sparse.filter((v) => v !== 0).length / n).toBeLessThanOrEqual(SPARSE_FILTER_MAX_DENSITY);
+    for (const dy of [sparse, uniform(n, 4)]) {
+      const { got, want } = await run(dy, uniform(3 * 4 * 9 * 8, 5));
+      expectArraysClose(got, want, { rtol: 1e-4, atol: 1e-5 });
+    }
+  });
+
+  it('a NaN in x still reaches the gradient when dy is sparse (the GEMM path runs instead)', async () => {
+    const n = 3 * 5 * 5 * 10;
+    const dy = uniform(n, 3).map((v, i) => (i % 7 === 0 ? v : 0));
+    const x = uniform(3 * 4 * 9 * 8, 5);
+    x[40] = Number.NaN;
+    const { got, want } = await run(dy, x);
+    expect(got.some(Number.isNaN)).toBe(true);
+    expectArraysClose(got, want, { rtol: 1e-4, atol: 1e-5 });
+  });
+});
