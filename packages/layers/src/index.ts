@@ -45,5 +45,5 @@ export {
 } from './serialization.js';
 export type { ModelArtifacts, ModelJSON, ModelManifest, WeightSpec } from './serialization.js';
 export { layersPlugin } from './plugin.js';
-export { lenet, paperNetwork, PRESETS } from './presets.js';
+export { lenet, lenetBn, paperNetwork, PRESETS } from './presets.js';
 export type { Preset, PresetName, PresetOptions } from './presets.js';

@@ -1,6 +1,10 @@
 import type { ComponentJSON, FloatDataType, Registry } from '@backprop/tensor';
+import { ReLU } from './layers/activation-layers.js';
+import { RandomRotation, RandomTranslation } from './layers/augmentation.js';
+import { BatchNormalization } from './layers/batch-normalization.js';
 import { Conv2D } from './layers/conv2d.js';
 import { Dense } from './layers/dense.js';
+import { Dropout } from './layers/dropout.js';
 import { Flatten } from './layers/flatten.js';
 import { MaxPool2D } from './layers/pooling.js';
 import { Sequential } from './sequential.js';
@@ -84,5 +88,52 @@ export function lenet(options: PresetOptions = {}): Preset {
   };
 }
 
-export const PRESETS = { paper: paperNetwork, lenet } as const;
+/**
+ * `lenet` with the layers that make a small CNN generalise (apps/docs/math/batch-normalization.md,
+ * dropout.md, augmentation.md): augmentation in front (rotation up to ±0.03 of a turn,
+ * ≈ ±11°, and shifts up to ±8 % of each side; no flips for digits), BatchNormalization
+ * then ReLU after each convolution and the hidden dense layer (which lose their bias:
+ * BN's β is the shift), dropout after the second pooling stage and in the dense head.
+ * Softmax + cross-entropy, Adam with the learning rate ×0.75 per MNIST epoch (1,875
+ * steps of 32), for about 10 epochs. The same two convolutions as `lenet`: a third one at
+ * 26×26 (conv 32-32-64) made a step five times lenet's on the CPU backend.
+ */
+export function lenetBn(options: PresetOptions = {}): Preset {
+  const classes = options.classes ?? 10;
+  const model = new Sequential({
+    name: 'lenet-bn',
+    inputShape: options.inputShape ?? [1, 28, 28],
+    seed: options.seed,
+    dtype: options.dtype,
+    registry: options.registry,
+    layers: [
+      new RandomRotation({ factor: 0.03 }),
+      new RandomTranslation({ heightFactor: 0.08, widthFactor: 0.08 }),
+      new Conv2D({ filters: 32, kernelSize: 3, useBias: false }),
+      new BatchNormalization(),
+      new ReLU(),
+      new MaxPool2D({ poolSize: 2 }),
+      new Conv2D({ filters: 64, kernelSize: 3, useBias: false }),
+      new BatchNormalization(),
+      new ReLU(),
+      new MaxPool2D({ poolSize: 2 }),
+      new Dropout({ rate: 0.25 }),
+      new Flatten(),
+      new Dense({ units: 128, useBias: false, kernelInitializer: 'heNormal' }),
+      new BatchNormalization(),
+      new ReLU(),
+      new Dropout({ rate: 0.5 }),
+      new Dense({ units: classes, activation: 'softmax' }),
+    ],
+  });
+  return {
+    model,
+    loss: { name: 'categoricalCrossentropy', config: {} },
+    optimizer: { name: 'adam', config: { learningRate: { type: 'exponential', initial: 0.001, decayRate: 0.75, decaySteps: 1875 } } },
+    description:
+      'RandomRotation ±0.03 turn → RandomTranslation ±8 % → Conv 32@3×3 → BN → ReLU → MaxPool 2 → Conv 64@3×3 → BN → ReLU → MaxPool 2 → Dropout 0.25 → Dense 128 → BN → ReLU → Dropout 0.5 → Dense 10 softmax; CE; Adam (lr 1e-3, ×0.75 per epoch)',
+  };
+}
+
+export const PRESETS = { paper: paperNetwork, lenet, 'lenet-bn': lenetBn } as const;
 export type PresetName = keyof typeof PRESETS;

@@ -1,0 +1,61 @@
+import { cpuBackend } from '@backprop/backend-cpu';
+import { loadMnist } from '@backprop/datasets';
+import { lossesPlugin } from '@backprop/losses';
+import { optimizersPlugin } from '@backprop/optimizers';
+import { Registry } from '@backprop/tensor';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fromArtifacts, gradCheck, layersPlugin, lenetBn, PRESETS, toArtifacts } from './index.js';
+
+const registry = new Registry().use(cpuBackend, layersPlugin, lossesPlugin, optimizersPlugin);
+
+describe("the 'lenet-bn' preset", () => {
+  let images: { values: Float32Array; shape: number[] };
+  let labels: { values: Uint8Array; shape: number[] };
+  beforeAll(async () => {
+    const { train } = await loadMnist({ trainLimit: 3, testLimit: 0 });
+    images = { values: train.images, shape: [3, 1, 28, 28] };
+    labels = { values: train.labels, shape: [3] };
+  });
+
+  it('is listed in PRESETS with its topology: augmentation first, BN after each conv and the hidden dense layer, dropout', () => {
+    expect(Object.keys(PRESETS)).toEqual(['paper', 'lenet', 'lenet-bn']);
+    const { model, loss, optimizer } = PRESETS['lenet-bn']({ registry, seed: 1 });
+    expect(model.layers.map((l) => l.className)).toEqual([
+      'RandomRotation', 'RandomTranslation', 'Conv2D', 'BatchNormalization', 'ReLU', 'MaxPool2D', 'Conv2D', 'BatchNormalization', 'ReLU', 'MaxPool2D',
+      'Dropout', 'Flatten', 'Dense', 'BatchNormalization', 'ReLU', 'Dropout', 'Dense',
+    ]);
+    expect(model.outputShape).toEqual([10]);
+    expect(loss.name).toBe('categoricalCrossentropy');
+    expect(optimizer.name).toBe('adam');
+    // 288 + 4·32 (BN) + 18,432 + 4·64 + 204,800 + 4·128 + 1,290.
+    expect(model.countParams()).toBe(225706);
+    expect(model.trainableParams().length).toBe(11);
+    model.dispose();
+  });
+
+  it('passes gradCheck on real MNIST images (float64, dropout masks and augmentation held fixed)', () => {
+    const { model, loss } = lenetBn({ registry, seed: 3 });
+    const report = gradCheck(model, images, labels, loss, { maxChecksPerTensor: 12 });
+    expect(Object.keys(report)).toEqual([
+      'conv2d_2/kernel', 'batch_normalization_3/gamma', 'batch_normalization_3/beta', 'conv2d_6/kernel', 'batch_normalization_7/gamma',
+      'batch_normalization_7/beta', 'dense_12/kernel', 'batch_normalization_13/gamma', 'batch_normalization_13/beta', 'dense_16/kernel', 'dense_16/bias',
+    ]);
+    for (const [name, entry] of Object.entries(report)) expect(entry.maxRelativeError, name).toBeLessThanOrEqual(1e-6);
+    model.dispose();
+  });
+
+  it('trains a step and round-trips through save/load with its moving statistics', () => {
+    const { model, loss, optimizer } = lenetBn({ registry, seed: 4 });
+    const x = registry.makeTensor(images.values, images.shape, 'float32');
+    const y = registry.makeTensor(Float32Array.from({ length: 30 }, (_, i) => (labels.values[Math.floor(i / 10)] === i % 10 ? 1 : 0)), [3, 10], 'float32');
+    const step = model.trainOnBatch(x, y, model.resolveLoss(loss), model.resolveOptimizer(optimizer));
+    expect(Number.isFinite(step.loss)).toBe(true);
+    const copy = fromArtifacts(toArtifacts(model), { registry });
+    expect(copy.getWeights().find((w) => w.name === 'batch_normalization_3/movingMean')!.values).toEqual(model.getWeights().find((w) => w.name === 'batch_normalization_3/movingMean')!.values);
+    expect(Array.from(copy.predict(x).dataSync())).toEqual(Array.from(model.predict(x).dataSync()));
+    x.dispose();
+    y.dispose();
+    model.dispose();
+    copy.dispose();
+  });
+});
