@@ -21,7 +21,8 @@
 // rows or columns of C across threads (each thread calling gemm on its own sub-block with its own
 // scratch) gives bit-identical results to one call.
 
-// Micro-tile: MR rows × NR columns of C held in v128 accumulators (NR/4 vectors per row).
+// Micro-tile: MR rows × NR columns of C held in v128 accumulators (NR/4 vectors per row). The
+// packing routines below are written for exactly this shape.
 const MR: i32 = 2;
 const NR: i32 = 16;
 // Cache blocking: a KC×NR panel of B (16 KiB) stays in L1 while the MC×KC block of A (128 KiB) streams
@@ -123,48 +124,39 @@ export function gemm(
   }
 }
 
-/** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels: panel p, step k holds rows p·MR…p·MR+MR-1. */
+/** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels: panel p, step k holds rows p·MR, p·MR+1. */
 function packA(transA: bool, a: usize, lda: i32, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
   const ldaBytes = <usize>lda * 4;
   for (let ir = 0; ir < mc; ir += MR) {
-    const mr = minI(MR, mc - ir);
     const panel = dst + <usize>(ir * kc) * 4;
-    if (transA) {
-      // A is stored K×M: the MR rows of op(A) at one k are consecutive in memory.
+    if (mc - ir < MR) {
+      // The last, single row: the other row of the panel is zero.
+      for (let k = 0; k < kc; k++) {
+        const src = transA ? a + <usize>(pc + k) * ldaBytes + <usize>(ic + ir) * 4 : a + <usize>(ic + ir) * ldaBytes + <usize>(pc + k) * 4;
+        store<f32>(panel + <usize>k * 8, load<f32>(src));
+        store<f32>(panel + <usize>k * 8 + 4, 0);
+      }
+    } else if (transA) {
+      // A is stored K×M: the two rows of op(A) at one k are adjacent in memory.
       let src = a + <usize>pc * ldaBytes + <usize>(ic + ir) * 4;
-      let d = panel;
-      if (mr == MR && MR % 4 == 0) {
-        for (let k = 0; k < kc; k++) {
-          for (let v = 0; v < MR; v += 4) v128.store(d + <usize>v * 4, v128.load(src + <usize>v * 4));
-          src += ldaBytes;
-          d += <usize>MR * 4;
-        }
-      } else {
-        for (let k = 0; k < kc; k++) {
-          for (let r = 0; r < MR; r++) {
-            store<f32>(d + <usize>r * 4, r < mr ? load<f32>(src + <usize>r * 4) : 0);
-          }
-          src += ldaBytes;
-          d += <usize>MR * 4;
-        }
+      for (let k = 0; k < kc; k++) {
+        store<u64>(panel + <usize>k * 8, load<u64>(src));
+        src += ldaBytes;
       }
     } else {
-      // A is stored M×K: each row of op(A) is consecutive; scatter it with stride MR.
-      for (let r = 0; r < MR; r++) {
-        let d = panel + <usize>r * 4;
-        if (r < mr) {
-          let src = a + <usize>(ic + ir + r) * ldaBytes + <usize>pc * 4;
-          for (let k = 0; k < kc; k++) {
-            store<f32>(d, load<f32>(src));
-            src += 4;
-            d += <usize>MR * 4;
-          }
-        } else {
-          for (let k = 0; k < kc; k++) {
-            store<f32>(d, 0);
-            d += <usize>MR * 4;
-          }
-        }
+      // A is stored M×K: interleave two rows, four k at a time.
+      const row0 = a + <usize>(ic + ir) * ldaBytes + <usize>pc * 4;
+      const row1 = row0 + ldaBytes;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const r0 = v128.load(row0 + <usize>k * 4);
+        const r1 = v128.load(row1 + <usize>k * 4);
+        v128.store(panel + <usize>k * 8, i32x4.shuffle(r0, r1, 0, 4, 1, 5));
+        v128.store(panel + <usize>k * 8, i32x4.shuffle(r0, r1, 2, 6, 3, 7), 16);
+      }
+      for (; k < kc; k++) {
+        store<f32>(panel + <usize>k * 8, load<f32>(row0 + <usize>k * 4));
+        store<f32>(panel + <usize>k * 8 + 4, load<f32>(row1 + <usize>k * 4));
       }
     }
   }
@@ -177,41 +169,61 @@ function packB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: 
     const nr = minI(NR, nc - jr);
     const panel = dst + <usize>(jr * kc) * 4;
     if (transB) {
-      // B is stored N×K: each column of op(B) is consecutive; scatter it with stride NR.
-      for (let col = 0; col < NR; col++) {
-        let d = panel + <usize>col * 4;
-        if (col < nr) {
-          let src = b + <usize>(jc + jr + col) * ldbBytes + <usize>pc * 4;
-          for (let k = 0; k < kc; k++) {
-            store<f32>(d, load<f32>(src));
-            src += 4;
-            d += <usize>NR * 4;
-          }
-        } else {
-          for (let k = 0; k < kc; k++) {
-            store<f32>(d, 0);
-            d += <usize>NR * 4;
-          }
+      // B is stored N×K: each column of op(B) is consecutive. Transpose 4×4 blocks (four
+      // columns × four k) with shuffles, so that each k's four columns are written as one vector;
+      // the columns of a partial last group one by one; columns past nr are zero.
+      const src = b + <usize>(jc + jr) * ldbBytes + <usize>pc * 4;
+      const kc4 = kc & ~3;
+      let g = 0;
+      for (; g + 4 <= nr; g += 4) {
+        const s0 = src + <usize>g * ldbBytes;
+        const dg = panel + <usize>g * 4;
+        for (let k = 0; k < kc4; k += 4) {
+          const x0 = v128.load(s0 + <usize>k * 4);
+          const x1 = v128.load(s0 + ldbBytes + <usize>k * 4);
+          const x2 = v128.load(s0 + 2 * ldbBytes + <usize>k * 4);
+          const x3 = v128.load(s0 + 3 * ldbBytes + <usize>k * 4);
+          const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
+          const t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+          const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+          const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+          const d = dg + <usize>(k * NR) * 4;
+          v128.store(d, i64x2.shuffle(t0, t2, 0, 2));
+          v128.store(d, i64x2.shuffle(t0, t2, 1, 3), NR * 4);
+          v128.store(d, i64x2.shuffle(t1, t3, 0, 2), NR * 8);
+          v128.store(d, i64x2.shuffle(t1, t3, 1, 3), NR * 12);
         }
       }
-    } else {
-      // B is stored K×N: the NR columns of op(B) at one k are consecutive in memory.
+      for (let col = kc4 < kc ? 0 : g; col < NR; col++) {
+        // Columns of the partial group (and, for every column, the k past the last multiple of 4).
+        const s = src + <usize>col * ldbBytes;
+        const d = panel + <usize>col * 4;
+        for (let k = col < g ? kc4 : 0; k < kc; k++) {
+          store<f32>(d + <usize>(k * NR) * 4, col < nr ? load<f32>(s + <usize>k * 4) : 0);
+        }
+      }
+    } else if (nr < NR) {
+      // The last, partial panel of a K×N B: columns past nr are zero.
       let src = b + <usize>pc * ldbBytes + <usize>(jc + jr) * 4;
       let d = panel;
-      if (nr == NR) {
-        for (let k = 0; k < kc; k++) {
-          for (let v = 0; v < NR; v += 4) v128.store(d + <usize>v * 4, v128.load(src + <usize>v * 4));
-          src += ldbBytes;
-          d += <usize>NR * 4;
-        }
-      } else {
-        for (let k = 0; k < kc; k++) {
-          for (let col = 0; col < NR; col++) {
-            store<f32>(d + <usize>col * 4, col < nr ? load<f32>(src + <usize>col * 4) : 0);
-          }
-          src += ldbBytes;
-          d += <usize>NR * 4;
-        }
+      for (let k = 0; k < kc; k++) {
+        let col = 0;
+        for (; col < nr; col++) store<f32>(d + <usize>col * 4, load<f32>(src + <usize>col * 4));
+        for (; col < NR; col++) store<f32>(d + <usize>col * 4, 0);
+        src += ldbBytes;
+        d += <usize>NR * 4;
+      }
+    } else {
+      // B is stored K×N: the sixteen columns of op(B) at one k are consecutive in memory.
+      let src = b + <usize>pc * ldbBytes + <usize>(jc + jr) * 4;
+      let d = panel;
+      for (let k = 0; k < kc; k++) {
+        v128.store(d, v128.load(src));
+        v128.store(d, v128.load(src, 16), 16);
+        v128.store(d, v128.load(src, 32), 32);
+        v128.store(d, v128.load(src, 48), 48);
+        src += ldbBytes;
+        d += <usize>NR * 4;
       }
     }
   }
