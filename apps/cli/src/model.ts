@@ -6,6 +6,9 @@ import { CliError } from './errors.js';
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
+/** The optimizer of a model that names none (a .json topology without one, an imported model). */
+export const DEFAULT_OPTIMIZER: ComponentJSON = { name: 'adam', config: { learningRate: 0.001 } };
+
 /** `--model` parser: a preset name or a path to a `.json` topology file. */
 export function modelSpec(value: string): string {
   if ((PRESET_NAMES as string[]).includes(value) || /\.json$/i.test(value)) return value;
@@ -50,7 +53,7 @@ export async function buildModel(spec: string, registry: Registry, seed: number 
   return {
     model,
     loss: component(json.loss, defaultLoss(model), spec, 'loss'),
-    optimizer: component(json.optimizer, { name: 'adam', config: { learningRate: 0.001 } }, spec, 'optimizer'),
+    optimizer: component(json.optimizer, DEFAULT_OPTIMIZER, spec, 'optimizer'),
     description: `${model.name} from ${spec}`,
     label,
   };

@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadModel } from '@backprop/layers';
 import { fromOnnx, toOnnx } from '@backprop/onnx';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../src/setup.js';
@@ -172,11 +173,44 @@ describe('evaluate / predict / summary on an exported .onnx file (--model <file.
     expect(r.stderr).toContain(`${missing}: cannot be read (ENOENT)`);
   });
 
+  it('train --model <file.onnx> fine-tunes from the file’s weights and saves a Backprop model', async () => {
+    const registry = createRegistry();
+    const { model: imported } = fromOnnx(readFileSync(onnxFile), { registry });
+    const start = imported.getWeights();
+    imported.dispose();
+    // A step too small to move anything: the saved model holds the file's weights.
+    const still = join(dir, 'tuned-still');
+    const r = await cli('train', '--model', onnxFile, '--optimizer', 'sgd', '--lr', '1e-12', '--limit', '64', '--test-limit', '200', '--epochs', '1', '--out', still, '--json');
+    expect(r.stderr).toContain(`backprop train: paper from the ONNX file ${onnxFile}, starting from its weights`);
+    expect(r.code).toBe(0);
+    const { model } = await loadModel(join(still, 'model'), { registry });
+    const after = model.getWeights();
+    model.dispose();
+    expect(after.map((w) => w.name)).toEqual(start.map((w) => w.name));
+    let max = 0;
+    after.forEach((w, i) => w.values.forEach((v, j) => (max = Math.max(max, Math.abs(v - start[i].values[j])))));
+    expect(max).toBeLessThan(1e-9);
+    // The paper network's sigmoid head: binaryCrossentropy, its default, as the run that trained it.
+    const manifest = JSON.parse(readFileSync(join(still, 'model', 'model.json'), 'utf8'));
+    expect(manifest.metadata.args.loss.name).toBe('binaryCrossentropy');
+    expect(manifest.metadata.args.model).toBe(onnxFile);
+    const viaFile = JSON.parse((await cli('evaluate', '--model', onnxFile, '--limit', '200', '--json')).stdout);
+    expect(JSON.parse(r.stdout).testAccuracy).toBe(viaFile.testAccuracy);
+    // A corrupt file fails before anything is written, naming it.
+    const corrupt = join(dir, 'corrupt-train.onnx');
+    writeFileSync(corrupt, readFileSync(onnxFile).subarray(0, 200));
+    const bad = await cli('train', '--model', corrupt, '--out', join(dir, 'never'));
+    expect(bad.code).toBe(1);
+    expectOneLine(bad.stderr);
+    expect(bad.stderr).toContain(`backprop: error: ${corrupt}: fromOnnx: `);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+
   it('--model and --model-dir together, or neither, is bad usage (exit 2)', async () => {
     const both = await cli('evaluate', '--model', onnxFile, '--model-dir', modelDir);
     expect(both.code).toBe(2);
     expectOneLine(both.stderr);
-    expect(both.stderr).toMatch(/either --model <file\.onnx> or --model-dir/);
+    expect(both.stderr).toMatch(/either --model <path> or --model-dir <path>, not both/);
     const neither = await cli('predict', images[0]);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toMatch(/--model-dir <dir>.*--model <file\.onnx>/);

@@ -21,8 +21,8 @@ interface EvaluateFlags {
 export function configureEvaluate(command: Command, registry: Registry): Command {
   command
     .description('evaluate a saved model on the MNIST test set: accuracy, loss, per-class accuracy and the confusion matrix')
-    .option('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model or runs/<run>/checkpoint)')
-    .option('--model <file.onnx>', 'an ONNX file instead (e.g. from backprop export), read with fromOnnx');
+    .option('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model or runs/<run>/checkpoint), or a TF.js Layers model directory (model.json + shards)')
+    .option('--model <path>', 'an ONNX file instead (e.g. from backprop export; read with fromOnnx), or any path --model-dir takes');
   dataOptions(command, 'test');
   backendOptions(command);
   jsonOption(command);
@@ -33,15 +33,16 @@ Examples:
   backprop evaluate --model-dir runs/paper-20250101-120000/model
   backprop evaluate --model-dir runs/x/model --limit 1000 --json
   backprop evaluate --model model.onnx
+  backprop evaluate --model-dir tfjs-model/        # model.json + weight shards from TF.js model.save()
 
-An ONNX file stores no loss: the test loss is the default for the model's head
+An ONNX file stores no loss, and a TF.js model's is not read: the test loss is the default for the model's head
 (categoricalCrossentropy for a softmax head, binaryCrossentropy for a sigmoid head,
 softmaxCrossEntropyFromLogits for a linear one). Class names come from its metadata.`,
   );
   return command.action(async (flags: EvaluateFlags) => {
     await selectBackend(registry, flags);
     const { model, loss, classNames, path, format } = await loadModelFlags(flags, registry);
-    const lossNote = format !== 'onnx' ? '' : `, the default for a ${headOf(model)} head: an ONNX file stores no loss`;
+    const lossNote = format === 'backprop' ? '' : `, the default for a ${headOf(model)} head: ${format === 'onnx' ? 'an ONNX file stores no loss' : "a TF.js model's loss is not read"}`;
     const label = (i: number): string => classNames?.[i] ?? String(i);
     const { test, source } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit }, classesOf(model.outputShape));
     checkFits(test, model.inputShape, 'test data');
@@ -53,11 +54,11 @@ softmaxCrossEntropyFromLogits for a linear one). Class names come from its metad
     const perClass = perClassAccuracy(confusion);
     model.dispose();
     if (flags.json) {
-      printJson({ ...(format === 'onnx' ? { model: path, format, classNames } : { modelDir: path }), samples: test.count, testAccuracy: accuracy, testLoss: result.loss, loss: loss.name, perClassAccuracy: perClass, confusionMatrix: confusion });
+      printJson({ ...(format !== 'backprop' ? { model: path, format, classNames } : { modelDir: path }), samples: test.count, testAccuracy: accuracy, testLoss: result.loss, loss: loss.name, perClassAccuracy: perClass, confusionMatrix: confusion });
       return;
     }
     const lines = [
-      `${format === 'onnx' ? 'ONNX model' : 'model'} ${path} on ${test.count} test images of ${source}`,
+      `${format === 'onnx' ? 'ONNX model' : format === 'tfjs' ? 'TF.js Layers model' : 'model'} ${path} on ${test.count} test images of ${source}`,
       `test accuracy ${percent(accuracy)}  test loss ${result.loss.toFixed(4)} (${loss.name}${lossNote})`,
       '',
       'per-class accuracy:',

@@ -21,8 +21,8 @@ export function configurePredict(command: Command, registry: Registry): Command 
   command
     .description('classify digit images (PNG) with a saved model and print the top classes with probabilities')
     .argument('<images...>', 'PNG files: grey or colour, any size, with or without alpha')
-    .option('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model)')
-    .option('--model <file.onnx>', 'an ONNX file instead (e.g. from backprop export), read with fromOnnx; its class names are shown')
+    .option('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model), or a TF.js Layers model directory (model.json + shards)')
+    .option('--model <path>', 'an ONNX file instead (e.g. from backprop export; read with fromOnnx, its class names are shown), or any path --model-dir takes')
     .option('--top <k>', 'number of classes to print per image', positiveInt, 3);
   backendOptions(command);
   jsonOption(command);
@@ -40,7 +40,8 @@ linear head goes through a softmax.
 Examples:
   backprop predict --model-dir runs/paper-20250101-120000/model digit.png
   backprop predict --model-dir runs/x/model *.png --json
-  backprop predict --model model.onnx digit.png`,
+  backprop predict --model model.onnx digit.png
+  backprop predict --model-dir tfjs-model/ digit.png   # a TF.js Layers model taking [28, 28, 1]`,
   );
   return command.action(async (images: string[], flags: PredictFlags) => {
     await selectBackend(registry, flags);
@@ -71,7 +72,7 @@ Examples:
       return { file, prediction: top[0].label, ...(classNames ? { className: name(top[0].label) } : {}), top };
     });
     if (flags.json) {
-      printJson({ ...(format === 'onnx' ? { model: path, format, classNames } : { modelDir: path }), head, normalised: head === 'sigmoid', results });
+      printJson({ ...(format !== 'backprop' ? { model: path, format, classNames } : { modelDir: path }), head, normalised: head === 'sigmoid', results });
       return;
     }
     for (const r of results) {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type Callbacks, type EpochLogs, loadModel, saveModel, type Sequential } from '@backprop/layers';
 import type { ComponentJSON, Registry } from '@backprop/tensor';
 import { type Command, Option } from 'commander';
@@ -9,7 +9,8 @@ import { CliError, EXIT, fileError, fraction, integer, oneLine, positiveInt, pos
 import { evaluateSet } from '../evaluation.js';
 import { DIVERGENCE_FACTOR, type Divergence, DivergenceGuard, findNonFinite, isNonFiniteError } from '../guard.js';
 import { confusionMatrix } from '../metrics.js';
-import { buildModel, headOf, modelSpec, PRESET_NAMES } from '../model.js';
+import { FORMAT_NAMES, isModelPath, loadAnyModel, modelOrPathSpec } from '../load.js';
+import { type BuiltModel, buildModel, DEFAULT_OPTIMIZER, headOf, PRESET_NAMES } from '../model.js';
 import { backendOptions, dataOptions, isExplicit, jsonOption, percent, printJson } from '../options.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import { writeReport } from '../report/index.js';
@@ -68,7 +69,14 @@ interface CheckpointMetadata {
 export function configureTrain(command: Command, registry: Registry): Command {
   command
     .description('train a CNN on MNIST (or any IDX set with the MNIST file names), checkpointing every epoch and writing an HTML report')
-    .addOption(new Option('--model <spec>', `${PRESET_NAMES.join(' | ')} | path to a Sequential.toJSON() .json file (with optional "loss" and "optimizer")`).argParser(modelSpec).default('paper'));
+    .addOption(
+      new Option(
+        '--model <spec>',
+        `${PRESET_NAMES.join(' | ')} | path to a Sequential.toJSON() .json file (with optional "loss" and "optimizer") | a model to fine-tune: an ONNX file (.onnx), a TF.js Layers model directory (model.json + shards) or a saved model directory`,
+      )
+        .argParser(modelOrPathSpec)
+        .default('paper'),
+    );
   dataOptions(command, 'train');
   command
     .option('--epochs <n>', 'total number of epochs (with --resume: the target count)', positiveInt, DEFAULT_EPOCHS)
@@ -96,6 +104,13 @@ without "loss" it trains with the loss matching its output activation (softmax:
 categoricalCrossentropy, sigmoid: binaryCrossentropy, otherwise softmaxCrossEntropyFromLogits),
 without "optimizer" with adam (learningRate 0.001).
 
+Fine-tuning: a --model that is an ONNX file, a TF.js Layers model directory (model.json
+and its weight shards, as TF.js model.save() writes them) or a saved model directory
+starts from that model's weights (the seed then only shuffles); the run is saved in
+Backprop's format like any other. Its loss is the default for its output activation
+(a saved run's: its own), its optimizer adam (learningRate 0.001) unless --loss,
+--optimizer or --lr say otherwise.
+
 Ctrl-C stops after the current batch, keeps the last finished epoch's checkpoint and
 exits with code 130; continue with  backprop train --resume <out>/checkpoint --epochs <n>.
 Without --epochs, --resume continues to the checkpoint's target epoch count; when that
@@ -111,6 +126,8 @@ Examples:
   backprop train --model lenet --epochs 2 --limit 10000
   backprop train --optimizer adam --lr 0.001 --validation-split 0.1 --out runs/adam
   backprop train --resume runs/adam/checkpoint --epochs 6
+  backprop train --model model.onnx --epochs 1 --lr 0.0001 --out runs/tuned
+  backprop train --model tfjs-model/ --epochs 2 --out runs/from-tfjs
   backprop train --limit 500 --test-limit 200 --epochs 1 --json`,
   );
   return command.action(async (flags: TrainFlags, cmd: Command) => {
@@ -232,8 +249,24 @@ async function finalOutputsComplete(outDir: string, epoch: number, registry: Reg
   }
 }
 
+/**
+ * A model to fine-tune: an ONNX file, a TF.js Layers model or a saved model directory, with
+ * its weights. Its loss is the saved run's or the default for its head, its optimizer the
+ * saved run's or adam (learningRate 0.001); --loss, --optimizer and --lr override them.
+ */
+async function importForTraining(path: string, registry: Registry): Promise<BuiltModel> {
+  const loaded = await loadAnyModel(path, registry);
+  return {
+    model: loaded.model,
+    loss: loaded.loss,
+    optimizer: loaded.optimizer ?? DEFAULT_OPTIMIZER,
+    description: `${loaded.model.name} from the ${FORMAT_NAMES[loaded.format]} ${path}, starting from its weights`,
+    label: basename(path.replace(/[\\/]+$/, '')).replace(/\.onnx$/i, '') || 'model',
+  };
+}
+
 async function prepareFresh(flags: TrainFlags, registry: Registry): Promise<Prepared> {
-  const built = await buildModel(flags.model, registry, flags.seed);
+  const built = isModelPath(flags.model) ? await importForTraining(flags.model, registry) : await buildModel(flags.model, registry, flags.seed);
   let optimizer = built.optimizer;
   if (flags.optimizer && flags.optimizer !== optimizer.name) optimizer = { name: flags.optimizer, config: {} };
   if (flags.lr !== undefined) optimizer = { name: optimizer.name, config: { ...optimizer.config, learningRate: flags.lr } };
