@@ -2,12 +2,7 @@
 // Selects are masks (f32x4.gt gives all-ones lanes where true), never branches: the sign of
 // an activation is random and a data-dependent branch would mispredict half the time.
 
-/** Fused activation codes, shared with src/kernels/activation.ts. */
-export const ACT_LINEAR: i32 = 0;
-export const ACT_RELU: i32 = 1;
-export const ACT_SIGMOID: i32 = 2;
-export const ACT_TANH: i32 = 3;
-export const ACT_LEAKY_RELU: i32 = 4;
+import { ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_TANH } from './codes';
 
 /** o = act(x) over n floats (o may be x): the fused epilogue of matMul/conv2d and the activation kernels. */
 export function activate_f32(x: usize, o: usize, n: i32, act: i32, alpha: f32): void {

@@ -1,7 +1,7 @@
 // Bias along axis 1 of (N, C, inner): y = x + b, and its gradient ∂b = Σ over N and inner
 // (accumulated in float64, as the reference does).
 import { biasRowsActivate_f32 } from './matmul';
-import { ACT_LINEAR } from './activations';
+import { ACT_LINEAR } from './codes';
 
 export function biasAdd_f32(x: usize, bias: usize, o: usize, n: i32, ch: i32, inner: i32): void {
   const plane = <usize>ch * <usize>inner << 2;

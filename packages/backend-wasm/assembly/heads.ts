@@ -1,5 +1,5 @@
 // The fused loss heads (apps/docs/math/losses.md), float32 tensors, float64 sums.
-import { rowMax } from './softmax';
+import { rowMax } from './rows';
 
 /**
  * Softmax + categorical cross-entropy from logits (n, k) and targets (n, k):

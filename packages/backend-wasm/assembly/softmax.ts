@@ -1,17 +1,7 @@
 // Softmax, its backward, and log-softmax over the last axis of an (n, k) float32 tensor,
 // max-shifted (a NaN in a row makes the shift NaN, so the whole row is NaN). Sums run in
 // float64: the reference sums in float64 and a class axis can be long.
-
-/** The row's maximum; the first NaN wins. */
-// @ts-ignore: decorator
-@inline export function rowMax(x: usize, k: i32): f32 {
-  let m: f32 = -Infinity;
-  for (let j = 0; j < k; j++) {
-    const v = load<f32>(x + (<usize>j << 2));
-    m = select<f32>(v, m, v > m || v != v);
-  }
-  return m;
-}
+import { rowMax } from './rows';
 
 export function softmax_f32(x: usize, o: usize, n: i32, k: i32): void {
   const row = <usize>k << 2;

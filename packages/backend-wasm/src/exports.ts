@@ -3,9 +3,12 @@ type Ptr = number;
 type Unary = (x: Ptr, o: Ptr, n: number) => void;
 type Binary = (a: Ptr, b: Ptr, o: Ptr, n: number) => void;
 type WithScalar = (x: Ptr, s: number, o: Ptr, n: number) => void;
-type Backward = (dy: Ptr, x: Ptr, o: Ptr, n: number) => void;
+type Activation = (x: Ptr, o: Ptr, n: number, alpha: number) => void;
+type ActivationBackward = (dy: Ptr, xOrY: Ptr, o: Ptr, n: number, alpha: number) => void;
 type Rows = (x: Ptr, o: Ptr, n: number, k: number) => void;
-type Pool = (x: Ptr, o: Ptr, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ho: number, wo: number) => void;
+/** planes, h, w, kh, kw, sh, sw, ho, wo. */
+type PoolDims = [number, number, number, number, number, number, number, number, number];
+type Pool = (x: Ptr, o: Ptr, ...dims: PoolDims) => void;
 /** n, c, h, w, f, kh, kw, sh, sw, ph, pw, ho, wo. */
 type ConvDims = [number, number, number, number, number, number, number, number, number, number, number, number, number];
 
@@ -17,10 +20,10 @@ export interface WasmExports {
   addScalar_f32: WithScalar; mulScalar_f32: WithScalar; maximumScalar_f32: WithScalar; minimumScalar_f32: WithScalar;
   powScalar_f32: WithScalar;
   neg_f32: Unary; exp_f32: Unary; log_f32: Unary; log1p_f32: Unary; sqrt_f32: Unary; square_f32: Unary; abs_f32: Unary; sign_f32: Unary;
-  relu_f32: Unary; sigmoid_f32: Unary; tanh_f32: Unary;
-  leakyRelu_f32(x: Ptr, o: Ptr, n: number, alpha: number): void;
-  reluBackward_f32: Backward; sigmoidBackward_f32: Backward; tanhBackward_f32: Backward;
-  leakyReluBackward_f32(dy: Ptr, x: Ptr, o: Ptr, n: number, alpha: number): void;
+  // Activations take alpha last; only the leaky ReLU kernels read it (wasm ignores extra arguments).
+  relu_f32: Activation; sigmoid_f32: Activation; tanh_f32: Activation; leakyRelu_f32: Activation;
+  reluBackward_f32: ActivationBackward; sigmoidBackward_f32: ActivationBackward; tanhBackward_f32: ActivationBackward;
+  leakyReluBackward_f32: ActivationBackward;
   softmax_f32: Rows; logSoftmax_f32: Rows;
   softmaxBackward_f32(dy: Ptr, y: Ptr, o: Ptr, n: number, k: number): void;
   biasColumnsActivate_f32(c: Ptr, rows: number, cols: number, bias: Ptr, hasBias: number, act: number, alpha: number): void;
@@ -36,10 +39,11 @@ export interface WasmExports {
   conv2dBackwardFilterSparse_f32(x: Ptr, dy: Ptr, dk: Ptr, ...rest: [...ConvDims, number, number, Ptr, Ptr, Ptr, Ptr]): void;
   nonZeroCount_f32(x: Ptr, n: number): number;
   allFinite_f32(x: Ptr, n: number): number;
-  maxPool_f32: Pool; avgPool_f32: Pool; l2Pool_f32: Pool;
-  maxPoolBackward_f32(dy: Ptr, ...rest: Parameters<Pool>): void;
-  avgPoolBackward_f32: Pool;
-  l2PoolBackward_f32(dy: Ptr, x: Ptr, ...rest: Parameters<Pool>): void;
+  maxPool_f32: Pool;
+  maxPoolBackward_f32(dy: Ptr, x: Ptr, dx: Ptr, ...dims: PoolDims): void;
+  /** l2: 0 average pooling, 1 L2 pooling. */
+  sumPool_f32(l2: number, x: Ptr, o: Ptr, ...dims: PoolDims): void;
+  sumPoolBackward_f32(l2: number, dy: Ptr, x: Ptr, y: Ptr, dx: Ptr, ...dims: PoolDims): void;
   affineResample_f32(x: Ptr, maps: Ptr, o: Ptr, n: number, c: number, h: number, w: number): void;
   softmaxCrossEntropy_f32(x: Ptr, y: Ptr, loss: Ptr, grad: Ptr, n: number, k: number): void;
   sigmoidCrossEntropy_f32(x: Ptr, y: Ptr, loss: Ptr, grad: Ptr, m: number): void;

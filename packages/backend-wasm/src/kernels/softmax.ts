@@ -1,5 +1,5 @@
 /** Softmax, its backward, and log-softmax over the last axis (assembly/softmax.ts). */
-import { defineKernel } from '@backprop/tensor';
+import { defineKernel, type TensorInfo } from '@backprop/tensor';
 import type { WasmBackend } from '../backend.js';
 
 type B = WasmBackend;
@@ -12,25 +12,21 @@ export function rowsCols(shape: readonly number[]): [number, number] {
   return [n, k];
 }
 
-export const softmax = defineKernel<'softmax', B>({
-  kernelName: 'softmax', backendName: 'wasm',
-  kernelFunc: ({ inputs: { x }, backend }) => {
-    const px = backend.f32(x, 'softmax');
-    const out = backend.makeOutput(x.shape, 'float32', 'softmax');
-    backend.wasm.softmax_f32(px, out.ptr, ...rowsCols(x.shape));
-    return out.info;
-  },
-});
+/** y = f(x) row by row: softmax or log-softmax. */
+function rowwise<K extends 'softmax' | 'logSoftmax'>(kernelName: K) {
+  return defineKernel<K, B>({
+    kernelName, backendName: 'wasm',
+    kernelFunc: (({ inputs: { x }, backend }: { inputs: { x: TensorInfo }; backend: B }) => {
+      const px = backend.f32(x, kernelName);
+      const out = backend.makeOutput(x.shape, 'float32', kernelName);
+      backend.wasm[`${kernelName}_f32`](px, out.ptr, ...rowsCols(x.shape));
+      return out.info;
+    }) as never,
+  });
+}
 
-export const logSoftmax = defineKernel<'logSoftmax', B>({
-  kernelName: 'logSoftmax', backendName: 'wasm',
-  kernelFunc: ({ inputs: { x }, backend }) => {
-    const px = backend.f32(x, 'logSoftmax');
-    const out = backend.makeOutput(x.shape, 'float32', 'logSoftmax');
-    backend.wasm.logSoftmax_f32(px, out.ptr, ...rowsCols(x.shape));
-    return out.info;
-  },
-});
+export const softmax = rowwise('softmax');
+export const logSoftmax = rowwise('logSoftmax');
 
 export const softmaxBackward = defineKernel<'softmaxBackward', B>({
   kernelName: 'softmaxBackward', backendName: 'wasm',

@@ -1,0 +1,9 @@
+// Codes shared with the JavaScript side (src/kernels/activations.ts ACTIVATION_CODE); not exported
+// from the module (index.ts does not re-export this file).
+
+/** Fused activations of matMul and conv2d. */
+export const ACT_LINEAR: i32 = 0;
+export const ACT_RELU: i32 = 1;
+export const ACT_SIGMOID: i32 = 2;
+export const ACT_TANH: i32 = 3;
+export const ACT_LEAKY_RELU: i32 = 4;
