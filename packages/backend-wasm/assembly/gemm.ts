@@ -8,8 +8,10 @@
 // Structure (Goto/BLIS): the K dimension is cut into blocks of KC, N into blocks of NC and M into
 // blocks of MC. Each block of op(B) is packed into panels of NR columns (for each k, NR consecutive
 // floats) and each block of op(A) into panels of MR rows (for each k, MR consecutive floats), so the
-// micro-kernel reads both operands sequentially whatever the transposes were. Panels are padded with
+// micro-kernel reads both operands sequentially whatever the transposes were (an untransposed B
+// with few rows of C is read where it lies instead, see DIRECT_B_MAX_M). Panels are padded with
 // zeros to full MR/NR, so edge tiles run the same micro-kernel and only the write-back differs.
+// Measured variants (bench/gemm.mjs): larger register tiles, k-unrolling and other KC/MC all lost.
 //
 // Summation order (deterministic, and the same for every C element whatever tile, block or thread
 // computes it): K is split at the fixed multiples of KC, never depending on M, N or a thread split.
