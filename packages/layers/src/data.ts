@@ -10,6 +10,26 @@ export interface HostData {
 /** Data accepted by fit / evaluate / predict: a tensor or host values. */
 export type DataLike = Tensor | HostData;
 
+/** One batch of a stream: inputs `x` and, for `fit` and `evaluate`, targets `y` (as in-memory data: integer labels or rows). */
+export interface DataBatch {
+  x: DataLike;
+  y?: DataLike;
+}
+
+/**
+ * A dataset that yields batches, for data larger than memory: each iteration
+ * (`[Symbol.asyncIterator]()`, or `[Symbol.iterator]()`) is one pass, one epoch of `fit`.
+ * The batches decide the batch size and the order. `sampleCount` and `batchCount`, when
+ * given, are passed to `onTrainBegin` for progress.
+ */
+export type BatchIterable = (AsyncIterable<DataBatch> | Iterable<DataBatch>) & { readonly sampleCount?: number; readonly batchCount?: number };
+
+/** Whether `data` is a stream of batches rather than one in-memory set. */
+export function isBatchIterable(data: unknown): data is BatchIterable {
+  if (typeof data !== 'object' || data === null || data instanceof Tensor || Array.isArray(data) || ArrayBuffer.isView(data)) return false;
+  return Symbol.asyncIterator in data || Symbol.iterator in data;
+}
+
 /** A dataset normalised to a flat host array with a per-sample size. */
 export interface HostSet {
   values: Float32Array | Float64Array;

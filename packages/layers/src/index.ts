@@ -26,7 +26,8 @@ export type { BatchLogs, Callbacks, EpochLogs, FitOptions, History } from './tra
 export type { EvaluateOptions, EvaluateResult } from './evaluation.js';
 export type { PredictOptions } from './prediction.js';
 export type { NamedArray } from './weights.js';
-export type { DataLike, HostData } from './data.js';
+export type { BatchIterable, DataBatch, DataLike, HostData } from './data.js';
+export { isBatchIterable } from './data.js';
 export type { LayerPlan } from './layer.js';
 export { gradCheck } from './grad-check.js';
 export type { GradCheckEntry, GradCheckOptions } from './grad-check.js';

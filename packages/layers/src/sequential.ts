@@ -1,5 +1,6 @@
 import { BackpropError, checkFloatDtype, type ComponentJSON, createRandom, defaultRegistry, describeValue as describe, type FloatDataType, type Loss, type Optimizer, type Registry, shapeToString, Tensor } from '@backprop/tensor';
-import { type DataLike, isPlainObject } from './data.js';
+import { type BatchIterable, type DataLike, isBatchIterable, isPlainObject } from './data.js';
+import { evaluateStream, fitStream, predictStream } from './streaming.js';
 import { type EvaluateOptions, type EvaluateResult, evaluation } from './evaluation.js';
 import type { Layer, Param } from './layer.js';
 import { type PredictOptions, prediction } from './prediction.js';
@@ -195,10 +196,17 @@ export class Sequential {
     return runAsync(trainOnTensors(this, 'trainOnBatchAsync', x, y, loss, optimizer));
   }
 
-  /** Trains on (x, y) for `options.epochs` epochs (see training.ts); works on every backend. */
-  async fit(x: DataLike, y: DataLike, options: FitOptions): Promise<History> {
+  /**
+   * Trains on (x, y) for `options.epochs` epochs (see training.ts), or on a stream of
+   * `{ x, y }` batches (`BatchIterable`, one pass per epoch: see streaming.ts); works on
+   * every backend.
+   */
+  async fit(data: BatchIterable, options: FitOptions): Promise<History>;
+  async fit(x: DataLike, y: DataLike, options: FitOptions): Promise<History>;
+  async fit(x: DataLike | BatchIterable, y: DataLike | FitOptions, options?: FitOptions): Promise<History> {
     this.assertUsable('fit');
-    return fit(this, x, y, options);
+    if (isBatchIterable(x)) return fitStream(this, x, y as FitOptions);
+    return fit(this, x, y as DataLike, options as FitOptions);
   }
 
   /**
@@ -207,14 +215,18 @@ export class Sequential {
    */
   evaluate(x: DataLike, y: DataLike, options: EvaluateOptions): EvaluateResult {
     this.assertUsable('evaluate');
+    if (isBatchIterable(x)) throw new BackpropError('evaluate', 'a stream of batches is read asynchronously: use evaluateAsync(stream, options)');
     this.assertSyncReads('evaluate', 'evaluateAsync');
     return runSync(evaluation(this, 'evaluate', x, y, options));
   }
 
-  /** `evaluate` reading each batch with `await data()`: works on every backend. */
-  async evaluateAsync(x: DataLike, y: DataLike, options: EvaluateOptions): Promise<EvaluateResult> {
+  /** `evaluate` reading each batch with `await data()`: works on every backend. Also takes a stream of `{ x, y }` batches (one pass). */
+  async evaluateAsync(data: BatchIterable, options: EvaluateOptions): Promise<EvaluateResult>;
+  async evaluateAsync(x: DataLike, y: DataLike, options: EvaluateOptions): Promise<EvaluateResult>;
+  async evaluateAsync(x: DataLike | BatchIterable, y: DataLike | EvaluateOptions, options?: EvaluateOptions): Promise<EvaluateResult> {
     this.assertUsable('evaluateAsync');
-    return runAsync(evaluation(this, 'evaluateAsync', x, y, options));
+    if (isBatchIterable(x)) return evaluateStream(this, 'evaluateAsync', x, y as EvaluateOptions);
+    return runAsync(evaluation(this, 'evaluateAsync', x, y as DataLike, options as EvaluateOptions));
   }
 
   /**
@@ -223,13 +235,15 @@ export class Sequential {
    */
   predict(x: DataLike, options: PredictOptions = {}): Tensor {
     this.assertUsable('predict');
+    if (isBatchIterable(x)) throw new BackpropError('predict', 'a stream of batches is read asynchronously: use predictAsync(stream, options)');
     this.assertSyncReads('predict', 'predictAsync');
     return runSync(prediction(this, 'predict', x, options));
   }
 
   /** `predict` reading each batch with `await data()`: works on every backend. */
-  async predictAsync(x: DataLike, options: PredictOptions = {}): Promise<Tensor> {
+  async predictAsync(x: DataLike | BatchIterable, options: PredictOptions = {}): Promise<Tensor> {
     this.assertUsable('predictAsync');
+    if (isBatchIterable(x)) return predictStream(this, 'predictAsync', x, options);
     return runAsync(prediction(this, 'predictAsync', x, options));
   }
 

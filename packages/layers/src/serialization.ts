@@ -93,6 +93,11 @@ export interface ModelManifest {
   optimizer?: { spec: ComponentJSON; iterations: number; slots: string[] };
   /** Free-form JSON the caller stores with the model (e.g. the CLI's training state). */
   metadata?: Record<string, unknown>;
+  /**
+   * The name of each output class (output i is `classNames[i]`): one distinct, non-empty
+   * string per output of a classifier, e.g. the sorted subfolders of an image folder.
+   */
+  classNames?: string[];
   savedAt: string;
   library: string;
   /**
@@ -109,7 +114,7 @@ const LIBRARY = '@backprop/layers';
 const WEIGHTS_FILE = /^weights-[0-9a-f]{8}\.bin$/;
 const HEX8 = /^[0-9a-f]{8}$/;
 
-type ArtifactOptions = { includeOptimizer?: boolean; metadata?: Record<string, unknown> };
+type ArtifactOptions = { includeOptimizer?: boolean; metadata?: Record<string, unknown>; classNames?: readonly string[] };
 
 /**
  * The model (and, by default, its optimizer state) as artifacts, read synchronously; see
@@ -117,14 +122,14 @@ type ArtifactOptions = { includeOptimizer?: boolean; metadata?: Record<string, u
  * state (a diverged model is never checkpointed over a good one).
  */
 export function toArtifacts(model: Sequential, options: ArtifactOptions = {}): ModelArtifacts {
-  const { tensors, optimizer, metadata } = collect('toArtifacts', model, options);
-  return pack('toArtifacts', model, runSync(readNamed(tensors)), optimizer, metadata);
+  const { tensors, optimizer, metadata, classNames } = collect('toArtifacts', model, options);
+  return pack('toArtifacts', model, runSync(readNamed(tensors)), optimizer, metadata, classNames);
 }
 
 /** `toArtifacts` reading the weights with `await data()`: works on every backend (WebGPU included). */
 export async function toArtifactsAsync(model: Sequential, options: ArtifactOptions = {}): Promise<ModelArtifacts> {
-  const { tensors, optimizer, metadata } = collect('toArtifactsAsync', model, options);
-  return pack('toArtifactsAsync', model, await runAsync(readNamed(tensors)), optimizer, metadata);
+  const { tensors, optimizer, metadata, classNames } = collect('toArtifactsAsync', model, options);
+  return pack('toArtifactsAsync', model, await runAsync(readNamed(tensors)), optimizer, metadata, classNames);
 }
 
 /** Every tensor to save (weights, then optimizer slots), in order. */
@@ -132,7 +137,7 @@ function collect(
   where: string,
   model: Sequential,
   options: ArtifactOptions,
-): { tensors: { name: string; tensor: Tensor }[]; optimizer: ModelManifest['optimizer']; metadata: Record<string, unknown> | undefined } {
+): { tensors: { name: string; tensor: Tensor }[]; optimizer: ModelManifest['optimizer']; metadata: Record<string, unknown> | undefined; classNames: string[] | undefined } {
   if (!(model instanceof Sequential)) throw new BackpropError(where, `expects a Sequential model, got ${describe(model)}`);
   // A disposed model has no parameters left: saving it would write an empty model over a good one.
   model.assertUsable(where);
@@ -141,6 +146,9 @@ function collect(
     throw new BackpropError(where, `includeOptimizer must be true or false, got ${describe(options.includeOptimizer)}`);
   }
   const metadata = options.metadata === undefined ? undefined : toJSONData(where, 'metadata', options.metadata);
+  const classNames = options.classNames === undefined ? undefined : checkClassNames(options.classNames, model.outputShape, (detail) => {
+    throw new BackpropError(where, detail);
+  });
   const tensors = paramTensors(model.params());
   let optimizer: ModelManifest['optimizer'];
   if ((options.includeOptimizer ?? true) && model.optimizer) {
@@ -150,10 +158,34 @@ function collect(
     optimizer = { spec: { name: model.optimizer.name, config: toJSONData(where, 'optimizer config', model.optimizer.getConfig()) }, iterations: state.iterations, slots };
   }
   for (const t of tensors) if (t.tensor.isDisposed) throw new BackpropError(where, `${describeSpec(t.name)} was disposed; nothing is saved`);
-  return { tensors, optimizer, metadata };
+  return { tensors, optimizer, metadata, classNames };
 }
 
-function pack(where: string, model: Sequential, named: NamedArray[], optimizer: ModelManifest['optimizer'], metadata: Record<string, unknown> | undefined): ModelArtifacts {
+/** Class names as the manifest holds them: distinct non-empty strings, one per output of the model. */
+function checkClassNames(value: unknown, outputShape: readonly number[], fail: (detail: string) => never): string[] {
+  if (!Array.isArray(value) || value.some((n) => typeof n !== 'string' || n.length === 0)) {
+    return fail(`classNames must be an array of non-empty strings, got ${describe(value)}`);
+  }
+  const outputs = outputShape.reduce((a, d) => a * d, 1);
+  if (outputShape.length !== 1 || value.length !== outputs) {
+    return fail(`classNames has ${value.length} names but the model has output shape [${outputShape.join(', ')}]; give one name per output of a classifier`);
+  }
+  const seen = new Set<string>();
+  for (const name of value as string[]) {
+    if (seen.has(name)) return fail(`classNames names '${name}' twice`);
+    seen.add(name);
+  }
+  return [...(value as string[])];
+}
+
+function pack(
+  where: string,
+  model: Sequential,
+  named: NamedArray[],
+  optimizer: ModelManifest['optimizer'],
+  metadata: Record<string, unknown> | undefined,
+  classNames?: string[],
+): ModelArtifacts {
   const specs: WeightSpec[] = [];
   let byteLength = 0;
   for (const w of named) {
@@ -179,6 +211,7 @@ function pack(where: string, model: Sequential, named: NamedArray[], optimizer: 
   };
   if (optimizer) manifest.optimizer = optimizer;
   if (metadata) manifest.metadata = metadata;
+  if (classNames) manifest.classNames = classNames;
   manifest.manifestCrc32 = manifestChecksum(manifest);
   return { manifest, weightData: bytes.buffer };
 }
@@ -276,6 +309,8 @@ function checkManifest(value: unknown, registry: Registry, where: string): Check
   } catch (error) {
     return fail(`topology: ${(error as Error).message}`);
   }
+  // The count against the outputs is checked once the model is built (restore).
+  if (m.classNames !== undefined) checkClassNames(m.classNames, [Array.isArray(m.classNames) ? m.classNames.length : 0], fail);
   const dtype = model.dtype;
 
   // weights: the data's description.
@@ -411,6 +446,11 @@ function restore(manifest: CheckedManifest, bytes: Uint8Array, registry: Registr
     throw error instanceof BackpropError ? new BackpropError(where, error.message) : error;
   }
   try {
+    if (manifest.classNames) {
+      checkClassNames(manifest.classNames, model.outputShape, (detail) => {
+        throw new BackpropError(where, detail);
+      });
+    }
     model.setWeights([...arrays.values()].filter((w) => !slotNames.has(w.name)));
     if (manifest.optimizer) model.optimizer = restoreOptimizer(model, manifest.optimizer, arrays, registry, dtype);
   } catch (error) {
@@ -459,7 +499,7 @@ export const MANIFEST_FILE = 'model.json';
 export async function saveModel(
   model: Sequential,
   dir: string,
-  options: { includeOptimizer?: boolean; metadata?: Record<string, unknown> } = {},
+  options: ArtifactOptions = {},
 ): Promise<{ manifestPath: string; weightsPath: string }> {
   if (typeof dir !== 'string' || dir.length === 0) throw new BackpropError('saveModel', `dir must be a directory path, got ${describe(dir)}`);
   const artifacts = await toArtifactsAsync(model, options);

@@ -14,12 +14,14 @@ import {
   Tensor,
 } from '@backprop/tensor';
 import {
+  type BatchIterable,
   checkCounts,
   checkTargetValues,
   type DataLike,
   gatherBatch,
   type HostSet,
   inputSet,
+  isBatchIterable,
   isPlainObject,
   sliceSet,
   targetSet,
@@ -27,6 +29,7 @@ import {
 import { type BatchStats, computeLoss, evaluateSets, scoreBatch } from './evaluation.js';
 import { type Reading, runAsync } from './readback.js';
 import type { Sequential } from './sequential.js';
+import { evaluateStream } from './streaming.js';
 
 /** The training loop: one step on a batch (`trainOnBatch`), and `fit`'s epochs of them. */
 
@@ -68,7 +71,8 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Shuffling seed; epoch e uses an order derived from (seed, e) only, so resumed runs match. */
   seed?: number;
-  validationData?: [DataLike, DataLike];
+  /** In-memory `[x, y]`, or a stream of batches (`BatchIterable`), evaluated after each epoch. */
+  validationData?: [DataLike, DataLike] | BatchIterable;
   /** Fraction of the training data (taken from the end) held out for validation. */
   validationSplit?: number;
   /** Epoch index to start from (for resuming). */
@@ -116,7 +120,7 @@ function* fitSets(model: Sequential, where: string, x: DataLike, y: DataLike, op
   let targets = yield* targetSet(where, 'y', y, model.outputShape);
   checkCounts(where, 'x', train, 'y', targets);
   checkTargetValues(loss, targets);
-  if (options.validationData) {
+  if (options.validationData && !isBatchIterable(options.validationData)) {
     const [vx, vy] = options.validationData;
     const validation: [HostSet, HostSet] = [yield* inputSet(where, 'validationData x', vx, model.inputShape), yield* targetSet(where, 'validationData y', vy, model.outputShape)];
     checkCounts(where, 'validationData x', validation[0], 'validationData y', validation[1]);
@@ -147,70 +151,125 @@ function* fitSets(model: Sequential, where: string, x: DataLike, y: DataLike, op
 export async function fit(model: Sequential, x: DataLike, y: DataLike, options: FitOptions): Promise<History> {
   const where = 'fit';
   checkFitOptions(where, options);
-  const epochs = options.epochs ?? 1;
   const batchSize = options.batchSize ?? 32;
-  checkPositiveInt(where, 'epochs', epochs);
   checkPositiveInt(where, 'batchSize', batchSize);
-  const initialEpoch = options.initialEpoch ?? 0;
-  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new BackpropError(where, `initialEpoch must be an integer ≥ 0, got ${initialEpoch}`);
   const loss = model.resolveLoss(options.loss);
-  const optimizer = model.resolveOptimizer(options.optimizer);
-  model.optimizer = optimizer;
   const { train, targets, validation } = await runAsync(fitSets(model, where, x, y, options, loss));
   const { registry, dtype } = model;
-  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
   const shuffle = options.shuffle ?? true;
   const seed = options.seed ?? model.seed;
   const batches = Math.ceil(train.count / batchSize);
-  const history: History = { epochs: [], stoppedEarly: false };
   // This run's own buffers for gathering batches (see gatherBatch).
   const scratch = { x: {}, y: {} };
-  model.stopTraining = false;
-  for (const cb of callbacks) await cb.onTrainBegin?.({ epochs, initialEpoch, samples: train.count, batchesPerEpoch: batches });
-  let lastYield = now();
-  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
-    for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
+  function* epochBatches(epoch: number): Generator<TrainingBatch> {
     const order = shuffle ? epochOrder(train.count, seed, epoch) : null;
-    const start = now();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    for (let b = 0; b < batches && !model.stopTraining; b++) {
+    for (let b = 0; b < batches; b++) {
       const from = b * batchSize;
       const to = Math.min(train.count, from + batchSize);
       const [xb, yb] = registry.scope(() => [
         gatherBatch(registry, train, order, from, to, dtype, scratch.x),
         gatherBatch(registry, targets, order, from, to, dtype, scratch.y),
       ]);
+      yield { x: xb.tensor, y: yb.tensor, targets: yb.values, count: to - from };
+    }
+  }
+  const streamed = options.validationData;
+  const validate = validation
+    ? () => runAsync(evaluateSets(model, where, validation[0], validation[1], loss, 256))
+    : isBatchIterable(streamed)
+      ? () => evaluateStream(model, where, streamed, { loss })
+      : undefined;
+  return trainEpochs(model, where, options, loss, { samples: train.count, batchesPerEpoch: batches, epochBatches }, validate);
+}
+
+/** One batch ready for a training step: tensors (disposed by the loop) and the targets' host values. */
+export interface TrainingBatch {
+  x: Tensor;
+  y: Tensor;
+  targets: ArrayLike<number>;
+  count: number;
+}
+
+/** Where `trainEpochs` gets its batches: in-memory sets or a stream of batches. */
+export interface EpochSource {
+  /** Samples per epoch (0 when not known in advance). */
+  samples: number;
+  batchesPerEpoch: number;
+  epochBatches(epoch: number): Iterable<TrainingBatch> | AsyncIterable<TrainingBatch>;
+}
+
+/**
+ * The epochs of `fit`, whatever the batches come from: a step per batch, callbacks, the
+ * validation after each epoch. Options other than the data's are checked here.
+ */
+export async function trainEpochs(
+  model: Sequential,
+  where: string,
+  options: FitOptions,
+  loss: Loss,
+  source: EpochSource,
+  validate: (() => Promise<{ loss: number; accuracy: number }>) | undefined,
+): Promise<History> {
+  const epochs = options.epochs ?? 1;
+  const initialEpoch = options.initialEpoch ?? 0;
+  const optimizer = model.resolveOptimizer(options.optimizer);
+  model.optimizer = optimizer;
+  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
+  const history: History = { epochs: [], stoppedEarly: false };
+  model.stopTraining = false;
+  for (const cb of callbacks) await cb.onTrainBegin?.({ epochs, initialEpoch, samples: source.samples, batchesPerEpoch: source.batchesPerEpoch });
+  let lastYield = now();
+  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+    for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
+    const start = now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let b = 0;
+    let completed = true;
+    for await (const { x: xb, y: yb, targets, count } of source.epochBatches(epoch)) {
+      if (model.stopTraining) {
+        xb.dispose();
+        yb.dispose();
+        completed = false;
+        break;
+      }
       const at = `at epoch ${epoch + 1}, batch ${b + 1}`;
       let stats: BatchStats;
       try {
-        stats = await runAsync(trainBatch(model, where, at, xb.tensor, yb.tensor, yb.values, loss, optimizer));
+        stats = await runAsync(trainBatch(model, where, at, xb, yb, targets, loss, optimizer));
       } finally {
-        xb.tensor.dispose();
-        yb.tensor.dispose();
+        xb.dispose();
+        yb.dispose();
       }
       if (!Number.isFinite(stats.loss)) {
         throw new BackpropError(where, `the loss became ${stats.loss} ${at}; lower the learning rate or check the inputs for NaN/Infinity`);
       }
-      lossSum += stats.loss * (to - from);
+      lossSum += stats.loss * count;
       correct += stats.correct;
-      seen += to - from;
+      seen += count;
       const elapsed = (now() - start) / 1000;
       const logs: BatchLogs = {
         epoch,
         batch: b,
         loss: stats.loss,
-        accuracy: stats.correct / (to - from),
+        accuracy: stats.correct / count,
         seen,
         samplesPerSecond: seen / Math.max(elapsed, 1e-9),
       };
+      b++;
       for (const cb of callbacks) await cb.onBatchEnd?.(logs);
       // Yield now and then so progress bars redraw, signals arrive and pages stay responsive.
       if (now() - lastYield > 25) {
         await yieldToEventLoop();
         lastYield = now();
       }
+    }
+    if (seen === 0 && completed) {
+      throw new BackpropError(
+        where,
+        `epoch ${epoch + 1} had no batches; a stream of batches must start a new pass each time it is iterated (an async generator object can be iterated only once: pass an object whose [Symbol.asyncIterator]() starts a new pass)`,
+      );
     }
     const durationMs = now() - start;
     const logs: EpochLogs = {
@@ -220,12 +279,12 @@ export async function fit(model: Sequential, x: DataLike, y: DataLike, options: 
       samplesPerSecond: seen / Math.max(durationMs / 1000, 1e-9),
       durationMs,
     };
-    if (validation) {
-      const v = await runAsync(evaluateSets(model, where, validation[0], validation[1], loss, 256));
+    if (validate) {
+      const v = await validate();
       logs.valLoss = v.loss;
       logs.valAccuracy = v.accuracy;
     }
-    if (seen === train.count) history.epochs.push(logs);
+    if (completed) history.epochs.push(logs);
     for (const cb of callbacks) await cb.onEpochEnd?.(logs);
   }
   history.stoppedEarly = model.stopTraining;
@@ -241,17 +300,20 @@ export function epochOrder(count: number, seed: number, epoch: number): Int32Arr
   return order;
 }
 
-function checkFitOptions(where: string, options: unknown): asserts options is FitOptions {
+export function checkFitOptions(where: string, options: unknown): asserts options is FitOptions {
   if (!isPlainObject(options)) {
     throw new BackpropError(where, `needs options { loss, optimizer?, epochs?, batchSize?, … } as its third argument, got ${describeValue(options)}`);
   }
   const o = options as Partial<FitOptions>;
+  if (o.epochs !== undefined) checkPositiveInt(where, 'epochs', o.epochs);
+  const initialEpoch = o.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new BackpropError(where, `initialEpoch must be an integer ≥ 0, got ${initialEpoch}`);
   if (o.loss === undefined) {
     throw new BackpropError(where, "options.loss is required: a registered loss name ('categoricalCrossentropy'), { name, config } or a Loss object");
   }
   if (o.shuffle !== undefined) checkBoolean(where, 'shuffle', o.shuffle);
   if (o.seed !== undefined) checkFiniteNumber(where, 'seed', o.seed);
-  if (o.validationData !== undefined && (!Array.isArray(o.validationData) || o.validationData.length !== 2)) {
+  if (o.validationData !== undefined && !isBatchIterable(o.validationData) && (!Array.isArray(o.validationData) || o.validationData.length !== 2)) {
     throw new BackpropError(where, `validationData must be [x, y], got ${describeValue(o.validationData)}`);
   }
   if (o.validationSplit !== undefined) {
