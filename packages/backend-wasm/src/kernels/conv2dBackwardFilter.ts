@@ -7,10 +7,13 @@ import type { WasmBackend } from '../backend.js';
 import { columnBytes, convDims } from './conv.js';
 
 /**
- * The sparse path runs when at most this fraction of dy is non-zero: backend-cpu's measured
- * break-even (its SPARSE_FILTER_MAX_DENSITY); to be re-measured for the wasm GEMM.
+ * The sparse path runs when at most this fraction of dy is non-zero. Against the SIMD GEMM it
+ * pays only on quite sparse gradients (rough one-off timings, batch 32, shared machine: the
+ * paper's conv x[32,1,28,28] k[8,1,5,5] sparse 0.42 / 0.56 / 0.70 ms at 10 / 20 / 30 % vs
+ * GEMM 0.55 ms; lenet's second conv x[32,32,13,13] k[64,32,3,3] sparse 2.9 / 6.7 ms at 10 /
+ * 20 % vs GEMM 4.1 ms), so the break-even is near 12 %, well below backend-cpu's 40 %.
  */
-export const SPARSE_FILTER_MAX_DENSITY = 0.4;
+export const SPARSE_FILTER_MAX_DENSITY = 0.12;
 
 export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', WasmBackend>({
   kernelName: 'conv2dBackwardFilter', backendName: 'wasm',
