@@ -24,12 +24,13 @@ export async function compileGemm(source = gemmSource, flags = []) {
 }
 
 /**
- * Instantiates the compiled gemm module on a fresh memory of `pages` 64 KiB pages and returns its
+ * Instantiates the compiled gemm module on a fresh memory of `pages` 64 KiB pages (shared for a
+ * module compiled with --sharedMemory) and returns its
  * exports with a bump allocator over that memory (64-byte aligned; offsets start past 64 KiB, above
  * the module's own static data).
  */
-export async function instantiateGemm(module, pages = 256) {
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536 });
+export async function instantiateGemm(module, pages = 256, { shared = false } = {}) {
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared });
   const instance = await WebAssembly.instantiate(module, {
     env: {
       memory,
@@ -54,6 +55,7 @@ export async function instantiateGemm(module, pages = 256) {
     reset() {
       top = 65536;
     },
+    module,
     f32(at, floats) {
       return new Float32Array(memory.buffer, at, floats);
     },
