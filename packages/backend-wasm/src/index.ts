@@ -5,5 +5,6 @@ export { MAX_MEMORY_BYTES, type WasmBackendOptions } from './options.js';
 export { WasmDtypeError, WasmMemoryError, WasmSupportError } from './errors.js';
 export { SIMD_PROBE, assertWasmSupported, whyWasmUnavailable } from './simd.js';
 export { compileWasmKernels, wasmBytes } from './module.js';
+export { wasmBuildInfo, type WasmBuildInfo } from './build-info.js';
 export { wasmKernels } from './kernels/index.js';
 export type { WasmExports } from './exports.js';
