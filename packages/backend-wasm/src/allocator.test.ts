@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '@backprop/tensor';
 import { BLOCK_ALIGN, LinearAllocator } from './allocator.js';
 
 const PAGE = 65536;
@@ -58,5 +59,31 @@ describe('LinearAllocator', () => {
     expect(before.byteLength, 'the old buffer is detached by grow').toBe(0);
     expect(alloc.alloc(2 * PAGE)).toBeNull(); // would pass 3 pages
     expect(alloc.alloc(1024)).not.toBeNull(); // a failed allocation changes nothing
+  });
+
+  it('random allocations and frees never overlap, and freeing everything returns the heap to its start', () => {
+    const { memory, alloc } = fresh(1, 64);
+    const top0 = alloc.heapTop;
+    const rng = createRandom(11);
+    const live: { at: number; bytes: number }[] = [];
+    for (let step = 0; step < 3000; step++) {
+      if (live.length > 0 && rng.uniform(0, 1) < 0.45) {
+        const [block] = live.splice(rng.int(live.length), 1);
+        alloc.free(block.at, block.bytes);
+      } else {
+        const bytes = 1 + rng.int(rng.uniform(0, 1) < 0.1 ? 40000 : 700);
+        const at = alloc.alloc(bytes)!;
+        expect(at % BLOCK_ALIGN).toBe(0);
+        expect(at + bytes).toBeLessThanOrEqual(memory.buffer.byteLength);
+        live.push({ at, bytes });
+      }
+      if (step % 100 === 0) {
+        const sorted = [...live].sort((a, b) => a.at - b.at);
+        for (let i = 1; i < sorted.length; i++) expect(sorted[i].at, `step ${step}`).toBeGreaterThanOrEqual(sorted[i - 1].at + sorted[i - 1].bytes);
+      }
+    }
+    for (const block of rng.shuffle(live)) alloc.free(block.at, block.bytes);
+    expect(alloc.freeBlocks).toBe(0);
+    expect(alloc.heapTop).toBe(top0);
   });
 });
