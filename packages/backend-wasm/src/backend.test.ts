@@ -172,3 +172,21 @@ describe('conv2dBackwardFilter over the non-zeros of dy', () => {
     expectArraysClose(got, want, { rtol: 1e-4, atol: 1e-5 });
   });
 });
+
+describe('1×1 stride-1 unpadded convolutions (the image is its own column matrix: no im2col)', () => {
+  it('conv2d, conv2dBackwardInput and conv2dBackwardFilter match the reference', async () => {
+    const registry = registryWith();
+    const xShape = [3, 5, 4, 6], filterShape = [7, 5, 1, 1] as [number, number, number, number], dyShape = [3, 7, 4, 6];
+    const [xv, kv, bv, gv] = [uniform(360, 6), uniform(35, 7), uniform(7, 8), uniform(504, 9)];
+    const q = (v: Float32Array, shape: number[]) => R.quantize(R.ref(v, shape), 'float32');
+    const [xr, kr, br, gr] = [q(xv, xShape), q(kv, filterShape), q(bv, [7]), q(gv, dyShape)];
+    const x = ops.tensor(xv, xShape, { registry }), k = ops.tensor(kv, filterShape, { registry });
+    const b = ops.tensor(bv, [7], { registry }), dy = ops.tensor(gv, dyShape, { registry });
+    const geo = { strides: [1, 1] as [number, number], pad: [0, 0] as [number, number] };
+    const tol = { rtol: 1e-4, atol: 1e-5 };
+    expectArraysClose(await ops.conv2d(x, k, { bias: b, activation: 'relu' }).data(), R.conv2d({ x: xr, filter: kr, bias: br }, { ...geo, activation: 'relu', alpha: 0 }).values, tol);
+    expectArraysClose(await ops.conv2dBackwardInput(dy, k, xShape, geo).data(), R.conv2dBackwardInput({ dy: gr, filter: kr }, { ...geo, inputShape: xShape as [number, number, number, number] }).values, tol);
+    expectArraysClose(await ops.conv2dBackwardFilter(x, dy, filterShape, geo).data(), R.conv2dBackwardFilter({ x: xr, dy: gr }, { ...geo, filterShape }).values, tol);
+    registry.removeBackend('wasm');
+  });
+});
