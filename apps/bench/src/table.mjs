@@ -1,8 +1,12 @@
 // Turns worker results into rows { figure, better, values: { lib: number|null }, ratios: { peer: number|null } }.
 export const BACKPROP = 'backprop-cpu';
-export const LIB_ORDER = ['backprop-cpu', 'backprop-cpu-threads', 'tfjs-wasm', 'tfjs-cpu', 'convnetjs'];
-/** Backprop's own columns (single thread, 2 threads): shown, but not peers to compare with. */
-const isBackprop = (lib) => lib === BACKPROP || lib.startsWith(`${BACKPROP}-`);
+export const BACKPROP_WASM = 'backprop-wasm';
+export const LIB_ORDER = ['backprop-cpu', 'backprop-cpu-threads', 'backprop-wasm', 'backprop-wasm-threads', 'tfjs-wasm', 'tfjs-cpu', 'convnetjs'];
+/** Backprop's own columns (its backends, single thread and 2 threads): shown, but not peers to compare with. */
+const isBackprop = (lib) => lib.startsWith('backprop-');
+/** The wasm backend is compared with the other SIMD wasm library and with Backprop's CPU reference. */
+const WASM_BASELINES = ['tfjs-wasm', BACKPROP];
+const ratio = (a, b) => (a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b);
 
 const FIGURES = [
   ['kernels', (r) => r.kernels?.convForward?.ms, 'paper conv fwd, batch 32 (ms)', 'lower'],
@@ -43,10 +47,14 @@ export function rowsFrom(results) {
     const ratios = {};
     for (const lib of libs) {
       if (isBackprop(lib)) continue;
-      const a = values[BACKPROP], b = values[lib];
-      ratios[lib] = a === null || b === null || b === 0 ? null : a / b;
+      ratios[lib] = ratio(values[BACKPROP], values[lib]);
     }
-    rows.push({ figure, better, values, ratios });
+    const row = { figure, better, values, ratios };
+    if (libs.includes(BACKPROP_WASM)) {
+      row.wasmRatios = {};
+      for (const lib of WASM_BASELINES) if (libs.includes(lib)) row.wasmRatios[lib] = ratio(values[BACKPROP_WASM], values[lib]);
+    }
+    rows.push(row);
   }
   return rows;
 }
@@ -58,8 +66,14 @@ function grid(report) {
   const rows = report.table;
   const libs = rows.length ? Object.keys(rows[0].values) : [];
   const peers = libs.filter((l) => !isBackprop(l));
-  const head = ['figure', ...libs, ...peers.map((p) => `BP/${p}`)];
-  const body = rows.map((r) => [`${r.figure} ${r.better === 'higher' ? '↑' : '↓'}`, ...libs.map((l) => fmt(r.values[l])), ...peers.map((p) => fmtRatio(r.ratios[p]))]);
+  const wasmBaselines = rows.length && rows[0].wasmRatios ? Object.keys(rows[0].wasmRatios) : [];
+  const head = ['figure', ...libs, ...peers.map((p) => `BP/${p}`), ...wasmBaselines.map((p) => `wasm/${p}`)];
+  const body = rows.map((r) => [
+    `${r.figure} ${r.better === 'higher' ? '↑' : '↓'}`,
+    ...libs.map((l) => fmt(r.values[l])),
+    ...peers.map((p) => fmtRatio(r.ratios[p])),
+    ...wasmBaselines.map((p) => fmtRatio(r.wasmRatios[p])),
+  ]);
   return { head, body };
 }
 
@@ -76,6 +90,7 @@ function notes(report) {
     if (r.kernels?.convBothGrads) lines.push(`${r.lib}: its conv backward computes both gradients in one pass (row "both grads")`);
   }
   lines.push('BP/peer = Backprop ÷ peer: for ↑ figures > 1 means Backprop is better, for ↓ figures < 1 means Backprop is better.');
+  if (report.table[0]?.wasmRatios) lines.push('wasm/x = backprop-wasm ÷ x (the same reading: ↑ > 1 or ↓ < 1 means backend-wasm is better).');
   return lines;
 }
 

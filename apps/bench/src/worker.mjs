@@ -17,6 +17,11 @@ const median = (a) => { const s = [...a].sort((p, q) => p - q); return s.length 
 
 const lib = await import(`./libs/${libName}.mjs`);
 const info = await lib.init();
+// A library that cannot run in this build (e.g. a backend feature not there yet) says why.
+if (info.unavailable) {
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify({ lib: lib.name, label: lib.label, task, unavailable: info.unavailable, quick })}\n`);
+  process.exit(0);
+}
 const result = { lib: lib.name, label: lib.label, task, version: info.version, notes: info.notes, quick };
 
 async function trainOver(model, set, count, next) {

@@ -29,7 +29,18 @@ describe('bench --quick', () => {
     expect(run.stdout).toContain('Conv2DBackpropFilter registered for wasm');
     const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
     expect(report.quick).toBe(true);
-    const libs = ['backprop-cpu', 'tfjs-wasm', 'tfjs-cpu', 'convnetjs'];
+    expect(run.stdout).toContain('wasm/tfjs-wasm');
+    expect(run.stdout).toContain('wasm/backprop-cpu');
+    const libs = ['backprop-cpu', 'backprop-wasm', 'tfjs-wasm', 'tfjs-cpu', 'convnetjs'];
+    // Threaded wasm kernels may not be in this build: then every task says why, and nothing fails.
+    for (const task of ['kernels', 'A', 'B']) {
+      const r = report.results.find((x: { lib: string; task: string }) => x.lib === 'backprop-wasm-threads' && x.task === task);
+      expect(r, `backprop-wasm-threads ${task}`).toBeDefined();
+      expect(r.error, `backprop-wasm-threads ${task}`).toBeUndefined();
+      if (r.skipped) expect(r.skipped).toMatch(/^not available: .*threads/);
+      else if (task === 'kernels') expect(r.kernels.matMul.ms).toBeGreaterThan(0);
+      else expect(r.train.samplesPerSecond).toBeGreaterThan(0);
+    }
     for (const task of ['kernels', 'A', 'B']) {
       for (const lib of libs) {
         const r = report.results.find((x: { lib: string; task: string }) => x.lib === lib && x.task === task);
@@ -54,7 +65,12 @@ describe('bench --quick', () => {
     }
     const figures = report.table.map((row: { figure: string }) => row.figure);
     expect(figures).toEqual(expect.arrayContaining(['paper conv fwd, batch 32 (ms)', 'paper conv filter grad, dy as behind max pool + ReLU (ms)', 'matMul 256³ (ms)', 'Model A train (samples/s)', 'Model B inference (samples/s)']));
-    for (const row of report.table) expect(Object.keys(row.ratios)).toEqual(['tfjs-wasm', 'tfjs-cpu', 'convnetjs']);
+    for (const row of report.table) {
+      expect(Object.keys(row.ratios)).toEqual(['tfjs-wasm', 'tfjs-cpu', 'convnetjs']);
+      expect(Object.keys(row.wasmRatios)).toEqual(['tfjs-wasm', 'backprop-cpu']);
+      const { 'backprop-wasm': wasm, 'backprop-cpu': cpu } = row.values;
+      if (wasm !== null && cpu !== null) expect(row.wasmRatios['backprop-cpu']).toBeCloseTo(wasm / cpu, 12);
+    }
     expect(readFileSync(join(out, 'latest.md'), 'utf8')).toMatch(/\| figure \| backprop-cpu \|/);
   });
 });

@@ -11,16 +11,21 @@ export const name = 'backprop-cpu';
 export const label = 'Backprop (backend-cpu)';
 
 let registry;
-/** `backend`: the backend-cpu plugin to use (libs/backprop-cpu-threads.mjs passes a threaded one). */
-export async function init(backend = cpuBackend) {
+/**
+ * `backend`: the backend plugin to use (libs/backprop-cpu-threads.mjs passes a threaded
+ * backend-cpu, libs/backprop-wasm.mjs the wasm backend); `backendName` the name it registers,
+ * `packageName` the package whose version is reported.
+ */
+export async function init(backend = cpuBackend, { backendName = 'cpu', packageName = '@backprop/backend-cpu', notes } = {}) {
   registry = new Registry().use(backend, layersPlugin, lossesPlugin, optimizersPlugin);
-  const b = registry.setBackend('cpu');
-  return { version: readVersion(), notes: b.threads > 1 ? `float32, ${b.threads} threads (worker_threads)` : 'float32, single thread' };
+  const b = registry.setBackend(backendName);
+  const threads = b.threads ?? 1;
+  return { version: readVersion(packageName), threads, notes: notes ?? (threads > 1 ? `float32, ${threads} threads (worker_threads)` : 'float32, single thread') };
 }
 
-/** The backend-cpu version actually measured, as the peers report theirs. */
-function readVersion() {
-  return createRequire(import.meta.url)('@backprop/backend-cpu/package.json').version;
+/** The backend's version actually measured, as the peers report theirs. */
+function readVersion(packageName) {
+  return createRequire(import.meta.url)(`${packageName}/package.json`).version;
 }
 
 function buildSequential(model, seed) {
