@@ -72,6 +72,16 @@ describe('help, info and summary', () => {
     expect(r.stdout).toContain('conv2d_0/kernel');
   });
 
+  it('gradcheck passes on lenet-bn (BatchNormalization, dropout and augmentation held fixed)', async () => {
+    const r = await cli('gradcheck', '--model', 'lenet-bn', '--samples', '2', '--checks', '6', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const g = JSON.parse(r.stdout);
+    expect(g.pass).toBe(true);
+    expect(Object.keys(g.params)).toContain('batch_normalization_3/gamma');
+    expect(g.params['batch_normalization_13/beta'].maxRelativeError).toBeLessThan(1e-6);
+  });
+
   it('gradcheck exits 1 with FAIL when a gradient disagrees (zero biases sit on the ReLU kink)', async () => {
     const r = await cli('gradcheck', '--model', 'paper', '--samples', '2', '--checks', '8', '--bias-jitter', '0', '--json');
     expect(r.code).toBe(1);
@@ -84,7 +94,7 @@ describe('help, info and summary', () => {
 
 describe('bad usage exits 2 with one line naming the valid choices', () => {
   const cases: [string[], RegExp][] = [
-    [['train', '--model', 'foo'], /paper, lenet/],
+    [['train', '--model', 'foo'], /paper, lenet, lenet-bn/],
     [['train', '--epochs', '0'], /positive integer/],
     [['train', '--backend', 'tpu'], /cpu, gpujs/],
     [['train', '--gpujs-mode', 'tpu'], /auto, webgl2, webgl, webgpu, headlessgl, webasm, cpu/],

@@ -60,7 +60,14 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Writing plugins', link: '/guide/plugins' },
     ],
   },
-  { text: 'Try it', items: [{ text: 'Train a CNN in your browser', link: '/train' }, { text: 'Benchmarks', link: '/benchmarks' }] },
+  {
+    text: 'Try it',
+    items: [
+      { text: 'Train a CNN in your browser', link: '/train' },
+      { text: 'Train on your own images', link: '/train-images' },
+      { text: 'Benchmarks', link: '/benchmarks' },
+    ],
+  },
 ];
 
 const math: DefaultTheme.SidebarItem[] = [
@@ -75,6 +82,9 @@ const math: DefaultTheme.SidebarItem[] = [
       { text: 'Losses', link: '/math/losses' },
       { text: 'Backpropagation', link: '/math/backprop' },
       { text: 'Gradient descent', link: '/math/gradient-descent' },
+      { text: 'Dropout', link: '/math/dropout' },
+      { text: 'Batch normalization', link: '/math/batch-normalization' },
+      { text: 'Data augmentation', link: '/math/augmentation' },
       { text: 'Errata', link: '/math/errata' },
     ],
   },
@@ -103,6 +113,7 @@ export default defineConfig({
     sidebar: {
       '/guide/': guide,
       '/train': guide,
+      '/train-images': guide,
       '/benchmarks': guide,
       '/math/': math,
       '/api/': [{ text: 'API reference', items: apiSidebar() }],

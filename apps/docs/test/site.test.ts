@@ -253,6 +253,55 @@ describe('docs site in chromium', () => {
     await page.close();
   });
 
+  it('dropout page draws the mask of seed 2, its gradient, and the identity at inference', async () => {
+    const { page, problems } = await open('/math/dropout.html');
+    expectNumbers(await grid(page, 'dropout-mask'), [0, 0, 2, 2, 2, 0, 0, 2], 'mask m', 0);
+    expectNumbers(await grid(page, 'dropout-y'), [0, 0, 6, 8, 10, 0, 0, 16], 'Y = X ⊙ m', 0);
+    expectNumbers(await grid(page, 'dropout-dx'), [0, 0, 2, 2, 2, 0, 0, 2], '∂X = G ⊙ m', 0);
+    expectNumbers(await grid(page, 'dropout-inference'), [1, 2, 3, 4, 5, 6, 7, 8], 'inference', 0);
+    // Another rate: every kept value is X/(1 − r).
+    await page.locator('[data-testid="dropout-rate"]').fill('0.75');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="dropout-mask"] td')].some((td) => td.textContent?.trim() === '4'));
+    for (const v of await grid(page, 'dropout-mask')) expect([0, 4]).toContain(v);
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('batch normalization page computes the worked example: y, all gradients, moving averages, inference', async () => {
+    const { page, problems } = await open('/math/batch-normalization.html');
+    expectNumbers(await grid(page, 'bn-y'), [-1, -1, 0, 0.5, 1, 1, 4, 1.5], 'y');
+    expectNumbers(await grid(page, 'bn-dx'), [0.5, -0.03125, -0.375, 0.25, -0.25, -0.15625, 0.125, -0.0625], '∂x');
+    expectNumbers(await grid(page, 'bn-dgamma'), [-1, -1.5], '∂γ');
+    expectNumbers(await grid(page, 'bn-dbeta'), [1, 2], '∂β');
+    expectNumbers(await grid(page, 'bn-moving-mean'), [0.3, 0.3], 'μ_mov');
+    expectNumbers(await grid(page, 'bn-moving-variance'), [1.25, 1.25], 'σ²_mov');
+    const s = 1 / Math.sqrt(1.75);
+    const x = [1, 6, 2, 3, 3, 2, 6, 1];
+    expectNumbers(await grid(page, 'bn-inference'), x.map((v, i) => (i % 2 === 0 ? 2 * (v - 0.3) * s + 1 : -(v - 0.3) * s + 0.5)), 'inference');
+    await shot(page, 'math-batch-normalization');
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('augmentation page resamples with the edited map and turns the digit', async () => {
+    const { page, problems } = await open('/math/augmentation.html');
+    // The quarter turn about the centre: u = i, v = 1 − j.
+    expectNumbers(await grid(page, 'aug-y'), [3, 1, 4, 2], 'quarter turn', 0);
+    // 90° with no shift or zoom turns the 8×8 digit exactly (whole pixels).
+    await page.locator('[data-testid="aug-degrees"]').fill('90');
+    await page.locator('[data-testid="aug-tx"]').fill('0');
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('[data-testid="aug-digit-map"] td')].map((td) => td.textContent?.trim());
+      return cells[0] === '0' && cells[2] === '0';
+    });
+    const digit = await grid(page, 'aug-digit');
+    const turned = await grid(page, 'aug-digit-y');
+    // Output (i, j) reads row 7 − j, column i.
+    expectNumbers(turned, Array.from({ length: 64 }, (_, p) => digit[(7 - (p % 8)) * 8 + Math.floor(p / 8)]), 'digit turned by 90°');
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
   it('trains the paper network with every backend, the loss goes down, and a drawn digit gets a prediction', async () => {
     const { page, problems } = await open('/train.html');
     const demo = page.locator('[data-testid="train-demo"]');

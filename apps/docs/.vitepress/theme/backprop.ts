@@ -4,7 +4,7 @@
  * switching the train page's backend never changes them.
  */
 import { cpuBackend } from '@backprop/backend-cpu';
-import { layersPlugin } from '@backprop/layers';
+import { type Layer, layersPlugin, Sequential } from '@backprop/layers';
 import { lossesPlugin } from '@backprop/losses';
 import { optimizersPlugin } from '@backprop/optimizers';
 import { Registry, tensor, type Tensor } from '@backprop/tensor';
@@ -27,6 +27,16 @@ export function t64(values: number[] | number[][], shape: number[]): Tensor {
 /** Runs `fn` in a scope of the math registry: every tensor made inside is freed. */
 export function compute<R>(fn: () => R): R {
   return getMathRegistry().scope(fn);
+}
+
+/** Runs `fn` in a scope on a float64 model of the one `layer` on the math registry, and frees the model after. */
+export function withLayer<R>(layer: Layer, inputShape: number[], seed: number, fn: (model: Sequential) => R): R {
+  const model = new Sequential({ registry: getMathRegistry(), dtype: 'float64', seed, inputShape, layers: [layer] });
+  try {
+    return compute(() => fn(model));
+  } finally {
+    model.dispose();
+  }
 }
 
 export function toRows(values: ArrayLike<number>, rows: number, cols: number): number[][] {
