@@ -15,6 +15,7 @@ import { WasmDtypeError, WasmMemoryError } from './errors.js';
 import type { WasmExports } from './exports.js';
 import { instantiate } from './module.js';
 import { resolveWasmOptions, WASM_PAGE_BYTES, type WasmBackendOptions } from './options.js';
+import { assertWasmSupported } from './simd.js';
 
 /** The storage handle of the wasm backend: where a tensor's values sit in the linear memory. */
 export class WasmData {
@@ -64,7 +65,15 @@ export class WasmBackend implements Backend {
 
   constructor(options: WasmBackendOptions = {}) {
     const { maxPages, initialPages } = resolveWasmOptions(options);
-    this.linearMemory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
+    assertWasmSupported();
+    try {
+      this.linearMemory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
+    } catch (error) {
+      throw new WasmMemoryError(
+        'wasm backend',
+        `could not reserve ${initialPages * WASM_PAGE_BYTES} bytes of linear memory (initialMemoryBytes) with a limit of ${maxPages * WASM_PAGE_BYTES} bytes: ${(error as Error).message}`,
+      );
+    }
     this.wasm = instantiate(this.linearMemory);
     this.allocator = new LinearAllocator(this.linearMemory, this.wasm.heapBase(), maxPages * WASM_PAGE_BYTES);
   }
