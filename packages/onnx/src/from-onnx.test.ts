@@ -1,4 +1,4 @@
-import { Conv2D, Dense, Flatten, MaxPool2D, paperNetwork, Sequential } from '@backprop/layers';
+import { type BatchNormalization, Conv2D, Dense, type Dropout, Flatten, type LeakyReLU, MaxPool2D, paperNetwork, Sequential } from '@backprop/layers';
 import { BackpropError } from '@backprop/tensor';
 import { describe, expect, it } from 'vitest';
 import { everyLayerModel, registry } from '../test/models.js';
@@ -96,15 +96,61 @@ describe('fromOnnx reads a chain back into a Sequential', () => {
     });
     const { model } = fromOnnx(bytes, { registry });
     try {
-      expect(model.layers.map((l) => l.className)).toEqual(['Conv2D', 'ReLU', 'Flatten', 'Dense']);
+      // The Dropout (ratio omitted: 0.5) stays a layer, so the LeakyRelu after it is not folded into the Dense.
+      expect(model.layers.map((l) => l.className)).toEqual(['Conv2D', 'ReLU', 'Flatten', 'Dense', 'Dropout', 'LeakyReLU']);
       expect((model.layers[0] as Conv2D).activation).toBe('tanh');
-      expect((model.layers[3] as Dense).activation).toBe('leakyRelu');
-      expect((model.layers[3] as Dense).alpha).toBe(0.3);
+      expect((model.layers[3] as Dense).activation).toBe('linear');
+      expect((model.layers[4] as Dropout).rate).toBe(0.5);
+      expect((model.layers[5] as LeakyReLU).alpha).toBe(0.3);
       const bias = model.getWeights().find((w) => w.name.endsWith('/bias') && w.shape[0] === 3)!;
       expect(Array.from(bias.values)).toEqual([0.5, 0, -0.5]);
     } finally {
       model.dispose();
     }
+  });
+
+  it('BatchNormalization (inference) and Dropout (ratio input, or the attribute before opset 12) become Backprop layers', () => {
+    const bn = (attrs: onnx.IAttributeProto[] = [], variance = [0.5, 2]) =>
+      graph((n, inits) => {
+        inits.push(tensor('bn/gamma', [2], [1.5, -0.5]), tensor('bn/beta', [2], [0.1, 0.2]), tensor('bn/mean', [2], [0.3, -0.3]), tensor('bn/var', [2], variance));
+        inits.push({ name: 'ratio', dims: [], dataType: F, floatData: [0.2] });
+        n.splice(1, 0, { opType: 'BatchNormalization', name: 'bn', input: ['c', 'bn/gamma', 'bn/beta', 'bn/mean', 'bn/var'], output: ['b'], attribute: [{ name: 'epsilon', type: AT.FLOAT, f: 1e-5 }, ...attrs] });
+        n[2].input = ['b'];
+        n.splice(3, 0, { opType: 'Dropout', name: 'drop', input: ['r', 'ratio'], output: ['d'] });
+        n[4].input = ['d'];
+      });
+    const { model } = fromOnnx(bn(), { registry });
+    try {
+      expect(model.layers.map((l) => l.className)).toEqual(['Conv2D', 'BatchNormalization', 'ReLU', 'Dropout', 'Flatten', 'Dense']);
+      const layer = model.layers[1] as BatchNormalization;
+      expect([layer.name, layer.epsilon, layer.momentum]).toEqual(['bn', 1e-5, 0.9]);
+      expect((model.layers[3] as Dropout).rate).toBe(0.2);
+      const w = Object.fromEntries(model.getWeights().map((x) => [x.name, Array.from(x.values)]));
+      expect(w['bn/gamma']).toEqual([1.5, -0.5]);
+      expect(w['bn/movingVariance']).toEqual([0.5, 2]);
+      expect(w['bn/movingMean']).toEqual([Math.fround(0.3), Math.fround(-0.3)]);
+    } finally {
+      model.dispose();
+    }
+    // Opset 11: the ratio is an attribute.
+    const old = graph((n) => { n.splice(1, 0, { opType: 'Dropout', name: 'd11', input: ['c'], output: ['c1'], attribute: [{ name: 'ratio', type: AT.FLOAT, f: 0.4 }] }); n[2].input = ['c1']; }, 11);
+    const imported = fromOnnx(old, { registry }).model;
+    expect((imported.layers[1] as Dropout).rate).toBe(0.4);
+    imported.dispose();
+    // Refusals name the node and the reason.
+    expect(refusal(bn([{ name: 'training_mode', type: AT.INT, i: 1 }]))).toMatch(/node 1 'bn' \(BatchNormalization\): training_mode 1 is not supported/);
+    expect(refusal(bn([], [0.5, -1]))).toMatch(/'bn' \(BatchNormalization\): var 'bn\/var' holds -1 at index 1; a variance is never negative/);
+    expect(refusal(graph((n, inits) => { inits.push(tensor('g3', [3], [1, 1, 1]), tensor('b3', [3], [0, 0, 0])); n.splice(1, 0, { opType: 'BatchNormalization', name: 'bn3', input: ['c', 'g3', 'b3', 'b3', 'g3'], output: ['b'] }); n[2].input = ['b']; }))).toMatch(/'bn3' \(BatchNormalization\): scale 'g3' has 3 values; the input has 2 channels/);
+    expect(refusal(graph((n, inits) => {
+      inits.push({ name: 'train', dims: [], dataType: onnx.TensorProto.DataType.BOOL, int32Data: [1] });
+      n.splice(1, 0, { opType: 'Dropout', name: 'dt', input: ['c', '', 'train'], output: ['c1'] });
+      n[2].input = ['c1'];
+    }))).toMatch(/'dt' \(Dropout\): training_mode 'train' is true; only inference-mode Dropout is supported/);
+    expect(refusal(graph((n, inits) => {
+      inits.push({ name: 'one', dims: [], dataType: F, floatData: [1] });
+      n.splice(1, 0, { opType: 'Dropout', name: 'd1', input: ['c', 'one'], output: ['c1'] });
+      n[2].input = ['c1'];
+    }))).toMatch(/'d1' \(Dropout\): ratio 1 must be in \[0, 1\)/);
   });
 
   it('refuses, naming the node and its operator, what Backprop cannot represent', () => {

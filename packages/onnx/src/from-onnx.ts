@@ -1,7 +1,9 @@
 import {
   AvgPool2D,
+  BatchNormalization,
   Conv2D,
   Dense,
+  Dropout,
   Flatten,
   L2Pool2D,
   type Layer,
@@ -24,7 +26,7 @@ const WHERE = 'fromOnnx';
 /** The operators `fromOnnx` reads (default domain). */
 export const ONNX_IMPORT_OPS = [
   'Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'LpPool', 'Flatten', 'Reshape',
-  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Softmax', 'Dropout', 'Identity', 'Constant',
+  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Softmax', 'Dropout', 'BatchNormalization', 'Identity', 'Constant',
 ] as const;
 
 /** The default-domain opsets `fromOnnx` reads. */
@@ -56,6 +58,8 @@ type Spec =
   | { kind: 'dense'; name: string | undefined; units: number; kernel: Float32Array; bias: Float32Array | undefined; activation: Activation; alpha: number; fromMatMul: boolean }
   | { kind: 'maxPool' | 'avgPool' | 'l2Pool'; poolSize: [number, number]; strides: [number, number] }
   | { kind: 'flatten' }
+  | { kind: 'dropout'; rate: number }
+  | { kind: 'batchNorm'; name: string | undefined; epsilon: number; momentum: number; gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array }
   | { kind: 'act'; activation: Exclude<Activation, 'linear'>; alpha: number };
 
 interface Tensor32 {
@@ -76,10 +80,11 @@ const MAX_DIM = 1 << 24;
 /**
  * Reads ONNX model bytes (a serialized `onnx.ModelProto`) back into a Backprop
  * `Sequential`: a single chain of Conv, Gemm (or MatMul + Add), MaxPool, AveragePool,
- * LpPool (p = 2), Flatten / Reshape to [N, −1], Relu, LeakyRelu, Sigmoid, Tanh,
- * Softmax (last axis), Dropout and Identity with float32 initializers, on an input of
- * shape [N, C, H, W] or [N, D]. An activation after a Conv or Gemm becomes that layer's
- * activation. Anything else — corrupt bytes, another operator, an unsupported attribute,
+ * LpPool (p = 2), Flatten / Reshape to [N, −1], BatchNormalization (inference),
+ * Relu, LeakyRelu, Sigmoid, Tanh, Softmax (last axis), Dropout (inference) and Identity
+ * with float32 initializers, on an input of shape [N, C, H, W] or [N, D]. Padding is
+ * explicit symmetric pads or auto_pad VALID / SAME_UPPER / SAME_LOWER where it comes out
+ * symmetric. An activation right after a Conv or Gemm becomes that layer's activation. Anything else — corrupt bytes, another operator, an unsupported attribute,
  * a graph that is not one chain — is a BackpropError naming the node and its operator;
  * no partial model is ever returned.
  */
@@ -275,9 +280,11 @@ class GraphReader {
       case 'Flatten': this.flatten(node, index, attrs); break;
       case 'Reshape': this.reshape(node, index, attrs); break;
       case 'Relu': case 'Sigmoid': case 'Tanh': case 'LeakyRelu': case 'Softmax': this.activation(node, index, attrs, op, previous); break;
-      case 'Dropout': case 'Identity':
-        this.expectInputs(node, index, op === 'Dropout' ? 3 : 1);
-        this.allow(node, index, attrs, op === 'Dropout' ? ['ratio', 'seed', 'is_test'] : []);
+      case 'Dropout': this.dropout(node, index, attrs); break;
+      case 'BatchNormalization': this.batchNorm(node, index, attrs); break;
+      case 'Identity':
+        this.expectInputs(node, index, 1);
+        this.allow(node, index, attrs, []);
         this.lastNodeSpec = previous;
         break;
     }
@@ -593,6 +600,70 @@ class GraphReader {
     this.pushFlatten();
   }
 
+  /**
+   * Dropout: the identity at inference; it becomes a Backprop Dropout with the same rate, so
+   * training the imported model drops what the original did. The ratio is an attribute before
+   * opset 12 and an input (a scalar initializer or Constant) since; training_mode must be false.
+   */
+  private dropout(node: INode, index: number, attrs: Map<string, IAttr>): void {
+    const inputs = node.input ?? [];
+    let rate = 0.5;
+    if (this.opset < 12) {
+      this.expectInputs(node, index, 1);
+      this.allow(node, index, attrs, ['ratio']);
+      rate = this.float(node, index, attrs, 'ratio', 0.5);
+    } else {
+      this.expectInputs(node, index, 3);
+      this.allow(node, index, attrs, ['seed']);
+      if (inputs[1]) {
+        const ratio = this.weight(node, index, inputs[1], [0, 1]);
+        if (ratio.values.length !== 1) throw this.error(node, index, `ratio '${inputs[1]}' must be one value, got ${ratio.values.length}`);
+        rate = ratio.values[0];
+      }
+      if (inputs[2] && this.bool(node, index, inputs[2])) throw this.error(node, index, `training_mode '${inputs[2]}' is true; only inference-mode Dropout is supported`);
+    }
+    rate = shortestFloat32(rate);
+    if (!(rate >= 0 && rate < 1)) throw this.error(node, index, `ratio ${rate} must be in [0, 1)`);
+    this.specs.push({ kind: 'dropout', rate });
+  }
+
+  /** A scalar bool tensor (an initializer or Constant), e.g. Dropout's training_mode. */
+  private bool(node: INode, index: number, name: string): boolean {
+    const t = this.initializers.get(name) ?? this.constants.get(name);
+    if (!t) throw this.error(node, index, `input '${name}' is not an initializer or a Constant`);
+    if (t.dataType !== onnx.TensorProto.DataType.BOOL) throw this.error(node, index, `tensor '${name}' has element type ${elemTypeName(t.dataType)}; expected BOOL`);
+    const values = t.rawData && t.rawData.length > 0 ? Array.from(t.rawData) : (t.int32Data ?? []);
+    if (values.length !== 1) throw this.error(node, index, `tensor '${name}' must hold one value, got ${values.length}`);
+    return values[0] !== 0;
+  }
+
+  /**
+   * BatchNormalization in inference mode over axis 1: y = scale·(x − mean)/√(var + ε) + B, a
+   * Backprop BatchNormalization whose γ, β and moving statistics are the file's tensors.
+   */
+  private batchNorm(node: INode, index: number, attrs: Map<string, IAttr>): void {
+    this.expectInputs(node, index, 5, 5);
+    this.allow(node, index, attrs, ['epsilon', 'momentum', 'spatial', 'training_mode']);
+    if (this.shape.length !== 3 && this.shape.length !== 1) throw this.error(node, index, `needs a [N, C, H, W] or [N, C] input; its input is [N, ${this.shape.join(', ')}]`);
+    if (this.int(node, index, attrs, 'spatial', 1) !== 1) throw this.error(node, index, 'spatial 0 (statistics per value, not per channel) is not supported');
+    if (this.int(node, index, attrs, 'training_mode', 0) !== 0) throw this.error(node, index, 'training_mode 1 is not supported (only inference)');
+    const epsilon = shortestFloat32(this.float(node, index, attrs, 'epsilon', 1e-5));
+    if (!(epsilon > 0)) throw this.error(node, index, `epsilon ${epsilon} must be > 0 (Backprop's BatchNormalization divides by √(var + ε))`);
+    const momentum = shortestFloat32(this.float(node, index, attrs, 'momentum', 0.9));
+    if (!(momentum >= 0 && momentum <= 1)) throw this.error(node, index, `momentum ${momentum} must be in [0, 1]`);
+    const channels = this.shape[0];
+    const inputs = node.input ?? [];
+    const [gamma, beta, mean, variance] = ['scale', 'B', 'mean', 'var'].map((what, i) => {
+      const t = this.weight(node, index, inputs[i + 1], [1]);
+      if (t.dims[0] !== channels) throw this.error(node, index, `${what} '${inputs[i + 1]}' has ${t.dims[0]} values; the input has ${channels} channels`);
+      return t.values;
+    });
+    const negative = variance.findIndex((v) => v < 0);
+    if (negative >= 0) throw this.error(node, index, `var '${inputs[4]}' holds ${variance[negative]} at index ${negative}; a variance is never negative`);
+    const match = /^([^/]+)\/gamma$/.exec(inputs[1] ?? '');
+    this.specs.push({ kind: 'batchNorm', name: match ? match[1] : undefined, epsilon, momentum, gamma, beta, mean, variance });
+  }
+
   private activation(node: INode, index: number, attrs: Map<string, IAttr>, op: 'Relu' | 'Sigmoid' | 'Tanh' | 'LeakyRelu' | 'Softmax', previous: Spec | undefined): void {
     this.expectInputs(node, index, 1);
     let alpha = 0;
@@ -645,7 +716,7 @@ function elemTypeName(type: number | null | undefined): string {
 function buildModel(parsed: { specs: Spec[]; inputShape: number[] }, name: string, options: FromOnnxOptions): Sequential {
   const used = new Set<string>();
   for (const s of parsed.specs) {
-    if ((s.kind === 'conv' || s.kind === 'dense') && s.name !== undefined) {
+    if ((s.kind === 'conv' || s.kind === 'dense' || s.kind === 'batchNorm') && s.name !== undefined) {
       if (used.has(s.name)) s.name = undefined;
       else used.add(s.name);
     }
@@ -681,6 +752,19 @@ function buildModel(parsed: { specs: Spec[]; inputShape: number[] }, name: strin
       case 'avgPool': layers.push(new AvgPool2D({ name: unique(`avg_pool2d_${i}`), poolSize: s.poolSize, strides: s.strides })); break;
       case 'l2Pool': layers.push(new L2Pool2D({ name: unique(`l2_pool2d_${i}`), poolSize: s.poolSize, strides: s.strides })); break;
       case 'flatten': layers.push(new Flatten({ name: unique(`flatten_${i}`) })); break;
+      case 'dropout': layers.push(new Dropout({ name: unique(`dropout_${i}`), rate: s.rate })); break;
+      case 'batchNorm': {
+        const layerName = s.name ?? unique(`batch_normalization_${i}`);
+        layers.push(new BatchNormalization({ name: layerName, epsilon: s.epsilon, momentum: s.momentum }));
+        const shape = [s.gamma.length];
+        weights.push(
+          { name: `${layerName}/gamma`, shape, values: s.gamma },
+          { name: `${layerName}/beta`, shape, values: s.beta },
+          { name: `${layerName}/movingMean`, shape, values: s.mean },
+          { name: `${layerName}/movingVariance`, shape, values: s.variance },
+        );
+        break;
+      }
       case 'act': {
         const n = unique(`${s.activation.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()}_${i}`);
         if (s.activation === 'relu') layers.push(new ReLU({ name: n }));

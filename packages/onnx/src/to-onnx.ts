@@ -1,5 +1,5 @@
 import { BackpropError } from '@backprop/tensor';
-import type { AvgPool2D, Conv2D, Dense, L2Pool2D, Layer, LeakyReLU, MaxPool2D, NamedArray, Sequential } from '@backprop/layers';
+import type { AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, L2Pool2D, Layer, LeakyReLU, MaxPool2D, NamedArray, Sequential } from '@backprop/layers';
 import { onnx } from './generated/onnx.js';
 // Only the version is bundled (a named import of JSON keeps the rest of package.json out of dist).
 import { version as ONNX_PACKAGE_VERSION } from '../package.json';
@@ -27,10 +27,19 @@ export interface ToOnnxOptions {
 
 const WHERE = 'toOnnx';
 
+/** The layers `toOnnx` exports (the augmentation layers, the identity at inference, emit no node). */
+export const ONNX_EXPORT_LAYERS = [
+  'Conv2D', 'MaxPool2D', 'AvgPool2D', 'L2Pool2D', 'Flatten', 'Dense', 'ReLU', 'LeakyReLU', 'Sigmoid', 'Tanh', 'Softmax',
+  'Dropout', 'BatchNormalization', 'RandomFlip', 'RandomTranslation', 'RandomRotation', 'RandomZoom',
+] as const;
+
 /**
  * The model as ONNX model bytes (a serialized `onnx.ModelProto`): opset 13, input
  * `input` of shape [N, …inputShape] with a dynamic batch N, output `output`, float32
  * (a float64 model's weights are rounded to float32: ONNX Runtime has no double Conv).
+ * Every layer is exported (ONNX_EXPORT_LAYERS): BatchNormalization as an inference
+ * BatchNormalization, Dropout as an inference Dropout carrying its ratio, and the
+ * augmentation layers — the identity at inference — as no node at all.
  * Reads the weights synchronously (`model.getWeights()`); on a backend without
  * synchronous readback use `toOnnxAsync`. Throws a BackpropError naming the layer
  * for a layer or option ONNX export does not support, and naming the tensor for a
@@ -118,6 +127,19 @@ class GraphBuilder {
     }
     this.initializers.push({ name, dims: [...shape], dataType: this.elemType, rawData: littleEndianBytes(values, this.elemType) });
     return name;
+  }
+
+  /** A constant the graph needs beside the layer's weights (a Dropout's ratio, a BatchNormalization's γ = 1 when it learns none). */
+  constant(name: string, dims: number[], values: Float32Array): string {
+    this.initializers.push({ name, dims, dataType: this.elemType, rawData: littleEndianBytes(values, this.elemType) });
+    return name;
+  }
+
+  /** The shape of the layer's weight `param`, read from the weights being exported. */
+  shapeOf(layer: Layer, param: string): readonly number[] {
+    const weight = this.weights.get(`${layer.name}/${param}`);
+    if (!weight) throw new BackpropError(layer.label || WHERE, `has no weight '${layer.name}/${param}' to export`);
+    return weight.shape;
   }
 
   /** Appends the activation node (none for 'linear'). */
@@ -219,6 +241,31 @@ function exportLayer(graph: GraphBuilder, layer: Layer, input: string, output: s
       // Backprop's L2 pooling is the window's 2-norm √(Σ x²), not a mean: exactly ONNX LpPool with p = 2.
       return graph.node('LpPool', [input], output, `${layer.name}/lppool`, [...attrs, intAttr('p', 2)]);
     }
+    case 'Dropout':
+      // Inference is the identity. An ONNX Dropout without training_mode is too (ONNX Runtime drops it
+      // from the graph); it is written, with its ratio, so fromOnnx gives the model back its Dropout.
+      return graph.node('Dropout', [input, graph.constant(`${layer.name}/ratio`, [], Float32Array.of((layer as Dropout).rate))], output, `${layer.name}/dropout`);
+    case 'BatchNormalization': {
+      // Inference: y = γ (x − moving mean)/√(moving variance + ε) + β over axis 1 — ONNX BatchNormalization exactly.
+      const bn = layer as BatchNormalization;
+      const [channels] = graph.shapeOf(layer, 'movingMean');
+      const scale = bn.scale ? graph.initializer(layer, 'gamma') : graph.constant(`${layer.name}/gamma`, [channels], new Float32Array(channels).fill(1));
+      const shift = bn.center ? graph.initializer(layer, 'beta') : graph.constant(`${layer.name}/beta`, [channels], new Float32Array(channels));
+      return graph.node(
+        'BatchNormalization',
+        [input, scale, shift, graph.initializer(layer, 'movingMean'), graph.initializer(layer, 'movingVariance')],
+        output,
+        `${layer.name}/batchnorm`,
+        // momentum is used only when training (same convention as Backprop: moving ← momentum·moving + (1 − momentum)·batch).
+        [floatAttr('epsilon', bn.epsilon), floatAttr('momentum', bn.momentum)],
+      );
+    }
+    case 'RandomFlip':
+    case 'RandomTranslation':
+    case 'RandomRotation':
+    case 'RandomZoom':
+      // Augmentation layers are the identity at inference: no node.
+      return input;
     case 'Flatten':
       // (N, C, H, W) → (N, C·H·W) in row-major (c, h, w) order, as Backprop's reshape.
       return graph.node('Flatten', [input], output, `${layer.name}/flatten`, [intAttr('axis', 1)]);
@@ -235,7 +282,7 @@ function exportLayer(graph: GraphBuilder, layer: Layer, input: string, output: s
     default:
       throw new BackpropError(
         where,
-        `has no ONNX export: supported layers are Conv2D, MaxPool2D, AvgPool2D, L2Pool2D, Flatten, Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax`,
+        `has no ONNX export: supported layers are ${ONNX_EXPORT_LAYERS.join(', ')}`,
       );
   }
 }

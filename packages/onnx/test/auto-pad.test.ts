@@ -1,22 +1,13 @@
-import type { Conv2D, MaxPool2D } from '@backprop/layers';
-import * as ort from 'onnxruntime-node';
+import type { Conv2D } from '@backprop/layers';
 import { describe, expect, it } from 'vitest';
 import { onnx } from '../src/generated/onnx.js';
 import { fromOnnx } from '../src/index.js';
 import { registry } from './models.js';
+import { compareWithOnnxRuntime, rng } from './ort-compare.js';
 
 const F = onnx.TensorProto.DataType.FLOAT;
 const AT = onnx.AttributeProto.AttributeType;
 const TOLERANCE = 1e-5;
-
-/** A seeded uniform generator in [−1, 1), so the test is deterministic. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return (s / 4294967296) * 2 - 1;
-  };
-}
 
 const autoPad = (v: string): onnx.IAttributeProto => ({ name: 'auto_pad', type: AT.STRING, s: new TextEncoder().encode(v) });
 const ints = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type: AT.INTS, ints: v });
@@ -49,26 +40,12 @@ function graph(shape: [number, number, number], conv: { filters: number; kernel:
   }).finish();
 }
 
-/** fromOnnx's model and onnxruntime-node on the same bytes and a seeded batch of 3: the max |Δ|. */
 async function compare(bytes: Uint8Array, shape: [number, number, number]): Promise<{ diff: number; layers: { pad?: readonly number[]; outputShape: number[] } }> {
-  const r = rng(9);
-  const x = Float32Array.from({ length: 3 * shape[0] * shape[1] * shape[2] }, r);
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const { model } = fromOnnx(bytes, { registry });
-  try {
-    const result = await session.run({ x: new ort.Tensor('float32', x, [3, ...shape]) });
-    const y = model.predict({ values: x, shape: [3, ...shape] });
-    expect(y.shape).toEqual(result.y.dims);
-    const ours = y.dataSync();
-    y.dispose();
-    const theirs = result.y.data as Float32Array;
-    let diff = 0;
-    for (let i = 0; i < theirs.length; i++) diff = Math.max(diff, Math.abs(ours[i] - theirs[i]));
-    return { diff, layers: { pad: (model.layers[0] as Conv2D).pad, outputShape: model.outputShape } };
-  } finally {
-    model.dispose();
-    await session.release();
-  }
+  let layers: { pad?: readonly number[]; outputShape: number[] } = { outputShape: [] };
+  const diff = await compareWithOnnxRuntime(bytes, shape, (model) => {
+    layers = { pad: (model.layers[0] as Conv2D).pad, outputShape: model.outputShape };
+  });
+  return { diff, layers };
 }
 
 describe('fromOnnx: auto_pad on Conv and the pools, where symmetric padding expresses it exactly (checked in onnxruntime-node)', () => {

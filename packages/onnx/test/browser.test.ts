@@ -16,7 +16,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumLaunchOptions } from '../../../scripts/chromium.js';
 import { toOnnx } from '../src/index.js';
-import { everyLayerModel, registry } from './models.js';
+import { everyLayerModel, normalizedModel, registry } from './models.js';
 
 const TRAIN = 500;
 const TEST = 500;
@@ -147,5 +147,9 @@ describe('exported models run in onnxruntime-web (wasm) in Chromium with Backpro
 
   it('a model with every layer type and activation', async () => {
     await check('every-layer', everyLayerModel(), 4);
+  }, 240_000);
+
+  it('BatchNormalization (with and without γ, β), Dropout and an augmentation layer', async () => {
+    await check('normalized', normalizedModel(), 2);
   }, 240_000);
 });

@@ -1,13 +1,16 @@
 import { cpuBackend } from '@backprop/backend-cpu';
 import {
   AvgPool2D,
+  BatchNormalization,
   Conv2D,
   Dense,
+  Dropout,
   Flatten,
   L2Pool2D,
   LeakyReLU,
   layersPlugin,
   MaxPool2D,
+  RandomFlip,
   ReLU,
   Sequential,
   Sigmoid,
@@ -55,5 +58,39 @@ export function everyLayerModel(seed = 3): { model: Sequential; loss: ComponentJ
     model,
     loss: { name: 'categoricalCrossentropy', config: {} },
     optimizer: { name: 'adam', config: { learningRate: 0.01 } },
+  };
+}
+
+/**
+ * Dropout and BatchNormalization in every form the exporter writes: an augmentation layer
+ * (no node), a conv BatchNormalization without γ and β (scale and center off, so the export
+ * writes constant ones and zeros) with PyTorch's ε and momentum, a Dense one with both, and
+ * Dropout after a pool and before the head.
+ */
+export function normalizedModel(seed = 5): { model: Sequential; loss: ComponentJSON; optimizer: ComponentJSON } {
+  const model = new Sequential({
+    name: 'normalized',
+    inputShape: [1, 28, 28],
+    seed,
+    registry,
+    layers: [
+      new RandomFlip({ mode: 'horizontal' }),
+      new Conv2D({ filters: 6, kernelSize: 5, useBias: false }), // [6, 24, 24]
+      new BatchNormalization({ scale: false, center: false, epsilon: 1e-5, momentum: 0.9 }),
+      new ReLU(),
+      new MaxPool2D({ poolSize: 2 }), // [6, 12, 12]
+      new Dropout({ rate: 0.3 }),
+      new Flatten(),
+      new Dense({ units: 32 }),
+      new BatchNormalization(),
+      new Tanh(),
+      new Dropout({ rate: 0.5 }),
+      new Dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  return {
+    model,
+    loss: { name: 'categoricalCrossentropy', config: {} },
+    optimizer: { name: 'adam', config: { learningRate: 0.005 } },
   };
 }

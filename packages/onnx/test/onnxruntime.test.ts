@@ -1,10 +1,10 @@
 import { loadMnist, type MnistData } from '@backprop/datasets';
-import { lenet, paperNetwork, type Sequential } from '@backprop/layers';
+import { lenet, lenetBn, paperNetwork, type Sequential } from '@backprop/layers';
 import type { ComponentJSON } from '@backprop/tensor';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toOnnx } from '../src/index.js';
-import { everyLayerModel, registry } from './models.js';
+import { everyLayerModel, normalizedModel, registry } from './models.js';
 
 const TRAIN = 500;
 const TEST = 1000;
@@ -96,5 +96,15 @@ describe('exported models run in ONNX Runtime with Backprop’s numbers (real MN
   it('a model with every layer type and activation', async () => {
     const { model, loss, optimizer } = everyLayerModel();
     await checkAgainstOnnxRuntime('every-layer', model, loss, optimizer, 4);
+  });
+
+  it('the lenet-bn preset: augmentation (no node), BatchNormalization on conv and dense outputs, Dropout', async () => {
+    const { model, loss, optimizer } = lenetBn({ registry, seed: 1 });
+    await checkAgainstOnnxRuntime('lenet-bn', model, loss, optimizer, 1);
+  });
+
+  it('BatchNormalization without γ and β (constant ones and zeros), PyTorch’s ε and momentum, Dropout before the head', async () => {
+    const { model, loss, optimizer } = normalizedModel();
+    await checkAgainstOnnxRuntime('normalized', model, loss, optimizer, 2);
   });
 });

@@ -1,5 +1,5 @@
 import { loadMnist, type MnistData } from '@backprop/datasets';
-import { lenet, paperNetwork, type Sequential } from '@backprop/layers';
+import { BatchNormalization, Dropout, lenet, lenetBn, paperNetwork, type Sequential } from '@backprop/layers';
 import type { ComponentJSON } from '@backprop/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fromOnnx, toOnnx } from '../src/index.js';
@@ -69,5 +69,21 @@ describe('Backprop → ONNX → Backprop: identical weights and predictions (rea
   it('a model with every layer type and activation', async () => {
     const { model, loss, optimizer } = everyLayerModel();
     await roundTrip('every-layer', model, loss, optimizer);
+  });
+
+  it('the lenet-bn preset: BatchNormalization (ε, momentum, γ, β, moving statistics) and Dropout (rate) come back; augmentation, the identity at inference, does not', async () => {
+    const { model, loss, optimizer } = lenetBn({ registry, seed: 1 });
+    const bytes = toOnnx(model);
+    const { model: imported } = fromOnnx(bytes, { registry });
+    try {
+      const layers = imported.layers.map((l) => l.className);
+      expect(layers).toEqual(model.layers.map((l) => l.className).filter((c) => !c.startsWith('Random')));
+      const bn = imported.layers.filter((l): l is BatchNormalization => l instanceof BatchNormalization);
+      expect(bn.map((l) => [l.epsilon, l.momentum])).toEqual([[0.001, 0.99], [0.001, 0.99], [0.001, 0.99]]);
+      expect(imported.layers.filter((l): l is Dropout => l instanceof Dropout).map((l) => l.rate)).toEqual([0.25, 0.5]);
+    } finally {
+      imported.dispose();
+    }
+    await roundTrip('lenet-bn', model, loss, optimizer);
   });
 });
