@@ -21,9 +21,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AvgPool2D,
+  BatchNormalization,
   Conv2D,
   crc32,
   Dense,
+  Dropout,
   Flatten,
   fromArtifacts,
   layersPlugin,
@@ -32,6 +34,8 @@ import {
   manifestChecksum,
   MaxPool2D,
   type ModelManifest,
+  RandomRotation,
+  RandomTranslation,
   saveModel,
   Sequential,
 } from './index.js';
@@ -77,12 +81,16 @@ beforeAll(async () => {
     inputShape: [1, 6, 6],
     seed: 7,
     layers: [
+      new RandomTranslation({ heightFactor: 0.1, widthFactor: 0.2, seed: 3 }),
+      new RandomRotation({ factor: 0.05 }),
       new Conv2D({ filters: 2, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      new BatchNormalization({ momentum: 0.9, epsilon: 0.01 }),
       new MaxPool2D({ poolSize: 2, strides: 1 }),
       new Conv2D({ filters: 2, kernelSize: [2, 1], strides: [1, 2], padding: [1, 0], activation: 'leakyRelu', alpha: 0.2 }),
       new AvgPool2D({ poolSize: 2 }),
       new LeakyReLU({ alpha: 0.1 }),
       new Flatten(),
+      new Dropout({ rate: 0.25 }),
       new Dense({ units: 4, activation: 'tanh' }),
       new Dense({ units: 3, activation: 'softmax', useBias: true }),
     ],
