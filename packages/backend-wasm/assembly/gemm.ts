@@ -34,8 +34,12 @@ const MC: i32 = 128;
 const NC: i32 = 1024;
 // Below this many rows of C, the micro-kernel reads an untransposed B where it lies (row stride
 // ldb) instead of packing it: a packed panel is reused by only M/MR tiles, too few to repay the
-// copy (the paper's conv, M = 8 filters: +20–27%; 512³ with B unpacked: −8%).
+// copy (the paper's conv, M = 8 filters: +20–27%; 512³ with B unpacked: −8%) — as long as the
+// kc×N block read in place stays in L2 (256 KiB). A larger one is read as kc interleaved
+// streams, which the prefetcher does not follow; packing reads it row by row instead
+// (8×18432, K = 25: +43%).
 const DIRECT_B_MAX_M: i32 = 64;
+const DIRECT_B_MAX_FLOATS: i32 = 65536;
 
 // @ts-ignore: decorator
 @inline function minI(a: i32, b: i32): i32 {
@@ -92,7 +96,7 @@ export function gemm(
   const tile = packedB + <usize>align64(kcMax * ncMax * 4);
   const ldcBytes = <usize>ldc * 4;
   const ldbBytes = <usize>ldb * 4;
-  const directB = !transB && M <= DIRECT_B_MAX_M;
+  const directB = !transB && M <= DIRECT_B_MAX_M && kcMax * N <= DIRECT_B_MAX_FLOATS;
 
   for (let jc = 0; jc < N; jc += NC) {
     const nc = minI(NC, N - jc);
@@ -167,7 +171,25 @@ function packA(transA: bool, a: usize, lda: i32, ic: i32, mc: i32, pc: i32, kc: 
 /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-column panels: panel q, step k holds columns q·NR…q·NR+NR-1. */
 function packB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
   const ldbBytes = <usize>ldb * 4;
-  for (let jr = 0; jr < nc; jr += NR) {
+  const fullPanels = nc / NR;
+  if (!transB) {
+    // B is stored K×N: each k's sixteen columns of a panel are consecutive. Row by row, so that
+    // B is read as sequential streams (see DIRECT_B_MAX_FLOATS).
+    for (let k = 0; k < kc; k++) {
+      const src = b + <usize>(pc + k) * ldbBytes + <usize>jc * 4;
+      const d = dst + <usize>(k * NR) * 4;
+      for (let q = 0; q < fullPanels; q++) {
+        const from = src + <usize>(q * NR) * 4;
+        const to = d + <usize>(q * NR * kc) * 4;
+        v128.store(to, v128.load(from));
+        v128.store(to, v128.load(from, 16), 16);
+        v128.store(to, v128.load(from, 32), 32);
+        v128.store(to, v128.load(from, 48), 48);
+      }
+    }
+    if (nc % NR == 0) return;
+  }
+  for (let jr = transB ? 0 : fullPanels * NR; jr < nc; jr += NR) {
     const nr = minI(NR, nc - jr);
     const panel = dst + <usize>(jr * kc) * 4;
     if (transB) {
@@ -204,7 +226,7 @@ function packB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: 
           store<f32>(d + <usize>(k * NR) * 4, col < nr ? load<f32>(s + <usize>k * 4) : 0);
         }
       }
-    } else if (nr < NR) {
+    } else {
       // The last, partial panel of a K×N B: columns past nr are zero.
       let src = b + <usize>pc * ldbBytes + <usize>(jc + jr) * 4;
       let d = panel;
@@ -212,18 +234,6 @@ function packB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: 
         let col = 0;
         for (; col < nr; col++) store<f32>(d + <usize>col * 4, load<f32>(src + <usize>col * 4));
         for (; col < NR; col++) store<f32>(d + <usize>col * 4, 0);
-        src += ldbBytes;
-        d += <usize>NR * 4;
-      }
-    } else {
-      // B is stored K×N: the sixteen columns of op(B) at one k are consecutive in memory.
-      let src = b + <usize>pc * ldbBytes + <usize>(jc + jr) * 4;
-      let d = panel;
-      for (let k = 0; k < kc; k++) {
-        v128.store(d, v128.load(src));
-        v128.store(d, v128.load(src, 16), 16);
-        v128.store(d, v128.load(src, 32), 32);
-        v128.store(d, v128.load(src, 48), 48);
         src += ldbBytes;
         d += <usize>NR * 4;
       }
@@ -237,8 +247,10 @@ function packB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: 
  * vectors of B at that k. Eight accumulators: V8 keeps 2×16 in registers, while the 12- and
  * 16-accumulator tiles (6×8, 4×16, 8×8) spill and ran at half the speed (bench/gemm.mjs).
  * B's rows are bStride bytes apart: NR·4 in a packed panel, ldb·4 when B is read where it lies.
+ * Inlined: the call cost shows on short k loops (conv input gradient, K = 8: +31%).
  */
-function microKernel(kc: i32, pa: usize, pb: usize, bStride: usize, c: usize, ldcBytes: usize, add: bool): void {
+// @ts-ignore: decorator
+@inline function microKernel(kc: i32, pa: usize, pb: usize, bStride: usize, c: usize, ldcBytes: usize, add: bool): void {
   let c00 = f32x4.splat(0);
   let c01 = c00;
   let c02 = c00;
