@@ -120,6 +120,8 @@ describe('gemm against a float64 triple loop', () => {
       expectMatchesReference({ transA, transB, M: 65, N: 33, K: 600, accumulate: true }, 8);
       expectMatchesReference({ transA, transB, M: 131, N: 17, K: 257, accumulate: true, pad: 1 }, 9);
       expectMatchesReference({ transA, transB, M: 5, N: 1030, K: 9, accumulate: false, pad: 2 }, 10);
+      // Few rows but a B block past 256 KiB: packed rather than read in place.
+      expectMatchesReference({ transA, transB, M: 3, N: 300, K: 257, accumulate: true, pad: 1 }, 11);
     });
   }
 
