@@ -1,7 +1,9 @@
 import {
   AvgPool2D,
+  BatchNormalization,
   Conv2D,
   Dense,
+  Dropout,
   Flatten,
   type Layer,
   MaxPool2D,
@@ -19,7 +21,7 @@ import { samePadding } from './padding.js';
 const WHERE = 'fromTfjsLayers';
 
 /** The TF.js / Keras layer classes `fromTfjsLayers` reads. */
-export const TFJS_IMPORT_LAYERS = ['InputLayer', 'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'Flatten', 'Dense', 'Dropout', 'Activation'] as const;
+export const TFJS_IMPORT_LAYERS = ['InputLayer', 'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'Flatten', 'Dense', 'Dropout', 'BatchNormalization', 'Activation'] as const;
 /** The activations `fromTfjsLayers` reads (on Activation, Conv2D and Dense). */
 export const TFJS_IMPORT_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'] as const;
 
@@ -67,7 +69,7 @@ function describe(v: unknown): string {
  * `weightsManifest`, as `model.save('file://…')` writes it; `weightSpecs` in place of
  * `weightsManifest` is read too, as a save handler receives it) and its weight bytes (the
  * shards concatenated in manifest order) — into a Backprop `Sequential` taking NCHW input.
- * Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Dropout (identity) and Activation
+ * Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Dropout, BatchNormalization and Activation
  * with channels_last or channels_first data (one data_format per model); conv kernels are
  * transposed from [kh, kw, C, F] to (F, C, kh, kw) and the first Dense after a Flatten that
  * flattens in (h, w, c) order has its inputs reordered to Backprop's (c, h, w).
@@ -218,9 +220,24 @@ type Plan =
   | { kind: 'dense'; name: string; units: number; kernel: Float32Array; bias?: Float32Array; activation: Act }
   | { kind: 'maxPool' | 'avgPool'; name: string; poolSize: [number, number]; strides: [number, number] }
   | { kind: 'flatten'; name: string }
-  | { kind: 'act'; name: string; activation: Exclude<Act, 'linear'> };
+  | { kind: 'act'; name: string; activation: Exclude<Act, 'linear'> }
+  | { kind: 'dropout'; name: string; rate: number }
+  | { kind: 'batchNorm'; name: string; epsilon: number; momentum: number; gamma?: Float32Array; beta?: Float32Array; mean: Float32Array; variance: Float32Array };
 
 type DataFormat = 'channels_last' | 'channels_first';
+
+/** Where TF.js's (h, w, c) flatten puts the value Backprop's (c, h, w) flatten puts at (ch·H + h)·W + w. */
+function flattenedIndex(ch: number, h: number, w: number, [C, , W]: [number, number, number]): number {
+  return (h * W + w) * C + ch;
+}
+
+/** A per-feature vector after a (h, w, c) flatten, in Backprop's (c, h, w) order. */
+function reorderFlattened(values: Float32Array, chw: [number, number, number]): Float32Array {
+  const [C, H, W] = chw;
+  const out = new Float32Array(values.length);
+  for (let ch = 0; ch < C; ch++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) out[(ch * H + h) * W + w] = values[flattenedIndex(ch, h, w, chw)];
+  return out;
+}
 
 /**
  * The layout of the model's image tensors: the data_format its Conv2D and pooling layers
@@ -313,8 +330,37 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
       case 'InputLayer':
         if (index !== 0) throw fail('an InputLayer must come first');
         return;
-      case 'Dropout':
+      case 'Dropout': {
+        const rate = c.rate;
+        if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw fail(`rate must be a number in [0, 1), got ${JSON.stringify(rate)}`);
+        if (c.noise_shape !== undefined && c.noise_shape !== null) throw fail(`noise_shape ${JSON.stringify(c.noise_shape)} is not supported (one mask value per element only)`);
+        plans.push({ kind: 'dropout', name: lname, rate });
         return;
+      }
+      case 'BatchNormalization': {
+        if (!shape) throw fail('needs an input shape');
+        // The channel axis of the TF.js tensor (batch first): the last for channels_last images and flat inputs, 1 for channels_first.
+        const rank = shape.length + 1;
+        const channelAxis = shape.length === 3 && layout === 'channels_first' ? 1 : rank - 1;
+        const raw = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : (c.axis ?? -1);
+        const axis = typeof raw === 'number' && Number.isSafeInteger(raw) ? (raw < 0 ? raw + rank : raw) : Number.NaN;
+        if (axis !== channelAxis) throw fail(`axis ${JSON.stringify(c.axis)} is not supported: only the channel axis (${channelAxis} of this rank-${rank} ${layout} input), Backprop's axis 1`);
+        const epsilon = c.epsilon ?? 1e-3;
+        const momentum = c.momentum ?? 0.99;
+        if (typeof epsilon !== 'number' || !(epsilon > 0)) throw fail(`epsilon must be a number > 0, got ${JSON.stringify(epsilon)}`);
+        if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw fail(`momentum must be a number in [0, 1], got ${JSON.stringify(momentum)}`);
+        const channels = shape[0];
+        // After a channels_last Flatten the features are in (h, w, c) order; Backprop's are (c, h, w).
+        const order = (v: Float32Array): Float32Array => (flattened ? reorderFlattened(v, flattened) : v);
+        const gamma = c.scale !== false ? order(take('gamma', [channels])) : undefined;
+        const beta = c.center !== false ? order(take('beta', [channels])) : undefined;
+        const mean = order(take('moving_mean', [channels]));
+        const variance = order(take('moving_variance', [channels]));
+        const negative = variance.findIndex((v) => v < 0);
+        if (negative >= 0) throw fail(`moving_variance holds ${variance[negative]} at index ${negative}; a variance is never negative`);
+        plans.push({ kind: 'batchNorm', name: lname, epsilon, momentum, gamma, beta, mean, variance });
+        return;
+      }
       case 'Conv2D': {
         dataFormat();
         const [C, H, W] = spatial();
@@ -403,7 +449,7 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
           const [C, H, W] = flattened;
           for (let ch = 0; ch < C; ch++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
             const bp = (ch * H + h) * W + w;
-            const tf = (h * W + w) * C + ch;
+            const tf = flattenedIndex(ch, h, w, flattened);
             for (let o = 0; o < U; o++) kernel[o * D + bp] = tk[tf * U + o];
           }
           flattened = undefined;
@@ -430,7 +476,7 @@ function planLayers(layers: Obj[], weights: Map<string, { entry: WeightEntry; va
   });
   const unused = [...weights.entries()].filter(([, w]) => !w.used).map(([n]) => n);
   if (unused.length > 0) throw new BackpropError(WHERE, `the weights manifest holds weights no supported layer uses: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ' …' : ''}`);
-  if (plans.length === 0) throw new BackpropError(WHERE, 'the model has no layers Backprop needs (only InputLayer/Dropout)');
+  if (plans.every((p) => p.kind === 'dropout')) throw new BackpropError(WHERE, 'the model has no layers Backprop needs (only InputLayer/Dropout)');
   const tfjs = tfjsInputShape!;
   return { plans, inputShape: tfjs.length === 3 && layout === 'channels_last' ? [tfjs[2], tfjs[0], tfjs[1]] : tfjs.slice(), tfjsInputShape: tfjs };
 }
@@ -463,6 +509,15 @@ function build(plan: { plans: Plan[]; inputShape: number[] }, name: string, opti
         case 'maxPool': layers.push(new MaxPool2D({ name: n, poolSize: s.poolSize, strides: s.strides })); break;
         case 'avgPool': layers.push(new AvgPool2D({ name: n, poolSize: s.poolSize, strides: s.strides })); break;
         case 'flatten': layers.push(new Flatten({ name: n })); break;
+        case 'dropout': layers.push(new Dropout({ name: n, rate: s.rate })); break;
+        case 'batchNorm': {
+          layers.push(new BatchNormalization({ name: n, epsilon: s.epsilon, momentum: s.momentum, scale: s.gamma !== undefined, center: s.beta !== undefined }));
+          const shape = [s.mean.length];
+          if (s.gamma) weights.push({ name: `${n}/gamma`, shape, values: s.gamma });
+          if (s.beta) weights.push({ name: `${n}/beta`, shape, values: s.beta });
+          weights.push({ name: `${n}/movingMean`, shape, values: s.mean }, { name: `${n}/movingVariance`, shape, values: s.variance });
+          break;
+        }
         case 'act':
           if (s.activation === 'relu') layers.push(new ReLU({ name: n }));
           else if (s.activation === 'sigmoid') layers.push(new Sigmoid({ name: n }));

@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchNormalization, Dropout } from '@backprop/layers';
 import { fromTfjsLayers, loadTfjsLayers } from '../src/index.js';
 import { registry } from './models.js';
 
@@ -278,6 +279,68 @@ describe('fromTfjsLayers: a TF.js Layers Sequential trained and saved by TF.js 4
     }
   });
 
+  it('BatchNormalization (on conv maps, channels_first maps and after a Flatten; with and without γ, β), Dropout and Activation layers', async () => {
+    const h = 9;
+    const w = 11;
+    const c = 2;
+    const n = 24;
+    const r = rng(31);
+    const x = Float32Array.from({ length: n * h * w * c }, () => r() * 2 - 1); // NHWC
+    const build = (format: 'channelsLast' | 'channelsFirst'): tfl.Sequential =>
+      tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({ inputShape: format === 'channelsLast' ? [h, w, c] : [c, h, w], dataFormat: format, filters: 3, kernelSize: 3, useBias: false }),
+          tfl.layers.batchNormalization({ axis: format === 'channelsLast' ? -1 : 1, momentum: 0.8, epsilon: 1e-4 }),
+          tfl.layers.activation({ activation: 'relu' }),
+          tfl.layers.maxPooling2d({ dataFormat: format, poolSize: 2 }),
+          tfl.layers.dropout({ rate: 0.2 }),
+          // Both flatten in (h, w, c) order, so the two models compute the same function.
+          tfl.layers.flatten({ dataFormat: format }),
+          tfl.layers.batchNormalization({ center: false }),
+          tfl.layers.dense({ units: 8 }),
+          tfl.layers.batchNormalization({ scale: false }),
+          tfl.layers.activation({ activation: 'tanh' }),
+          tfl.layers.dropout({ rate: 0.4 }),
+          tfl.layers.dense({ units: 5, activation: 'softmax' }),
+        ],
+      });
+    // Seeded weights with γ, β and the moving statistics far from 1 and 0 (TF.js 4.22 cannot fit a
+    // BatchNormalization with center or scale off: its training path reads the missing γ).
+    const reference = build('channelsLast');
+    const shapes = reference.weights.map((v) => v.shape as number[]);
+    const values = reference.weights.map((v, i) => Float32Array.from({ length: shapes[i].reduce((a, b) => a * b, 1) }, () => (v.name.includes('moving_variance') ? 0.3 + (r() + 1) : r())));
+    const setWeights = (m: tfl.Sequential): void => {
+      const tensors = m.weights.map((_, i) => tf.tensor(values[i], shapes[i]));
+      m.setWeights(tensors);
+      tf.dispose(tensors);
+    };
+    setWeights(reference);
+    // The reference is the channels_last model: TF.js 4.22's CPU batchNorm kernel spreads the
+    // per-channel vectors along the last axis whatever the layer's axis, so its own channels_first
+    // output is wrong; the channels_first model has the same weights and computes the same function.
+    const tfOut = tf.tidy(() => (reference.predict(tf.tensor4d(x, [n, h, w, c])) as tf.Tensor).dataSync() as Float32Array);
+    for (const format of ['channelsLast', 'channelsFirst'] as const) {
+      const m = format === 'channelsLast' ? reference : build(format);
+      if (m !== reference) setWeights(m);
+      const s = await save(m);
+      const { model } = fromTfjsLayers(s.modelJson, s.weightData, { registry });
+      expect(model.layers.map((l) => l.className)).toEqual(['Conv2D', 'BatchNormalization', 'ReLU', 'MaxPool2D', 'Dropout', 'Flatten', 'BatchNormalization', 'Dense', 'BatchNormalization', 'Tanh', 'Dropout', 'Dense']);
+      const bns = model.layers.filter((l): l is BatchNormalization => l instanceof BatchNormalization);
+      expect(bns.map((l) => [l.momentum, l.epsilon, l.scale, l.center])).toEqual([[0.8, 1e-4, true, true], [0.99, 1e-3, true, false], [0.99, 1e-3, false, true]]);
+      expect(model.layers.filter((l): l is Dropout => l instanceof Dropout).map((l) => l.rate)).toEqual([0.2, 0.4]);
+      const y = model.predict({ values: toNchw(x, n, h, w, c), shape: [n, c, h, w] });
+      const bpOut = new Float32Array(y.dataSync() as Float32Array);
+      y.dispose();
+      model.dispose();
+      m.dispose();
+      const diff = maxAbsDiff(tfOut, bpOut);
+      console.log(`tfjs BatchNormalization/Dropout/Activation (${format}): max |Δ| ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThan(1e-5);
+      expect(argmaxRows(tfOut, 5)).toEqual(argmaxRows(bpOut, 5));
+    }
+    expect(Math.max(...tfOut) - Math.min(...tfOut)).toBeGreaterThan(0.1);
+  });
+
   it('refuses what Backprop cannot express, naming the layer', async () => {
     const m = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 2, padding: 'same', name: 'even_same' }), tfl.layers.flatten()] });
     const s = await save(m);
@@ -285,8 +348,8 @@ describe('fromTfjsLayers: a TF.js Layers Sequential trained and saved by TF.js 4
     expect(refusal(() => fromTfjsLayers(s.modelJson, s.weightData, { registry }))).toMatch(/even_same.*Conv2D.*same.*bottom/s);
 
     const topo = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
-    topo.config.layers[1].class_name = 'BatchNormalization';
-    expect(refusal(() => fromTfjsLayers({ ...saved.modelJson, modelTopology: topo }, saved.weightData, { registry }))).toMatch(/BatchNormalization.*not supported.*Conv2D, MaxPooling2D/s);
+    topo.config.layers[1].class_name = 'LayerNormalization';
+    expect(refusal(() => fromTfjsLayers({ ...saved.modelJson, modelTopology: topo }, saved.weightData, { registry }))).toMatch(/LayerNormalization.*not supported.*Conv2D, MaxPooling2D/s);
 
     const cf = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
     cf.config.layers[0].config.data_format = 'channels_first';
@@ -299,6 +362,15 @@ describe('fromTfjsLayers: a TF.js Layers Sequential trained and saved by TF.js 4
     const odd = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
     odd.config.layers[4].config.data_format = 'nchw';
     expect(refusal(() => fromTfjsLayers({ ...saved.modelJson, modelTopology: odd }, saved.weightData, { registry }))).toMatch(/\(Flatten\): data_format "nchw" is not supported/);
+
+    const noise = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
+    noise.config.layers[6].config.noise_shape = [null, 1];
+    expect(refusal(() => fromTfjsLayers({ ...saved.modelJson, modelTopology: noise }, saved.weightData, { registry }))).toMatch(/layer 6 '[^']+' \(Dropout\): noise_shape \[null,1\] is not supported/);
+    const bnAxis = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
+    bnAxis.config.layers.splice(1, 0, { class_name: 'BatchNormalization', config: { name: 'bn_rows', axis: 1 } });
+    expect(refusal(() => fromTfjsLayers({ ...saved.modelJson, modelTopology: bnAxis }, saved.weightData, { registry }))).toMatch(
+      /layer 1 'bn_rows' \(BatchNormalization\): axis 1 is not supported: only the channel axis \(3 of this rank-4 channels_last input\)/,
+    );
 
     const dil = JSON.parse(JSON.stringify(saved.modelJson.modelTopology));
     dil.config.layers[0].config.dilation_rate = [2, 2];
