@@ -1,12 +1,16 @@
 import { type Command, Option } from 'commander';
 import { DATA_HELP } from './data.js';
 import { positiveInt } from './errors.js';
-import { BACKENDS } from './setup.js';
+import { BACKENDS, DEFAULT_BACKEND, DEFAULT_BACKEND_HELP } from './setup.js';
 
-/** --backend and --gpujs-mode, shared by every command that runs a model. */
-export function backendOptions(command: Command): Command {
+/**
+ * --backend and --gpujs-mode, shared by every command that runs a model. The default is the
+ * fastest backend that runs here (`defaultBackend`: 'cpu' for gradcheck, which computes in float64).
+ */
+export function backendOptions(command: Command, defaultBackend: 'cpu' | typeof DEFAULT_BACKEND = DEFAULT_BACKEND): Command {
+  const backend = new Option('--backend <name>', 'compute backend').choices([...BACKENDS]);
   return command
-    .addOption(new Option('--backend <name>', 'compute backend').choices([...BACKENDS]).default('cpu'))
+    .addOption(defaultBackend === 'cpu' ? backend.default('cpu') : backend.default(DEFAULT_BACKEND, DEFAULT_BACKEND_HELP))
     .addOption(
       new Option('--gpujs-mode <mode>', 'gpu.js mode for --backend gpujs (auto tries headlessgl, webgl2, webgl, webasm, cpu)')
         .choices(['auto', 'webgl2', 'webgl', 'webgpu', 'headlessgl', 'webasm', 'cpu'])

@@ -96,7 +96,7 @@ describe('bad usage exits 2 with one line naming the valid choices', () => {
   const cases: [string[], RegExp][] = [
     [['train', '--model', 'foo'], /paper, lenet, lenet-bn/],
     [['train', '--epochs', '0'], /positive integer/],
-    [['train', '--backend', 'tpu'], /cpu, gpujs/],
+    [['train', '--backend', 'tpu'], /cpu, wasm, gpujs/],
     [['train', '--gpujs-mode', 'tpu'], /auto, webgl2, webgl, webgpu, headlessgl, webasm, cpu/],
     [['train', '--optimizer', 'nope'], /adam, momentum, rmsprop, sgd/],
     [['train', '--loss', 'nope'], /categoricalCrossentropy/],

@@ -17,9 +17,9 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `node dist/bin.js …args`, never throwing on a non-zero exit. */
-export function start(args: string[], options: { cwd?: string; uid?: number; gid?: number } = {}): { child: ChildProcess; done: Promise<RunResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
+/** Runs `node [nodeArgs] dist/bin.js …args`, never throwing on a non-zero exit. */
+export function start(args: string[], options: { cwd?: string; uid?: number; gid?: number; nodeArgs?: string[] } = {}): { child: ChildProcess; done: Promise<RunResult> } {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
     cwd: options.cwd ?? tmpdir(),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FORCE_COLOR: '0' },

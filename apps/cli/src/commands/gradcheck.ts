@@ -31,7 +31,7 @@ export function configureGradcheck(command: Command, registry: Registry): Comman
     .option('--seed <n>', 'seed of the weight initialisation and the bias jitter', integer, 1)
     .option('--bias-jitter <a>', 'draw every bias from U(−a, a) before checking; 0 checks the zero-bias initial model as is', nonNegative, 0.1)
     .option('--data <dir>', DATA_HELP);
-  backendOptions(command);
+  backendOptions(command, 'cpu');
   jsonOption(command);
   command.addHelpText(
     'after',
