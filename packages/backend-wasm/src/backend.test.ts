@@ -190,3 +190,31 @@ describe('1×1 stride-1 unpadded convolutions (the image is its own column matri
     registry.removeBackend('wasm');
   });
 });
+
+describe('2×2 max pooling at stride 2 (the SIMD path of both presets)', () => {
+  it('matches the reference exactly with ties, signed zeros, NaNs and odd sizes', async () => {
+    const registry = registryWith();
+    // 2 images × 3 channels of 7×19: odd height and width (a row and a column no window covers),
+    // 9 windows per row (two SIMD steps of 4 and a scalar one).
+    const shape = [2, 3, 7, 19];
+    const n = 2 * 3 * 7 * 19;
+    const rng = createRandom(12);
+    const values = Array.from({ length: n }, () => {
+      const u = rng.uniform(0, 1);
+      // Many ties: zeros (as behind a ReLU), both signed zeros, repeated values, some NaNs.
+      return u < 0.3 ? 0 : u < 0.4 ? -0 : u < 0.5 ? 0.5 : u < 0.53 ? Number.NaN : rng.uniform(-1, 1);
+    });
+    const geo = { poolSize: [2, 2] as [number, number], strides: [2, 2] as [number, number] };
+    const x = ops.tensor(values, shape, { registry });
+    const y = ops.maxPool(x, { poolSize: 2 });
+    const xr = R.quantize(R.ref(values, shape), 'float32');
+    const yr = R.maxPool({ x: xr }, geo);
+    expectArraysClose(await y.data(), yr.values, { rtol: 0, atol: 0 });
+    const dyValues = Array.from({ length: yr.values.length }, () => rng.uniform(-1, 1));
+    const dy = ops.tensor(dyValues, yr.shape, { registry });
+    const dx = ops.maxPoolBackward(dy, x, { poolSize: 2 });
+    const want = R.maxPoolBackward({ dy: R.quantize(R.ref(dyValues, yr.shape), 'float32'), x: xr }, geo);
+    expectArraysClose(await dx.data(), want.values, { rtol: 0, atol: 0 });
+    registry.removeBackend('wasm');
+  });
+});
