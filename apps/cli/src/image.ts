@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { decodeImage, MAX_IMAGE_PIXELS, readImageHeader, writeImageSample } from '@backprop/datasets';
 import { PNG } from 'pngjs';
 import { CliError, oneLine } from './errors.js';
 
@@ -9,58 +10,39 @@ export interface GreyImage {
   data: Float32Array;
 }
 
-/**
- * The largest image predict decodes, in pixels (width × height): 25 megapixels, e.g.
- * 5000×5000 or a 24-megapixel photo. Decoding takes about 24 bytes per pixel (the RGBA
- * buffer, then grey, alpha and ink planes in float32), so the limit keeps one image
- * under ~600 MB; a PNG's header can claim far more than its compressed size suggests.
- */
-export const MAX_IMAGE_PIXELS = 25_000_000;
+/** The largest image decoded, in pixels: the one limit of `@backprop/datasets` (25 megapixels), checked on the header. */
+export { MAX_IMAGE_PIXELS };
 
-export interface PngHeader {
-  width: number;
-  height: number;
-}
-
-/**
- * Checks the signature and the IHDR chunk of a PNG (the first chunk, which gives the
- * size) before anything is decoded: width and height ≥ 1, width × height ≤ maxPixels.
- */
-export function checkPngHeader(bytes: Uint8Array, file: string, maxPixels = MAX_IMAGE_PIXELS): PngHeader {
-  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (bytes.length < 8 || signature.some((b, i) => bytes[i] !== b)) {
-    throw new CliError(`${file}: not a PNG image (missing the PNG signature)`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const type = bytes.length >= 16 ? String.fromCharCode(...bytes.subarray(12, 16)) : '';
-  if (bytes.length < 8 + 8 + 13 || type !== 'IHDR' || view.getUint32(8) !== 13) {
-    throw new CliError(`${file}: not a valid PNG image (${bytes.length < 29 ? 'truncated before the end of its IHDR header' : `the first chunk is '${type}', expected a 13-byte IHDR header`})`);
-  }
-  const width = view.getUint32(16);
-  const height = view.getUint32(20);
-  if (width < 1 || height < 1) {
-    throw new CliError(`${file}: the PNG header gives a ${width}×${height} image; width and height must be at least 1`);
-  }
-  if (width * height > maxPixels) {
-    throw new CliError(
-      `${file}: the image is ${width}×${height} = ${(width * height).toLocaleString('en-US')} pixels, more than predict's limit of ${maxPixels.toLocaleString('en-US')}; scale it down (a digit needs no more than a few hundred pixels a side)`,
-    );
-  }
-  return { width, height };
-}
-
-/** Reads a PNG file; anything else is a one-line CliError naming the file. */
-export async function readPng(file: string): Promise<PNG> {
-  let bytes: Buffer;
+/** Reads a file's bytes; an unreadable one is a one-line CliError naming it. */
+async function readBytes(file: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(file);
+    return new Uint8Array(await readFile(file));
   } catch (error) {
     throw new CliError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  checkPngHeader(bytes, file);
+}
+
+/**
+ * Reads a PNG or JPEG file as RGBA bytes (alpha kept: the digit preparation composites
+ * transparent pixels). The header is checked by `@backprop/datasets` (format, size, the
+ * pixel limit) before anything is decoded; every failure is a one-line error naming the file.
+ */
+export async function readRgba(file: string): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const bytes = await readBytes(file);
+  const header = readImageHeader(bytes, file);
+  if (header?.format !== 'png') {
+    // JPEG has no alpha: the shared decoder's RGB, opaque.
+    const image = decodeImage(bytes, file);
+    const data = new Uint8Array(image.width * image.height * 4);
+    for (let i = 0; i < image.width * image.height; i++) {
+      for (let c = 0; c < 3; c++) data[4 * i + c] = Math.round(image.data[i * image.channels + (image.channels === 1 ? 0 : c)] * 255);
+      data[4 * i + 3] = 255;
+    }
+    return { width: image.width, height: image.height, data };
+  }
   let png: PNG;
   try {
-    png = PNG.sync.read(bytes);
+    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (error) {
     if (error instanceof RangeError) throw new CliError(`${file}: not enough memory to decode the image (${error.message})`);
     throw new CliError(`${file}: not a valid PNG image (${(error as Error).message})`);
@@ -69,6 +51,18 @@ export async function readPng(file: string): Promise<PNG> {
     throw new CliError(`${file}: not a valid PNG image (decoded to ${png.width}×${png.height} with ${png.data.length} bytes of pixels)`);
   }
   return png;
+}
+
+/**
+ * A PNG or JPEG file as one model input of shape (channels, height, width): decoded,
+ * converted and resized (bilinear) exactly as an image folder's images are, for a model
+ * trained on an image folder.
+ */
+export async function loadImageInput(file: string, inputShape: readonly number[]): Promise<Float32Array> {
+  const [channels, height, width] = inputShape;
+  const out = new Float32Array(channels * height * width);
+  writeImageSample(decodeImage(await readBytes(file), file), { channels: channels as 1 | 3, height, width, interpolation: 'bilinear' }, out, 0);
+  return out;
 }
 
 /**
@@ -190,9 +184,9 @@ function resizeArea(src: Float32Array, stride: number, x0: number, y0: number, c
   return out;
 }
 
-/** PNG file → a 28×28 MNIST-like input in [0, 1]; every failure is a CliError naming the file. */
+/** PNG or JPEG file → a 28×28 MNIST-like input in [0, 1]; every failure is a CliError naming the file. */
 export async function loadDigit(file: string): Promise<Float32Array> {
-  const png = await readPng(file);
+  const png = await readRgba(file);
   try {
     return toMnist(toGrey(png), file);
   } catch (error) {

@@ -143,7 +143,7 @@ export async function loadAnyModel(path: string, registry: Registry): Promise<Lo
   }
   const { model, loss, manifest } = await loadModelDir(path, registry);
   const args = manifest.metadata?.args as { loss?: ComponentJSON; optimizer?: ComponentJSON } | undefined;
-  return { model, loss, lossStored: args?.loss !== undefined, classNames: undefined, path, format, metadata: {}, optimizer: args?.optimizer };
+  return { model, loss, lossStored: args?.loss !== undefined, classNames: manifest.classNames, path, format, metadata: {}, optimizer: args?.optimizer };
 }
 
 /**

@@ -29,9 +29,10 @@ export interface BuiltModel {
  * JSON file holding `Sequential.toJSON()` — either the topology itself, optionally
  * with top-level "loss" and "optimizer", or `{ "model": topology, "loss", "optimizer" }`.
  */
-export async function buildModel(spec: string, registry: Registry, seed: number | undefined): Promise<BuiltModel> {
+export async function buildModel(spec: string, registry: Registry, seed: number | undefined, shape?: { inputShape: number[]; classes: number }): Promise<BuiltModel> {
   if ((PRESET_NAMES as string[]).includes(spec)) {
-    const preset = PRESETS[spec as PresetName]({ registry, seed });
+    // A preset takes the data's shape when given (an image folder's images and classes), MNIST's otherwise.
+    const preset = PRESETS[spec as PresetName]({ registry, seed, ...shape });
     return { ...preset, label: spec };
   }
   let json: Record<string, unknown>;

@@ -284,7 +284,7 @@ describe('predict checks the PNG header before decoding', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expectOneLine(r.stderr);
-    expect(r.stderr).toContain(`${file}: the image is 6000×5000 = 30,000,000 pixels, more than predict's limit of 25,000,000`);
+    expect(r.stderr).toContain(`${file}: the image is 6000×5000 = 30,000,000 pixels, more than the limit of 25,000,000`);
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 });

@@ -121,7 +121,7 @@ describe('train → evaluate → predict', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain(`${file}: not a PNG image`);
+    expect(r.stderr).toContain(`${file}: not a PNG or JPEG image`);
   });
 
   it('evaluate rejects a corrupt test IDX file (exit 1)', async () => {

@@ -1,6 +1,7 @@
 import type { Registry } from '@backprop/tensor';
 import type { Command } from 'commander';
-import { checkFits, classesOf, loadData } from '../data.js';
+import { type CliImageSet, checkFits, classesOf, detectData, loadData, loadFolderForModel } from '../data.js';
+import { CliError } from '../errors.js';
 import { evaluateSet } from '../evaluation.js';
 import { loadModelFlags } from '../load.js';
 import { headOf } from '../model.js';
@@ -44,7 +45,24 @@ softmaxCrossEntropyFromLogits for a linear one). Class names come from its metad
     const { model, loss, classNames, path, format } = await loadModelFlags(flags, registry);
     const lossNote = format === 'backprop' ? '' : `, the default for a ${headOf(model)} head: ${format === 'onnx' ? 'an ONNX file stores no loss' : "a TF.js model's loss is not read"}`;
     const label = (i: number): string => classNames?.[i] ?? String(i);
-    const { test, source } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit }, classesOf(model.outputShape));
+    let test: CliImageSet;
+    let source: string;
+    if (flags.data !== undefined && (await detectData(flags.data)) === 'folder') {
+      // Every image of the folder, at the model's own input shape; its classes must be the model's.
+      const folder = await loadFolderForModel(flags.data, model.inputShape, flags.limit);
+      if (classNames && folder.classNames.join('\n') !== classNames.join('\n')) {
+        model.dispose();
+        throw new CliError(`${flags.data}: the folder's classes (${folder.classNames.join(', ')}) are not the model's (${classNames.join(', ')})`);
+      }
+      if (folder.classNames.length !== classesOf(model.outputShape)) {
+        model.dispose();
+        throw new CliError(`${flags.data}: ${folder.classNames.length} classes but the model has ${model.outputShape.join('×')} outputs`);
+      }
+      test = folder.set;
+      source = `image folder ${flags.data} (detected; ${folder.classNames.length} classes: ${folder.classNames.join(', ')})`;
+    } else {
+      ({ test, source } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit }, classesOf(model.outputShape)));
+    }
     checkFits(test, model.inputShape, 'test data');
     // One forward pass over the test set gives the loss and the outputs.
     const result = await evaluateSet(model, test, loss);
@@ -54,7 +72,7 @@ softmaxCrossEntropyFromLogits for a linear one). Class names come from its metad
     const perClass = perClassAccuracy(confusion);
     model.dispose();
     if (flags.json) {
-      printJson({ ...(format !== 'backprop' ? { model: path, format, classNames } : { modelDir: path }), samples: test.count, testAccuracy: accuracy, testLoss: result.loss, loss: loss.name, perClassAccuracy: perClass, confusionMatrix: confusion });
+      printJson({ ...(format !== 'backprop' ? { model: path, format, classNames } : { modelDir: path, ...(classNames ? { classNames } : {}) }), samples: test.count, testAccuracy: accuracy, testLoss: result.loss, loss: loss.name, perClassAccuracy: perClass, confusionMatrix: confusion });
       return;
     }
     const lines = [

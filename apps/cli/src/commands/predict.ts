@@ -2,7 +2,7 @@ import type { Registry } from '@backprop/tensor';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { positiveInt } from '../errors.js';
-import { loadDigit } from '../image.js';
+import { loadDigit, loadImageInput } from '../image.js';
 import { loadModelFlags } from '../load.js';
 import { headOf, probabilities } from '../model.js';
 import { backendOptions, jsonOption, printJson } from '../options.js';
@@ -19,8 +19,8 @@ interface PredictFlags {
 
 export function configurePredict(command: Command, registry: Registry): Command {
   command
-    .description('classify digit images (PNG) with a saved model and print the top classes with probabilities')
-    .argument('<images...>', 'PNG files: grey or colour, any size, with or without alpha')
+    .description('classify images (PNG or JPEG) with a saved model and print the top classes (by name, when the model records them) with probabilities')
+    .argument('<images...>', 'PNG or JPEG files: grey or colour, any size, with or without alpha')
     .option('--model-dir <dir>', 'a saved model directory (e.g. runs/<run>/model), or a TF.js Layers model directory (model.json + shards)')
     .option('--model <path>', 'an ONNX file instead (e.g. from backprop export; read with fromOnnx, its class names are shown), or any path --model-dir takes')
     .option('--top <k>', 'number of classes to print per image', positiveInt, 3);
@@ -29,7 +29,10 @@ export function configurePredict(command: Command, registry: Registry): Command 
   command.addHelpText(
     'after',
     `
-Each image is converted like MNIST: grey (luma, transparent pixels over white),
+A model trained on an image folder (its saved model records the class names) gets each
+image as the folder's images were prepared: converted to its channels (grey by BT.601
+luminance) and resized bilinearly to its input size; the class names are printed.
+Otherwise each image is converted like MNIST: grey (luma, transparent pixels over white),
 inverted to a white digit on black when its border is light, cropped to the ink,
 the longer side scaled to 20 px (area averaging), then centred by centre of mass in 28×28.
 
@@ -48,17 +51,23 @@ Examples:
     const { model, classNames, path, format } = await loadModelFlags(flags, registry);
     const name = (label: number): string => classNames?.[label] ?? String(label);
     const [c, h, w] = model.inputShape;
+    // A model trained on an image folder (it records class names) or taking other images than
+    // MNIST's: each image decoded, converted and resized to the model's own input shape, as the
+    // folder's images were. Otherwise MNIST-style digit preparation.
+    const generic = (classNames !== undefined && format === 'backprop') || (model.inputShape.length === 3 && (c === 1 || c === 3) && !(c === 1 && h === 28 && w === 28));
     // An imported model may take flat [N, 784] inputs (a PyTorch MLP, say): the same pixels, row-major.
-    const flat = model.inputShape.length === 1 && c === 28 * 28;
-    if (!flat && (model.inputShape.length !== 3 || c !== 1 || h !== 28 || w !== 28)) {
+    const flat = !generic && model.inputShape.length === 1 && c === 28 * 28;
+    if (!generic && !flat && (model.inputShape.length !== 3 || c !== 1 || h !== 28 || w !== 28)) {
       model.dispose();
-      throw new CliError(`${path}: the model takes ${model.inputShape.join('×')} inputs; predict prepares 1×28×28 digits (or 784 flat)`);
+      throw new CliError(`${path}: the model takes ${model.inputShape.join('×')} inputs; predict prepares 1×28×28 digits (or 784 flat), or C×H×W images with C 1 or 3`);
     }
     // Decode every image first: a bad file fails the command before anything is printed.
-    const pixels = new Float32Array(images.length * 28 * 28);
-    for (let i = 0; i < images.length; i++) pixels.set(await loadDigit(images[i]), i * 28 * 28);
+    const size = model.inputShape.reduce((a, d) => a * d, 1);
+    const pixels = new Float32Array(images.length * size);
+    for (let i = 0; i < images.length; i++) pixels.set(generic ? await loadImageInput(images[i], model.inputShape) : await loadDigit(images[i]), i * size);
+    const shape = flat ? [images.length, 28 * 28] : [images.length, ...model.inputShape];
     const head = headOf(model);
-    const out = await model.predictAsync({ values: pixels, shape: flat ? [images.length, 28 * 28] : [images.length, 1, 28, 28] });
+    const out = await model.predictAsync({ values: pixels, shape });
     const values = await out.data();
     out.dispose();
     model.dispose();
@@ -72,7 +81,7 @@ Examples:
       return { file, prediction: top[0].label, ...(classNames ? { className: name(top[0].label) } : {}), top };
     });
     if (flags.json) {
-      printJson({ ...(format !== 'backprop' ? { model: path, format, classNames } : { modelDir: path }), head, normalised: head === 'sigmoid', results });
+      printJson({ ...(format !== 'backprop' ? { model: path, format, classNames } : { modelDir: path, ...(classNames ? { classNames } : {}) }), head, normalised: head === 'sigmoid', results });
       return;
     }
     for (const r of results) {

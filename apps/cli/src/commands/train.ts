@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { type Callbacks, type EpochLogs, loadModel, saveModel, type Sequential } from '@backprop/layers';
 import type { ComponentJSON, Registry } from '@backprop/tensor';
 import { type Command, Option } from 'commander';
-import { checkFits, classesOf, type DataOptions, inputsOf, labelsOf, loadData } from '../data.js';
+import { checkFits, classesOf, type DataOptions, DEFAULT_FOLDER_SPLIT, detectData, type FolderData, imageSize, inputsOf, labelsOf, type LoadedData, loadData, loadFolder } from '../data.js';
 import { CliError, EXIT, fileError, fraction, integer, oneLine, positiveInt, positiveNumber, UsageError } from '../errors.js';
 import { evaluateSet } from '../evaluation.js';
 import { DIVERGENCE_FACTOR, type Divergence, DivergenceGuard, findNonFinite, isNonFiniteError } from '../guard.js';
@@ -36,6 +36,8 @@ interface TrainFlags {
   backend: string;
   gpujsMode?: string;
   validationSplit?: number;
+  imageSize?: [number, number];
+  channels?: string;
   out?: string;
   overwrite: boolean;
   resume?: string;
@@ -85,7 +87,9 @@ export function configureTrain(command: Command, registry: Registry): Command {
     .addOption(new Option('--optimizer <name>', "optimizer (default: the preset's or the JSON file's; paper: sgd, lenet: adam)").choices(registry.optimizers.names()))
     .addOption(new Option('--loss <name>', "loss (default: the preset's or the JSON file's; paper: binaryCrossentropy, lenet: categoricalCrossentropy)").choices(registry.losses.names()))
     .option('--seed <n>', 'seed of the weight initialisation and of the per-epoch shuffling', integer, 1)
-    .option('--validation-split <fraction>', 'hold out this fraction of the training images (taken from the end) for validation', fraction)
+    .option('--validation-split <fraction>', `hold out this fraction of the training images (taken from the end) for validation; with an image folder, this fraction of each class (seeded by --seed; default ${DEFAULT_FOLDER_SPLIT}) is the test set`, fraction)
+    .option('--image-size <HxW>', 'image folder: resize every image to H×W (bilinear; "28" means 28x28; default: the images\' own size when they share one)', imageSize)
+    .addOption(new Option('--channels <n>', 'image folder: 1 (grey, by BT.601 luminance) or 3 (RGB); default: the images\' own').choices(['1', '3']))
     .option('--out <dir>', 'output directory (default: runs/<model>-<timestamp>; with --resume: the checkpoint\'s run directory)')
     .option('--overwrite', "let --out name an earlier run's directory: its model/ and report.html are removed when training starts, its checkpoint/ is replaced after the first epoch", false)
     .option('--resume <checkpoint-dir>', 'continue from a checkpoint directory written by an earlier run (same model, data, seed)');
@@ -128,7 +132,15 @@ Examples:
   backprop train --resume runs/adam/checkpoint --epochs 6
   backprop train --model model.onnx --epochs 1 --lr 0.0001 --out runs/tuned
   backprop train --model tfjs-model/ --epochs 2 --out runs/from-tfjs
-  backprop train --limit 500 --test-limit 200 --epochs 1 --json`,
+  backprop train --limit 500 --test-limit 200 --epochs 1 --json
+  backprop train --data my-images/ --image-size 32x32 --channels 3 --model lenet
+
+An image folder (--data with one subfolder per class of .png/.jpg images, the Keras /
+torchvision layout) is detected and said so; a preset then takes its images (--image-size,
+--channels; default: the images' own) and has one output per class. A seeded, stratified
+--validation-split (default ${DEFAULT_FOLDER_SPLIT}) of each class is held out as the test set;
+the rest is decoded batch by batch while training, so the folder need not fit in memory.
+The saved model records the class names, which evaluate and predict print.`,
   );
   return command.action(async (flags: TrainFlags, cmd: Command) => {
     process.exitCode = await train(flags, cmd, registry);
@@ -167,6 +179,7 @@ function checkResumeFlags(flags: TrainFlags, cmd: Command, meta: CheckpointMetad
     ['validationSplit', '--validation-split', meta.args.validationSplit],
     ['limit', '--limit', meta.args.data.limit],
     ['data', '--data', meta.args.data.dir],
+    ['channels', '--channels', meta.args.data.channels === undefined ? undefined : String(meta.args.data.channels)],
     ['loss', '--loss', meta.args.loss.name],
     ['optimizer', '--optimizer', meta.args.optimizer.name],
     ['lr', '--lr', meta.args.optimizer.config.learningRate],
@@ -265,8 +278,10 @@ async function importForTraining(path: string, registry: Registry): Promise<Buil
   };
 }
 
-async function prepareFresh(flags: TrainFlags, registry: Registry): Promise<Prepared> {
-  const built = isModelPath(flags.model) ? await importForTraining(flags.model, registry) : await buildModel(flags.model, registry, flags.seed);
+async function prepareFresh(flags: TrainFlags, registry: Registry, folder?: FolderData): Promise<Prepared> {
+  // A preset trained on an image folder takes the folder's images and has one output per class.
+  const shape = folder ? { inputShape: [...folder.folder.inputShape], classes: folder.classNames.length } : undefined;
+  const built = isModelPath(flags.model) ? await importForTraining(flags.model, registry) : await buildModel(flags.model, registry, flags.seed, shape);
   let optimizer = built.optimizer;
   if (flags.optimizer && flags.optimizer !== optimizer.name) optimizer = { name: flags.optimizer, config: {} };
   if (flags.lr !== undefined) optimizer = { name: optimizer.name, config: { ...optimizer.config, learningRate: flags.lr } };
@@ -286,8 +301,10 @@ async function prepareFresh(flags: TrainFlags, registry: Registry): Promise<Prep
       loss,
       optimizer,
       batchSize: flags.batchSize,
-      validationSplit: flags.validationSplit,
-      data: { dir: flags.data === undefined ? undefined : resolve(flags.data), limit: flags.limit, testLimit: flags.testLimit },
+      validationSplit: folder ? undefined : flags.validationSplit,
+      data: folder
+        ? { dir: resolve(flags.data!), kind: 'folder' as const, imageSize: flags.imageSize, channels: flags.channels === undefined ? undefined : (Number(flags.channels) as 1 | 3), validationSplit: flags.validationSplit ?? DEFAULT_FOLDER_SPLIT, seed: flags.seed }
+        : { dir: flags.data === undefined ? undefined : resolve(flags.data), limit: flags.limit, testLimit: flags.testLimit },
     },
     seed: flags.seed,
     epochs: flags.epochs,
@@ -373,16 +390,39 @@ async function train(flags: TrainFlags, cmd: Command, registry: Registry): Promi
     throw new UsageError("--out is empty; pass a directory (e.g. --out runs/my-run), or leave --out out for runs/<model>-<timestamp>");
   }
   const backend = await selectBackend(registry, flags);
-  const run = flags.resume ? await prepareResume(flags, cmd, registry) : await prepareFresh(flags, registry);
+  // Which kind of data --data names decides the model's shape for a preset: look first.
+  const kind = !flags.resume && flags.data !== undefined ? await detectData(flags.data) : undefined;
+  if (kind === 'folder' && (flags.limit !== undefined || flags.testLimit !== undefined)) {
+    throw new UsageError(`${flags.data} is an image folder: --limit and --test-limit apply to IDX files (the folder's held-out share is --validation-split)`);
+  }
+  if (kind === 'idx' && (flags.imageSize !== undefined || flags.channels !== undefined)) {
+    throw new UsageError(`${flags.data} holds IDX files: --image-size and --channels apply to an image folder`);
+  }
+  const folder = kind === 'folder' ? await loadFolder({ dir: flags.data, imageSize: flags.imageSize, channels: flags.channels === undefined ? undefined : (Number(flags.channels) as 1 | 3), validationSplit: flags.validationSplit, seed: flags.seed }) : undefined;
+  const run = flags.resume ? await prepareResume(flags, cmd, registry) : await prepareFresh(flags, registry, folder);
   const { model, args, seed } = run;
   const log = (line: string): void => {
     (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
   };
   // Validate everything (the data, its labels, the split, the output directory) before creating a directory.
-  const data = await loadData(args.data, classesOf(model.outputShape));
-  checkFits(data.train, model.inputShape, 'training data');
-  checkFits(data.test, model.inputShape, 'test data');
-  checkSplit(data.train.count, args.validationSplit);
+  let data: LoadedData;
+  if (args.data.kind === 'folder') {
+    data = folder ?? (await loadFolder(args.data));
+    if (folder) log(`data: ${flags.data} is an image folder (detected)`);
+    if (data.folder.inputShape.join('×') !== model.inputShape.join('×')) {
+      throw new CliError(`the model takes ${model.inputShape.join('×')} inputs but the image folder gives ${data.folder.inputShape.join('×')} images; pass --image-size and --channels to match`);
+    }
+    if (classesOf(model.outputShape) !== data.classNames.length) {
+      throw new CliError(`the model has ${model.outputShape.join('×')} outputs but the image folder has ${data.classNames.length} classes (${data.classNames.join(', ')})`);
+    }
+  } else {
+    const idx = await loadData(args.data, classesOf(model.outputShape));
+    if (kind === 'idx') log(`data: ${flags.data} holds IDX files (detected)`);
+    checkFits(idx.train, model.inputShape, 'training data');
+    checkFits(idx.test, model.inputShape, 'test data');
+    checkSplit(idx.train.count, args.validationSplit);
+    data = idx;
+  }
 
   const outDir = resolve(run.outDir);
   const modelDir = join(outDir, 'model');
@@ -402,7 +442,7 @@ async function train(flags: TrainFlags, cmd: Command, registry: Registry): Promi
 interface TrainContext {
   flags: TrainFlags;
   run: Prepared;
-  data: Awaited<ReturnType<typeof loadData>>;
+  data: LoadedData;
   backend: string;
   log: (line: string) => void;
   outDir: string;
@@ -414,6 +454,7 @@ interface TrainContext {
 async function trainIn(context: TrainContext): Promise<number> {
   const { flags, run, data, backend, log, outDir, modelDir, checkpointDir, reportPath } = context;
   const { model, args, seed } = run;
+  const classNames = data.kind === 'folder' ? data.classNames : undefined;
   if (flags.overwrite && !run.ownDir) {
     // The earlier run's final outputs go now; its checkpoint is replaced after the first epoch.
     for (const stale of [modelDir, reportPath]) {
@@ -425,12 +466,12 @@ async function trainIn(context: TrainContext): Promise<number> {
     }
   }
 
-  log(`backprop train: ${run.description}; backend ${backend}; seed ${seed}; data ${data.source} (${data.train.count} train / ${data.test.count} test)`);
+  log(`backprop train: ${run.description}; backend ${backend}; seed ${seed}; data ${data.source} (${data.trainCount} train / ${data.test.count} ${data.kind === 'folder' ? 'held out' : 'test'})`);
   log(`loss ${args.loss.name}, optimizer ${args.optimizer.name} ${JSON.stringify(args.optimizer.config)}, batch size ${args.batchSize}; output ${outDir}`);
 
   const history = [...run.history];
   let finished = run.initialEpoch;
-  let samples = data.train.count - (args.validationSplit === undefined ? 0 : Math.floor(data.train.count * args.validationSplit));
+  let samples = data.trainCount - (args.validationSplit === undefined ? 0 : Math.floor(data.trainCount * args.validationSplit));
   let seen = 0;
   let epoch = run.initialEpoch;
   let batch = 0;
@@ -459,7 +500,7 @@ async function trainIn(context: TrainContext): Promise<number> {
       history.push(logs);
       const metadata: CheckpointMetadata = { kind: CHECKPOINT_KIND, epoch: logs.epoch + 1, epochs: run.epochs, history, seed, args, backend, referenceLoss: guard.reference };
       try {
-        await saveModel(model, checkpointDir, { metadata });
+        await saveModel(model, checkpointDir, { metadata, classNames });
       } catch (error) {
         history.pop();
         const kept = finished > 0 ? `the checkpoint after epoch ${finished} is kept` : 'no checkpoint was written';
@@ -485,17 +526,20 @@ async function trainIn(context: TrainContext): Promise<number> {
     process.on('SIGINT', onSigint);
     const started = performance.now();
     try {
-      await model.fit(inputsOf(data.train), labelsOf(data.train), {
+      const common = {
         epochs: run.epochs,
         initialEpoch: run.initialEpoch,
-        batchSize: args.batchSize,
         loss: args.loss,
         optimizer: flags.resume ? model.optimizer ?? args.optimizer : args.optimizer,
-        seed,
-        shuffle: true,
-        validationSplit: args.validationSplit,
         callbacks: [progress, checkpointing],
-      });
+      };
+      if (data.kind === 'folder') {
+        // Decoded batch by batch (the next one while this one trains); pass e is epoch e, so a resumed run shuffles as the original did.
+        const batches = data.folder.batches({ batchSize: args.batchSize, shuffle: true, seed, firstPass: run.initialEpoch });
+        await model.fit(batches, { ...common, validationData: [inputsOf(data.test), labelsOf(data.test)] });
+      } else {
+        await model.fit(inputsOf(data.train), labelsOf(data.train), { ...common, batchSize: args.batchSize, seed, shuffle: true, validationSplit: args.validationSplit });
+      }
     } catch (error) {
       if (error instanceof CliError) throw error;
       // After a divergence the epoch's validation pass may fail on its NaNs: the divergence is the news.
@@ -546,7 +590,7 @@ async function trainIn(context: TrainContext): Promise<number> {
   const rerun = `the checkpoint after epoch ${finished} is kept in ${checkpointDir}; once fixed, run  backprop train --resume ${checkpointDir}  to write it again`;
   const finalMeta = { kind: MODEL_KIND, epoch: finished, history, seed, args, backend, testAccuracy, testLoss: evaluation.loss, referenceLoss: guard.reference };
   try {
-    await saveModel(model, modelDir, { metadata: finalMeta });
+    await saveModel(model, modelDir, { metadata: finalMeta, classNames });
   } catch (error) {
     throw fileError(error, modelDir, 'save the final model to', rerun);
   }
@@ -555,13 +599,14 @@ async function trainIn(context: TrainContext): Promise<number> {
       model,
       head: headOf(model),
       test: data.test,
+      classNames,
       outputs,
       confusion,
       history,
       title: `Backprop training report — ${args.model}`,
       facts: [
         ['model', run.description],
-        ['test accuracy', `${percent(testAccuracy)} on ${data.test.count} images`],
+        ['test accuracy', `${percent(testAccuracy)} on ${data.test.count} ${data.kind === 'folder' ? 'held-out ' : ''}images`],
         ['test loss', evaluation.loss.toFixed(4)],
         ['epochs', String(finished)],
         ['training samples', String(samples)],

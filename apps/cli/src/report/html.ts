@@ -13,6 +13,8 @@ export interface ReportData {
   summary: string;
   history: EpochLogs[];
   confusion: number[][];
+  /** Names of the confusion matrix's classes (an image folder's); indices when absent. */
+  classNames?: string[];
   misclassified: ReportImage[];
   misclassifiedTotal: number;
   kernels: ReportImage[];
@@ -33,9 +35,10 @@ function gallery(images: ReportImage[], size: number): string {
     .join('')}</div>`;
 }
 
-function confusionTable(matrix: number[][]): string {
+function confusionTable(matrix: number[][], classNames?: string[]): string {
+  const name = (i: number): string => escapeHtml(classNames?.[i] ?? String(i));
   const max = Math.max(1, ...matrix.flatMap((row, i) => row.filter((_, j) => j !== i)));
-  const head = `<tr><th>actual ↓ / predicted →</th>${matrix.map((_, j) => `<th>${j}</th>`).join('')}<th>accuracy</th></tr>`;
+  const head = `<tr><th>actual ↓ / predicted →</th>${matrix.map((_, j) => `<th>${name(j)}</th>`).join('')}<th>accuracy</th></tr>`;
   const rows = matrix.map((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
     const cells = row
@@ -44,7 +47,7 @@ function confusionTable(matrix: number[][]): string {
         return `<td style="${style}">${v}</td>`;
       })
       .join('');
-    return `<tr><th>${i}</th>${cells}<td>${total ? `${((100 * row[i]) / total).toFixed(1)}%` : '–'}</td></tr>`;
+    return `<tr><th>${name(i)}</th>${cells}<td>${total ? `${((100 * row[i]) / total).toFixed(1)}%` : '–'}</td></tr>`;
   });
   return `<table class="confusion">${head}${rows.join('')}</table>`;
 }
@@ -59,7 +62,7 @@ export function renderReport(data: ReportData, chartJs: string): string {
       ? '<div class="charts"><div><canvas id="loss"></canvas></div><div><canvas id="accuracy"></canvas></div></div>'
       : '<p>No finished epochs.</p>'
   }</section>`);
-  sections.push(`<section><h2>Confusion matrix (test set)</h2>${confusionTable(data.confusion)}</section>`);
+  sections.push(`<section><h2>Confusion matrix (test set)</h2>${confusionTable(data.confusion, data.classNames)}</section>`);
   sections.push(
     `<section><h2>Misclassified test digits</h2><p>${data.misclassifiedTotal} of the test images are misclassified${
       data.misclassifiedTotal > data.misclassified.length ? `; the first ${data.misclassified.length} are shown` : ''

@@ -1,14 +1,16 @@
-import type { ImageSet } from '@backprop/datasets';
 import { type EpochLogs, type Sequential, writeFileAtomic } from '@backprop/layers';
 import { argMax, type Head, probabilities } from '../model.js';
 import { chartJsSource } from './charts.js';
 import { renderReport, type ReportData, type ReportImage } from './html.js';
-import { dataUri, greyPng, normalisedPng } from './png.js';
+import type { CliImageSet } from '../data.js';
+import { dataUri, imagePng, normalisedPng } from './png.js';
 
 export interface ReportInput {
   model: Sequential;
   head: Head;
-  test: ImageSet;
+  test: CliImageSet;
+  /** Class names (an image folder's), shown instead of class indices. */
+  classNames?: string[];
   /** Model outputs on the test set, (N, K) flat. */
   outputs: ArrayLike<number>;
   confusion: number[][];
@@ -21,7 +23,8 @@ export interface ReportInput {
 function misclassified(input: ReportInput): { images: ReportImage[]; total: number } {
   const { test, outputs } = input;
   const k = outputs.length / test.count;
-  const size = test.rows * test.cols;
+  const size = test.channels * test.rows * test.cols;
+  const name = (label: number): string => input.classNames?.[label] ?? String(label);
   const images: ReportImage[] = [];
   let total = 0;
   for (let n = 0; n < test.count; n++) {
@@ -31,7 +34,7 @@ function misclassified(input: ReportInput): { images: ReportImage[]; total: numb
     if (images.length >= (input.maxMisclassified ?? 60)) continue;
     const p = probabilities(Array.from({ length: k }, (_, j) => outputs[n * k + j]), input.head)[predicted];
     const pixels = test.images.subarray(n * size, (n + 1) * size);
-    images.push({ src: dataUri(greyPng(pixels, test.cols, test.rows, { scale: 2 })), caption: `#${n}: ${test.labels[n]} → ${predicted} (${(p * 100).toFixed(0)}%)` });
+    images.push({ src: dataUri(imagePng(pixels, test.channels, test.cols, test.rows, 2)), caption: `#${n}: ${name(test.labels[n])} → ${name(predicted)} (${(p * 100).toFixed(0)}%)` });
   }
   return { images, total };
 }
@@ -57,13 +60,13 @@ async function kernels(model: Sequential): Promise<{ images: ReportImage[]; note
 }
 
 /** Runs one test digit through the layers up to the first conv layer and renders each output channel. */
-async function featureMaps(model: Sequential, test: ImageSet, convIndex: number): Promise<{ digit?: ReportImage; maps: ReportImage[] }> {
+async function featureMaps(model: Sequential, test: CliImageSet, convIndex: number, classNames?: string[]): Promise<{ digit?: ReportImage; maps: ReportImage[] }> {
   if (convIndex < 0 || test.count === 0) return { maps: [] };
-  const size = test.rows * test.cols;
+  const size = test.channels * test.rows * test.cols;
   const pixels = test.images.subarray(0, size);
   const registry = model.registry;
   const out = registry.scope(() => {
-    let x = registry.makeTensor(pixels, [1, 1, test.rows, test.cols], model.dtype);
+    let x = registry.makeTensor(pixels, [1, test.channels, test.rows, test.cols], model.dtype);
     for (let i = 0; i <= convIndex; i++) x = model.layers[i].forward(x, { training: false });
     return x;
   });
@@ -80,20 +83,22 @@ async function featureMaps(model: Sequential, test: ImageSet, convIndex: number)
   for (let ch = 0; ch < channels; ch++) {
     maps.push({ src: dataUri(normalisedPng(values.subarray(ch * h * w, (ch + 1) * h * w), w, h, scale)), caption: `map ${ch}` });
   }
-  return { digit: { src: dataUri(greyPng(pixels, test.cols, test.rows, { scale: 3 })), caption: `test digit #0 (label ${test.labels[0]})` }, maps };
+  const label = classNames?.[test.labels[0]] ?? String(test.labels[0]);
+  return { digit: { src: dataUri(imagePng(pixels, test.channels, test.cols, test.rows, 3)), caption: `test image #0 (label ${label})` }, maps };
 }
 
 /** Builds the report and writes it atomically (temporary file + rename). */
 export async function writeReport(file: string, input: ReportInput): Promise<void> {
   const wrong = misclassified(input);
   const k = await kernels(input.model);
-  const maps = await featureMaps(input.model, input.test, k.convIndex);
+  const maps = await featureMaps(input.model, input.test, k.convIndex, input.classNames);
   const data: ReportData = {
     title: input.title,
     facts: input.facts,
     summary: input.model.summary(),
     history: input.history,
     confusion: input.confusion,
+    classNames: input.classNames,
     misclassified: wrong.images,
     misclassifiedTotal: wrong.total,
     kernels: k.images,

@@ -1,4 +1,4 @@
-import { checkBoolean, checkFiniteNumber, checkIntPair, checkNumberInRange, checkOneOf, checkOptions, checkPositiveInt, createRandom } from '@backprop/tensor';
+import { checkBoolean, checkFiniteNumber, checkNonNegativeInt, checkIntPair, checkNumberInRange, checkOneOf, checkOptions, checkPositiveInt, createRandom } from '@backprop/tensor';
 import { type ImageLayout, type Interpolation, writeImageSample } from './convert.js';
 import { type DecodedImage, decodeImage, type ImageHeader, ImageDatasetError, MAX_IMAGE_PIXELS, readImageHeader } from './decode.js';
 
@@ -71,6 +71,8 @@ export interface BatchOptions {
   shuffle?: boolean;
   /** Seed of the order: pass p uses an order derived from (seed, p) only. Default 0. */
   seed?: number;
+  /** The number of the first pass (default 0): a run resumed at epoch e passes e, and its order is the original run's. */
+  firstPass?: number;
 }
 
 /**
@@ -281,12 +283,12 @@ export class ImageDataset {
   /** Lazily decoded batches (see `ImageBatches`). */
   batches(options: BatchOptions = {}): ImageBatches {
     const where = 'ImageDataset.batches';
-    const o = checkOptions(where, options, ['batchSize', 'shuffle', 'seed']) as BatchOptions;
+    const o = checkOptions(where, options, ['batchSize', 'shuffle', 'seed', 'firstPass']) as BatchOptions;
     const batchSize = o.batchSize === undefined ? 32 : checkPositiveInt(where, 'batchSize', o.batchSize);
     const shuffle = checkBoolean(where, 'shuffle', o.shuffle, false);
     const seed = o.seed === undefined ? 0 : checkFiniteNumber(where, 'seed', o.seed);
     const count = this.count;
-    let pass = 0;
+    let pass = o.firstPass === undefined ? 0 : checkNonNegativeInt(where, 'firstPass', o.firstPass);
     const dataset = this;
     return {
       sampleCount: count,

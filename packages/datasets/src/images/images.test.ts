@@ -171,6 +171,8 @@ describe('imageFolder', () => {
     expect(pass0).not.toEqual(pass1);
     const again = train.batches({ batchSize: 4, shuffle: true, seed: 3 });
     expect(await labelsOf(again)).toEqual(pass0);
+    // A resumed run starts at its epoch: the same order as that pass of the original.
+    expect(await labelsOf(train.batches({ batchSize: 4, shuffle: true, seed: 3, firstPass: 1 }))).toEqual(pass1);
   });
 
   it('refuses a folder with one class, an empty class, no images, mixed channels or sizes', async () => {
