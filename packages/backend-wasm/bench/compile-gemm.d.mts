@@ -18,3 +18,9 @@ export interface GemmInstance {
   f32(at: number, floats: number): Float32Array;
 }
 export declare function instantiateGemm(module: WebAssembly.Module, pages?: number, options?: { shared?: boolean }): Promise<GemmInstance>;
+/** Fills `view` with deterministic pseudo-random values in [-1, 1) (xorshift32 from `seed`). */
+export declare function fillRandom(view: Float32Array, seed: number): void;
+/** Milliseconds of process CPU time (user + system). */
+export declare function cpuMs(): number;
+/** Milliseconds per call of `fn` on `clock` (default wall time), over `budgetMs` of that clock. */
+export declare function timePerCall(fn: () => void, budgetMs: number, clock?: () => number): number;

@@ -1,5 +1,7 @@
-// Compiles assembly/gemm.ts on its own (no other kernels) into a WebAssembly.Module, in memory, with
-// the flags the package's build uses, so the GEMM can be benchmarked and tested by itself.
+// The GEMM harness shared by bench/gemm*.mjs and the gemm tests: compiles assembly/gemm.ts on its
+// own (no other kernels) into a WebAssembly.Module, in memory, with the flags the package's build
+// uses, so the GEMM can be benchmarked and tested by itself; instantiates it with a bump
+// allocator; fills operands; times calls.
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
@@ -60,4 +62,40 @@ export async function instantiateGemm(module, pages = 256, { shared = false } = 
       return new Float32Array(memory.buffer, at, floats);
     },
   };
+}
+
+/** Fills `view` with deterministic pseudo-random values in [-1, 1) (xorshift32 from `seed`). */
+export function fillRandom(view, seed) {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < view.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    view[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
+  }
+}
+
+/** Milliseconds of process CPU time (user + system). */
+export function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * Milliseconds per call of `fn` on `clock` (default wall time): calls it in doubling batches until
+ * `budgetMs` of that clock has passed, after one warm-up call.
+ */
+export function timePerCall(fn, budgetMs, clock = () => performance.now()) {
+  fn();
+  let calls = 0;
+  const start = clock();
+  let now = start;
+  let batch = 1;
+  while (now - start < budgetMs) {
+    for (let i = 0; i < batch; i++) fn();
+    calls += batch;
+    batch *= 2;
+    now = clock();
+  }
+  return (now - start) / calls;
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compileGemm, instantiateGemm } from './compile-gemm.mjs';
+import { compileGemm, fillRandom, instantiateGemm, timePerCall } from './compile-gemm.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -42,20 +42,8 @@ const pool = new GemmThreadPool({ threads, module: g.module, memory: g.memory, k
 const status = await pool.ready;
 if (status.workers !== threads - 1) throw new Error(`workers did not start: ${status.failures.join('; ')}`);
 
-function time(fn) {
-  fn();
-  let calls = 0;
-  const start = performance.now();
-  let now = start;
-  let batch = 1;
-  while (now - start < Number(opts.ms)) {
-    for (let i = 0; i < batch; i++) fn();
-    calls += batch;
-    batch *= 2;
-    now = performance.now();
-  }
-  return (now - start) / calls;
-}
+// Wall time: the point is the work leaving the main thread.
+const time = (fn) => timePerCall(fn, Number(opts.ms));
 
 const shapes = [
   ['matMul 256³', 256, 256, 256, false, false],
@@ -73,10 +61,8 @@ for (const [label, M, N, K, transA, transB] of shapes) {
   const b = g.alloc(bRows * bCols);
   const c = g.alloc(M * N);
   const scratch = g.alloc(Math.max(pool.scratchBytes(M, N, K), g.gemmScratchBytes(M, N, K)) / 4);
-  for (const [at, n] of [[a, aRows * aCols], [b, bRows * bCols]]) {
-    const view = g.f32(at, n);
-    for (let i = 0; i < n; i++) view[i] = Math.random() - 0.5;
-  }
+  fillRandom(g.f32(a, aRows * aCols), 1);
+  fillRandom(g.f32(b, bRows * bCols), 2);
   const call = { transA, transB, M, N, K, a, lda: aCols, b, ldb: bCols, c, ldc: N, accumulate: false };
   const single = () => g.gemm(transA, transB, M, N, K, a, aCols, b, bCols, c, N, false, scratch);
   const pooled = () => pool.gemm(call, scratch);

@@ -6,7 +6,7 @@
 // tfjs comes from apps/bench, which already depends on it (resolved from there; nothing to install).
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { compileGemm, gemmSource, instantiateGemm } from './compile-gemm.mjs';
+import { compileGemm, cpuMs, fillRandom, gemmSource, instantiateGemm, timePerCall } from './compile-gemm.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -54,36 +54,18 @@ if (!opts['no-tfjs']) {
   if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) throw new Error('tfjs-backend-wasm: no SIMD in this runtime');
 }
 
-/**
- * Milliseconds of CPU time per call: calls `fn` in doubling batches until budgetMs of CPU time has
- * passed. CPU time rather than wall time because the machine is shared: time spent descheduled is
- * not the kernel's (cache and frequency effects of the neighbours still show).
- */
-function time(fn) {
-  fn();
-  const cpuMs = () => {
-    const { user, system } = process.cpuUsage();
-    return (user + system) / 1000;
-  };
-  let calls = 0;
-  const start = cpuMs();
-  let now = start;
-  let batch = 1;
-  while (now - start < budgetMs) {
-    for (let i = 0; i < batch; i++) fn();
-    calls += batch;
-    batch *= 2;
-    now = cpuMs();
-  }
-  return (now - start) / calls;
-}
+// CPU time rather than wall time because the machine may be shared: time spent descheduled is
+// not the kernel's (cache and frequency effects of the neighbours still show).
+const time = (fn) => timePerCall(fn, budgetMs, cpuMs);
 
 const rows = [];
 for (const [label, M, N, K, transA, transB] of shapes) {
   const [aRows, aCols] = transA ? [K, M] : [M, K];
   const [bRows, bCols] = transB ? [N, K] : [K, N];
-  const aData = Float32Array.from({ length: aRows * aCols }, () => Math.random() - 0.5);
-  const bData = Float32Array.from({ length: bRows * bCols }, () => Math.random() - 0.5);
+  const aData = new Float32Array(aRows * aCols);
+  const bData = new Float32Array(bRows * bCols);
+  fillRandom(aData, 1);
+  fillRandom(bData, 2);
   const runs = variants.map(({ name, gemm: ours }) => {
     ours.reset();
     const a = ours.alloc(aRows * aCols);

@@ -3,23 +3,12 @@
 // accumulate on and off, row strides wider than the rows; plus the property the threaded backend
 // relies on: computing C in column or row pieces gives bit-identical results to one call.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileGemm, instantiateGemm, type GemmInstance } from '../bench/compile-gemm.mjs';
+import { compileGemm, fillRandom, instantiateGemm, type GemmInstance } from '../bench/compile-gemm.mjs';
 
 let g: GemmInstance;
 beforeAll(async () => {
   g = await instantiateGemm(await compileGemm(), 64);
 });
-
-/** Deterministic pseudo-random values in [-1, 1) (xorshift32). */
-function fill(view: Float32Array, seed: number): void {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < view.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    view[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-}
 
 interface Case {
   transA: boolean;
@@ -45,9 +34,9 @@ function run({ transA, transB, M, N, K, accumulate, pad = 0 }: Case, seed = 1) {
   const c = g.alloc(M * ldc + 16);
   const scratchBytes = g.gemmScratchBytes(M, N, K);
   const scratch = g.alloc(scratchBytes / 4 + 16);
-  fill(g.f32(a, aRows * lda), seed);
-  fill(g.f32(b, bRows * ldb), seed + 1);
-  fill(g.f32(c, M * ldc + 16), seed + 2);
+  fillRandom(g.f32(a, aRows * lda), seed);
+  fillRandom(g.f32(b, bRows * ldb), seed + 1);
+  fillRandom(g.f32(c, M * ldc + 16), seed + 2);
   // Sentinels right after the scratch block: gemm must stay inside gemmScratchBytes.
   g.f32(scratch + scratchBytes, 16).fill(12345);
   const before = g.f32(c, M * ldc + 16).slice();
@@ -145,8 +134,8 @@ describe('gemm against a float64 triple loop', () => {
     const b = g.alloc(K * N);
     const c = g.alloc(M * N);
     const scratch = g.alloc(g.gemmScratchBytes(M, N, K) / 4);
-    fill(g.f32(a, M * K), 3);
-    fill(g.f32(b, K * N), 4);
+    fillRandom(g.f32(a, M * K), 3);
+    fillRandom(g.f32(b, K * N), 4);
     g.f32(a, M * K)[5 * K + 2] = Infinity; // row 5, in the second (edge) tile of rows
     g.gemm(false, false, M, N, K, a, K, b, N, c, N, false, scratch);
     const C = g.f32(c, M * N);

@@ -2,7 +2,7 @@
 // bit-identical to a single gemm call for 2 and 3 threads, the work really split, and every way
 // a worker can fail to start reported while gemm goes on correct on the main thread.
 import { afterEach, describe, expect, it } from 'vitest';
-import { compileGemm, instantiateGemm, type GemmInstance } from '../../bench/compile-gemm.mjs';
+import { compileGemm, fillRandom, instantiateGemm, type GemmInstance } from '../../bench/compile-gemm.mjs';
 import { controlBlockBytes, GemmThreadPool, type GemmCall, type GemmKernels } from './gemm-pool';
 
 // The threaded build: a shared memory import (which needs a maximum).
@@ -12,16 +12,6 @@ const pools: GemmThreadPool[] = [];
 afterEach(() => {
   for (const pool of pools.splice(0)) pool.terminate();
 });
-
-function fill(view: Float32Array, seed: number): void {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < view.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    view[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-}
 
 /** The main thread's kernels, with a log of the blocks it computed itself. */
 function logged(g: GemmInstance): { kernels: GemmKernels; calls: { M: number; N: number }[] } {
@@ -45,9 +35,9 @@ function layOut(g: GemmInstance, M: number, N: number, K: number, transA: boolea
   const a = g.alloc(aRows * aCols);
   const b = g.alloc(bRows * bCols);
   const c = g.alloc(M * N);
-  fill(g.f32(a, aRows * aCols), seed);
-  fill(g.f32(b, bRows * bCols), seed + 1);
-  fill(g.f32(c, M * N), seed + 2);
+  fillRandom(g.f32(a, aRows * aCols), seed);
+  fillRandom(g.f32(b, bRows * bCols), seed + 1);
+  fillRandom(g.f32(c, M * N), seed + 2);
   const call: GemmCall = { transA, transB, M, N, K, a, lda: aCols, b, ldb: bCols, c, ldc: N, accumulate };
   return { call, initialC: g.f32(c, M * N).slice(), result: () => g.f32(c, M * N).slice() };
 }

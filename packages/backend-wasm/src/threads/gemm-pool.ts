@@ -44,16 +44,10 @@
  *   sum over images then needs per-thread partial sums added in a fixed order, in one thread too).
  */
 import { BackpropError } from '@backprop/tensor';
+import type { WasmExports } from '../exports.js';
 
 /** The two exports of assembly/gemm.ts the pool calls (pointers are byte offsets, flags 0/1). */
-export interface GemmKernels {
-  gemm(
-    transA: number, transB: number, M: number, N: number, K: number,
-    a: number, lda: number, b: number, ldb: number, c: number, ldc: number,
-    accumulate: number, scratch: number,
-  ): void;
-  gemmScratchBytes(M: number, N: number, K: number): number;
-}
+export type GemmKernels = Pick<WasmExports, 'gemm' | 'gemmScratchBytes'>;
 
 /** C = op(A)·op(B) (or C += …), as assembly/gemm.ts takes it. */
 export interface GemmCall {
