@@ -96,7 +96,7 @@ export function gemm(
   const tile = packedB + <usize>align64(kcMax * ncMax * 4);
   const ldcBytes = <usize>ldc * 4;
   const ldbBytes = <usize>ldb * 4;
-  const directB = !transB && M <= DIRECT_B_MAX_M && kcMax * N <= DIRECT_B_MAX_FLOATS;
+  const directB = !transB && M <= DIRECT_B_MAX_M && <i64>kcMax * N <= DIRECT_B_MAX_FLOATS;
 
   for (let jc = 0; jc < N; jc += NC) {
     const nc = minI(NC, N - jc);
@@ -303,7 +303,13 @@ function writeEdge(tile: usize, c: usize, ldcBytes: usize, mr: i32, nr: i32, add
   for (let i = 0; i < mr; i++) {
     const t = tile + <usize>(i * NR) * 4;
     const row = c + <usize>i * ldcBytes;
-    for (let j = 0; j < nr; j++) {
+    let j = 0;
+    for (; j + 4 <= nr; j += 4) {
+      const p = row + <usize>j * 4;
+      const v = v128.load(t + <usize>j * 4);
+      v128.store(p, add ? f32x4.add(v128.load(p), v) : v);
+    }
+    for (; j < nr; j++) {
       const p = row + <usize>j * 4;
       const v = load<f32>(t + <usize>j * 4);
       store<f32>(p, add ? load<f32>(p) + v : v);
