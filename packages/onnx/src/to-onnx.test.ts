@@ -1,7 +1,7 @@
 import { Conv2D, Dense, Flatten, Layer, MaxPool2D, paperNetwork, Sequential } from '@backprop/layers';
 import { BackpropError, type Tensor } from '@backprop/tensor';
 import { describe, expect, it } from 'vitest';
-import { everyLayerModel, registry } from '../test/models.js';
+import { everyLayerModel, normalizedModel, registry } from '../test/models.js';
 import { onnx } from './generated/onnx.js';
 import { ONNX_IR_VERSION, ONNX_OPSET, toOnnx, toOnnxAsync } from './index.js';
 
@@ -29,6 +29,45 @@ function dims(info: Decoded): (string | number)[] {
 }
 
 describe('toOnnx: the graph, decoded with the generated codec', () => {
+  it('BatchNormalization, Dropout and augmentation: inference nodes, constant γ/β when the layer learns none, no node for RandomFlip', () => {
+    const { model } = normalizedModel();
+    const graph = decode(toOnnx(model)).graph;
+    expect(graph.node.map((n: Decoded) => n.opType)).toEqual([
+      'Conv', 'BatchNormalization', 'Relu', 'MaxPool', 'Dropout', 'Flatten', 'Gemm', 'BatchNormalization', 'Tanh', 'Dropout', 'Gemm', 'Softmax',
+    ]);
+    // RandomFlip emits nothing: the Conv reads the graph's input.
+    expect(graph.node[0].input[0]).toBe('input');
+    const [, bn1, , , drop1, , , bn2, , drop2] = graph.node;
+    const [flip, , bnLayer1, , , dropLayer1, , , bnLayer2, , dropLayer2] = model.layers;
+    expect(flip.className).toBe('RandomFlip');
+    expect(bn1.input).toEqual([graph.node[0].output[0], `${bnLayer1.name}/gamma`, `${bnLayer1.name}/beta`, `${bnLayer1.name}/movingMean`, `${bnLayer1.name}/movingVariance`]);
+    expect(attrs(bn1).epsilon).toBe(Math.fround(1e-5));
+    expect(attrs(bn1).momentum).toBe(Math.fround(0.9));
+    expect(attrs(bn2).epsilon).toBe(Math.fround(1e-3));
+    expect(attrs(bn2).momentum).toBe(Math.fround(0.99));
+    const init = new Map((graph.initializer as Decoded[]).map((t) => [t.name, t]));
+    const floats = (name: string): number[] => {
+      const raw: Uint8Array = init.get(name).rawData;
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      return Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getFloat32(4 * i, true));
+    };
+    // scale: false and center: false → constant ones and zeros of the channel count.
+    expect(init.get(`${bnLayer1.name}/gamma`).dims).toEqual([6]);
+    expect(floats(`${bnLayer1.name}/gamma`)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(floats(`${bnLayer1.name}/beta`)).toEqual([0, 0, 0, 0, 0, 0]);
+    // The learned ones are the layer's weights.
+    const weights = new Map(model.getWeights().map((w) => [w.name, Array.from(w.values)]));
+    expect(floats(`${bnLayer2.name}/gamma`)).toEqual(weights.get(`${bnLayer2.name}/gamma`));
+    expect(floats(`${bnLayer2.name}/movingVariance`)).toEqual(weights.get(`${bnLayer2.name}/movingVariance`));
+    // Dropout: the ratio as a scalar initializer, no training_mode (so the identity at inference).
+    expect(drop1.input).toEqual([graph.node[3].output[0], `${dropLayer1.name}/ratio`]);
+    expect(init.get(`${dropLayer1.name}/ratio`).dims).toEqual([]);
+    expect(floats(`${dropLayer1.name}/ratio`)).toEqual([Math.fround(0.3)]);
+    expect(floats(`${dropLayer2.name}/ratio`)).toEqual([0.5]);
+    expect(drop2.input).toHaveLength(2);
+    model.dispose();
+  });
+
   it('the every-layer model: ops in order, attributes, opset, IR version, dynamic batch, metadata', () => {
     const { model } = everyLayerModel();
     const decoded = decode(toOnnx(model, { classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], metadata: { dataset: 'mnist' } }));
