@@ -86,6 +86,15 @@ describe('train / evaluate / predict on an image folder', () => {
     expect(text.stdout).toMatch(/4\.png: square +top 2: square \(\d+\.\d%\), ring/);
   });
 
+  it('export writes the class names into the ONNX file, where evaluate --model reads them', async () => {
+    const onnx = join(tempDir(), 'shapes.onnx');
+    const e = await cli('export', '--model-dir', join(out, 'model'), '--out', onnx);
+    expect(e.code, e.stderr).toBe(0);
+    const r = await cli('evaluate', '--model', onnx, '--data', data, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).classNames).toEqual(['ring', 'square']);
+  });
+
   it('resizes and converts with --image-size and --channels; colour images train as RGB', async () => {
     const colour = shapesFolder(true);
     const run = join(tempDir(), 'colour');

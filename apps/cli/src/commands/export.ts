@@ -25,7 +25,8 @@ export function configureExport(command: Command, registry: Registry): Command {
       'after',
       `
 The ONNX file (opset 13, IR 7) has the input 'input' [N, 1, 28, 28] and the output 'output',
-float32, and the class names '0'…'9' in its metadata when the model has 10 outputs.
+float32, and the class names in its metadata: the saved model's (a model trained on an
+image folder records them), else '0'…'9' when the model has 10 outputs.
 
 Examples:
   backprop export --model-dir runs/paper-20250101-120000/model --format onnx --out paper.onnx
@@ -35,11 +36,13 @@ Examples:
       const out = resolve(flags.out);
       // Refused before anything is loaded or written; the write itself is atomic (a temporary file renamed into place).
       if (existsSync(out) && !flags.overwrite) throw new CliError(`${flags.out} exists; pass --overwrite to replace it or choose another --out`);
-      const { model } = await loadModelDir(flags.modelDir, registry);
+      const { model, manifest } = await loadModelDir(flags.modelDir, registry);
       let bytes: Uint8Array;
       try {
         const classes = model.outputShape.length === 1 ? model.outputShape[0] : 0;
-        bytes = await toOnnxAsync(model, classes === 10 ? { classNames: Array.from({ length: 10 }, (_, i) => String(i)) } : {});
+        // The saved class names (a model trained on an image folder), else MNIST's digits for 10 outputs.
+        const classNames = manifest.classNames ?? (classes === 10 ? Array.from({ length: 10 }, (_, i) => String(i)) : undefined);
+        bytes = await toOnnxAsync(model, classNames ? { classNames } : {});
       } catch (error) {
         throw new CliError(`cannot export ${flags.modelDir} to ONNX: ${(error as Error).message}`);
       } finally {
