@@ -26,7 +26,7 @@ function digitPngs(dir: string): string[] {
   return [one, ring];
 }
 
-describe('evaluate / predict / summary on an exported .onnx file (--model <file.onnx>)', () => {
+describe('evaluate / predict / summary / train on an exported .onnx file (--model <file.onnx>)', () => {
   const dir = tempDir('backprop-onnx-import-');
   const run = join(dir, 'run');
   const modelDir = join(run, 'model');
@@ -204,6 +204,32 @@ describe('evaluate / predict / summary on an exported .onnx file (--model <file.
     expectOneLine(bad.stderr);
     expect(bad.stderr).toContain(`backprop: error: ${corrupt}: fromOnnx: `);
     expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+
+  it('summary and train --model take a saved model directory too (its own loss; fine-tuning from its weights)', async () => {
+    const r = await cli('summary', '--model', modelDir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Total params: 149,082');
+    expect(r.stdout).toContain(`loaded from ${modelDir}`);
+    expect(r.stdout).toContain("Loss: binaryCrossentropy (the saved run's)");
+    const registry = createRegistry();
+    const { model } = await loadModel(modelDir, { registry });
+    const start = model.getWeights().filter((w) => !w.name.includes('/optimizer'));
+    model.dispose();
+    const tuned = join(dir, 'tuned-from-dir');
+    const t = await cli('train', '--model', modelDir, '--optimizer', 'sgd', '--lr', '1e-12', '--limit', '64', '--test-limit', '50', '--epochs', '1', '--out', tuned, '--json');
+    expect(t.code).toBe(0);
+    expect(t.stderr).toContain(`from the saved Backprop model ${modelDir}, starting from its weights`);
+    const { model: after } = await loadModel(join(tuned, 'model'), { registry });
+    const weights = new Map(after.getWeights().map((w) => [w.name, w.values]));
+    after.dispose();
+    for (const w of start) {
+      const values = weights.get(w.name)!;
+      let max = 0;
+      w.values.forEach((v, j) => (max = Math.max(max, Math.abs(v - values[j]))));
+      expect(max).toBeLessThan(1e-9);
+    }
   });
 
   it('--model and --model-dir together, or neither, is bad usage (exit 2)', async () => {
