@@ -5,7 +5,7 @@ import { encodeImage, imageFolder, writeMnistImageFolder } from '@backprop/datas
 import { lenet, loadModel } from '@backprop/layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../src/setup.js';
-import { cli, idxDir, tempDir } from './helpers.js';
+import { cli, idxDir, tempDir, weightsOf } from './helpers.js';
 
 /** A 16×16 grey shape, jittered by k: a filled square or a ring. */
 function shape(kind: 'square' | 'ring', k: number, size = 16): Uint8Array {
@@ -108,6 +108,18 @@ describe('train / evaluate / predict on an image folder', () => {
     const uri = /<img src="data:image\/png;base64,([A-Za-z0-9+/=]+)"[^>]*alt="test image #0/.exec(report);
     expect(uri).not.toBeNull();
     expect(Buffer.from(uri![1], 'base64')[25]).toBe(2);
+  });
+
+  it('--resume continues a folder run exactly: 1 + 1 epochs give the weights of 2 epochs', async () => {
+    const root = tempDir();
+    const args = ['--data', data, '--channels', '1', '--model', 'lenet', '--batch-size', '8', '--seed', '3'];
+    const straight = await cli('train', ...args, '--epochs', '2', '--out', join(root, 'straight'));
+    expect(straight.code, straight.stderr).toBe(0);
+    const first = await cli('train', ...args, '--epochs', '1', '--out', join(root, 'resumed'));
+    expect(first.code, first.stderr).toBe(0);
+    const resumed = await cli('train', '--resume', join(root, 'resumed', 'checkpoint'), '--epochs', '2');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(weightsOf(join(root, 'resumed', 'model')).equals(weightsOf(join(root, 'straight', 'model')))).toBe(true);
   });
 
   it('IDX directories keep working and say so', async () => {
