@@ -17,11 +17,16 @@ function hasGpujs(): boolean {
 
 const GPUJS_MODES = ['webgl2', 'webgpu', 'webasm', 'cpu'];
 
+const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 function backendsModule(): string {
   const lines = [
     "import { cpuBackend } from '@backprop/backend-cpu';",
     'export const backends = [',
     "  { id: 'cpu', label: 'CPU (pure TypeScript)', load: async () => ({ plugin: cpuBackend, name: 'cpu' }) },",
+    // Browsers refuse synchronous compilation of big modules on the main thread: compile first.
+    // whyWasmUnavailable names what is missing (WebAssembly, or its SIMD) in an older browser.
+    "  { id: 'wasm', label: 'WebAssembly SIMD (1 thread)', load: () => import('@backprop/backend-wasm').then(async (m) => { await m.compileWasmKernels(); return { plugin: m.wasmBackend, name: 'wasm' }; }), available: () => import('@backprop/backend-wasm').then((m) => m.whyWasmUnavailable()) },",
   ];
   if (hasGpujs()) {
     // One registry backend per gpu.js mode ('gpujs-webgl2', …), so the page can switch between them.
@@ -122,6 +127,10 @@ export default defineConfig({
     outline: { level: [2, 3] },
   },
   vite: {
+    // Cross-origin isolation (SharedArrayBuffer), which multi-threaded wasm kernels will need:
+    // the site loads nothing from other origins, so require-corp blocks nothing.
+    server: { headers: CROSS_ORIGIN_ISOLATION },
+    preview: { headers: CROSS_ORIGIN_ISOLATION },
     plugins: [
       {
         // @backprop/backend-gpujs imports the Node-only `webgpu` package (Dawn) lazily for Node's

@@ -312,12 +312,14 @@ describe('docs site in chromium', () => {
     );
     expect(all[0].id).toBe('cpu');
     const options = all.filter((o) => !o.disabled).map((o) => o.id);
+    // Chromium has WebAssembly SIMD: the wasm backend is offered, runs and trains like the others below.
+    expect(options, 'the wasm backend runs in Chromium').toContain('wasm');
     if (all.some((o) => o.id.startsWith('gpujs-'))) {
       // WebGPU has an adapter (SwiftShader, --enable-unsafe-webgpu) and no synchronous readback: it must train.
       expect(options, 'every gpu.js mode of the list runs here, webgpu included').toEqual(all.map((o) => o.id));
     }
     // The CPU backend trains ~1,300 samples/s here; gpu.js runs on SwiftShader (no GPU in CI), so fewer batches.
-    const batchesFor = (backend: string): number => Number(process.env.DOCS_TEST_BATCHES ?? (backend === 'cpu' ? 40 : 12));
+    const batchesFor = (backend: string): number => Number(process.env.DOCS_TEST_BATCHES ?? (backend === 'cpu' || backend === 'wasm' ? 40 : 12));
     const speeds: Record<string, unknown> = {};
     for (const o of all.filter((o) => o.disabled)) speeds[o.id] = { unavailable: o.why };
     for (const backend of options) {
