@@ -1,5 +1,7 @@
 /** Path of assembly/gemm.ts. */
 export declare const gemmSource: string;
+/** The wasm bytes of an AssemblyScript GEMM source (default assembly/gemm.ts) compiled alone with the package's flags (plus `flags`). */
+export declare function compileGemmBinary(source?: string, flags?: string[]): Promise<Uint8Array>;
 /** Compiles an AssemblyScript GEMM source (default assembly/gemm.ts) alone, with the package's flags (plus `flags`). */
 export declare function compileGemm(source?: string, flags?: string[]): Promise<WebAssembly.Module>;
 export interface GemmInstance {
@@ -18,8 +20,7 @@ export interface GemmInstance {
   f32(at: number, floats: number): Float32Array;
 }
 export declare function instantiateGemm(module: WebAssembly.Module, pages?: number, options?: { shared?: boolean }): Promise<GemmInstance>;
-/** Fills `view` with deterministic pseudo-random values in [-1, 1) (xorshift32 from `seed`). */
-export declare function fillRandom(view: Float32Array, seed: number): void;
+export { fillRandom } from './fill-random.mjs';
 /** Milliseconds of process CPU time (user + system). */
 export declare function cpuMs(): number;
 /** Milliseconds per call of `fn` on `clock` (default wall time), over `budgetMs` of that clock. */

@@ -5,10 +5,12 @@
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
+export { fillRandom } from './fill-random.mjs';
+
 export const gemmSource = fileURLToPath(new URL('../assembly/gemm.ts', import.meta.url));
 
 /** @param {string} [source] an AssemblyScript file exporting gemm/gemmScratchBytes; @param {string[]} [flags] extra asc flags */
-export async function compileGemm(source = gemmSource, flags = []) {
+export async function compileGemmBinary(source = gemmSource, flags = []) {
   let binary = null;
   const errors = [];
   const { error } = await asc.main(
@@ -22,7 +24,12 @@ export async function compileGemm(source = gemmSource, flags = []) {
     },
   );
   if (error || binary === null) throw new Error(`asc failed on ${source}: ${error?.message ?? 'no binary'}\n${errors.join('')}`);
-  return WebAssembly.compile(binary);
+  return binary;
+}
+
+/** compileGemmBinary, compiled into a WebAssembly.Module. */
+export async function compileGemm(source = gemmSource, flags = []) {
+  return WebAssembly.compile(await compileGemmBinary(source, flags));
 }
 
 /**
@@ -62,17 +69,6 @@ export async function instantiateGemm(module, pages = 256, { shared = false } = 
       return new Float32Array(memory.buffer, at, floats);
     },
   };
-}
-
-/** Fills `view` with deterministic pseudo-random values in [-1, 1) (xorshift32 from `seed`). */
-export function fillRandom(view, seed) {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < view.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    view[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
 }
 
 /** Milliseconds of process CPU time (user + system). */

@@ -103,6 +103,9 @@ export function controlBlockBytes(threads: number): number {
 
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
+/** Whether the memory is shared (SharedArrayBuffer is not even defined on a page that is not cross-origin isolated). */
+const isShared = (memory: WebAssembly.Memory): boolean => typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+
 /**
  * The worker's whole program, sent as source text (so no separate file has to be found next to a
  * bundle): instantiate the module on the shared memory, report ready, then serve jobs until the
@@ -114,7 +117,7 @@ function gemmWorkerProgram(
 ): void {
   let gemm: (...args: number[]) => void;
   try {
-    if (!(init.memory.buffer instanceof SharedArrayBuffer)) throw new Error('the memory is not shared');
+    if (typeof SharedArrayBuffer !== 'function' || !(init.memory.buffer instanceof SharedArrayBuffer)) throw new Error('the memory is not shared');
     const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
     gemm = instance.exports.gemm as (...args: number[]) => void;
     if (typeof gemm !== 'function') throw new Error('the module exports no gemm');
@@ -229,7 +232,7 @@ export class GemmThreadPool {
       this.ready = Promise.resolve({ workers: 0, failures: [] });
       return;
     }
-    if (!(memory.buffer instanceof SharedArrayBuffer)) {
+    if (!isShared(memory)) {
       this.failures.push(
         'the memory is not shared (a shared WebAssembly.Memory needs SharedArrayBuffer: in a browser, a cross-origin isolated page), so gemm runs on one thread',
       );
@@ -385,7 +388,7 @@ export class GemmThreadPool {
   terminate(): void {
     if (this.terminated) return;
     this.terminated = true;
-    if (this.threads > 1 && this.memory.buffer instanceof SharedArrayBuffer) {
+    if (this.threads > 1 && isShared(this.memory)) {
       const ctl = this.view();
       Atomics.store(ctl, SHUTDOWN, 1);
       Atomics.add(ctl, GENERATION, 1);

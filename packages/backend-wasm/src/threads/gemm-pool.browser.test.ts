@@ -1,0 +1,149 @@
+// The GEMM thread pool in a real browser — Debian's Chromium (scripts/chromium.ts) driven by
+// playwright-core — where it takes the other paths: a Web Worker from a Blob, and a main thread
+// that may not block in Atomics.wait (it spins). The page is cross-origin isolated (COOP/COEP),
+// which a shared WebAssembly.Memory needs; a page that is not gets the pool's one-thread report.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumLaunchOptions } from '../../../../scripts/chromium.js';
+import { compileGemmBinary } from '../../bench/compile-gemm.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** What the page reports. */
+interface PageResult {
+  fatal?: string;
+  crossOriginIsolated: boolean;
+  status: { workers: number; failures: string[] };
+  mainThreadBlocks: number[];
+  differing: number;
+  checked: number;
+}
+
+// The page: the pool (this folder's TypeScript, bundled) over the threaded gemm build, one
+// product through the pool and the same one in a single call, compared bit for bit.
+const pageSource = `
+import { controlBlockBytes, GemmThreadPool } from './gemm-pool';
+import { fillRandom } from '../../bench/fill-random.mjs';
+
+async function run() {
+  const shared = typeof SharedArrayBuffer === 'function';
+  const module = await WebAssembly.compileStreaming(fetch('/gemm.wasm'));
+  const memory = shared
+    ? new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true })
+    : new WebAssembly.Memory({ initial: 64, maximum: 65536 });
+  let top = 65536;
+  const alloc = (floats) => { const at = top; top = (top + floats * 4 + 63) & ~63; return at; };
+  const control = alloc(controlBlockBytes(2) / 4);
+  const instance = shared ? await WebAssembly.instantiate(module, { env: { memory } }) : null;
+  const mainThreadBlocks = [];
+  const kernels = {
+    gemm: (...args) => { mainThreadBlocks.push(args[3]); instance.exports.gemm(...args); },
+    gemmScratchBytes: (m, n, k) => (instance ? instance.exports.gemmScratchBytes(m, n, k) : 0),
+  };
+  const pool = new GemmThreadPool({ threads: 2, module, memory, kernels, control, minParallelFlop: 0 });
+  const status = await pool.ready;
+  if (!shared) return { crossOriginIsolated, status, mainThreadBlocks, differing: 0, checked: 0 };
+  const [M, N, K] = [37, 200, 300];
+  const a = alloc(M * K), b = alloc(K * N), c = alloc(M * N);
+  const scratch = alloc(pool.scratchBytes(M, N, K) / 4);
+  fillRandom(new Float32Array(memory.buffer, a, M * K), 1);
+  fillRandom(new Float32Array(memory.buffer, b, K * N), 2);
+  pool.gemm({ transA: false, transB: false, M, N, K, a, lda: K, b, ldb: N, c, ldc: N, accumulate: false }, scratch);
+  const pooled = new Float32Array(memory.buffer, c, M * N).slice();
+  instance.exports.gemm(0, 0, M, N, K, a, K, b, N, c, N, 0, scratch);
+  const single = new Float32Array(memory.buffer, c, M * N);
+  let differing = 0;
+  for (let i = 0; i < M * N; i++) if (!Object.is(pooled[i], single[i])) differing++;
+  pool.terminate();
+  return { crossOriginIsolated, status, mainThreadBlocks, differing, checked: M * N };
+}
+globalThis.__result = run().catch((e) => ({ fatal: String((e && e.stack) || e) }));
+`;
+
+interface Esbuild {
+  build(options: Record<string, unknown>): Promise<{ outputFiles: { text: string }[] }>;
+}
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+});
+
+let base = '';
+let context: BrowserContext;
+beforeAll(async () => {
+  // esbuild comes with tsup (a root devDependency), as in test/browser.test.ts.
+  const require = createRequire(import.meta.url);
+  const esbuild = (await import(createRequire(require.resolve('tsup')).resolve('esbuild'))) as Esbuild;
+  const built = await esbuild.build({
+    stdin: { contents: pageSource, resolveDir: here, loader: 'ts', sourcefile: 'page.ts' },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['backprop-source'],
+    write: false,
+    logLevel: 'silent',
+  });
+  const script = built.outputFiles[0].text;
+  const wasm = await compileGemmBinary(undefined, ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536']);
+  const html = '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><script src="/page.js"></script></body></html>';
+  const server: Server = createServer((req, res) => {
+    const [path, query] = (req.url ?? '/').split('?');
+    // ?isolated=0 serves the page without the headers that make it cross-origin isolated.
+    const isolation: Record<string, string> =
+      query === 'isolated=0' ? {} : { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+    if (path === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', ...isolation }).end(script);
+    else if (path === '/gemm.wasm') res.writeHead(200, { 'content-type': 'application/wasm', ...isolation }).end(wasm);
+    else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...isolation }).end(html);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const userDataDir = mkdtempSync(join(tmpdir(), 'backprop-gemm-pool-chromium-'));
+  cleanup.push(() => rmSync(userDataDir, { recursive: true, force: true }));
+  context = await chromium.launchPersistentContext(userDataDir, chromiumLaunchOptions());
+  cleanup.push(() => context.close());
+});
+
+async function runPage(query: string): Promise<{ result: PageResult; pageErrors: string[] }> {
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(`uncaught: ${error.message}`));
+  await page.goto(`${base}/${query}`);
+  await page.waitForFunction(() => (globalThis as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000 });
+  const result = (await page.evaluate(() => (globalThis as { __result?: unknown }).__result)) as PageResult;
+  await page.close();
+  return { result, pageErrors };
+}
+
+describe('GemmThreadPool in Chromium', () => {
+  it('a cross-origin isolated page: a Blob worker takes its block, the result is the single call’s bit for bit', async () => {
+    const { result, pageErrors } = await runPage('');
+    expect(result.fatal ?? null, 'the page ran').toBeNull();
+    expect(result.crossOriginIsolated).toBe(true);
+    expect(result.status).toEqual({ workers: 1, failures: [] });
+    // The main thread computed only its block (the first 112 of 200 columns, whole 16-column tiles).
+    expect(result.mainThreadBlocks).toEqual([112]);
+    expect(result.checked).toBe(37 * 200);
+    expect(result.differing).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a page that is not isolated: no shared memory, reported, and gemm stays on the main thread', async () => {
+    const { result, pageErrors } = await runPage('?isolated=0');
+    expect(result.fatal ?? null, 'the page ran').toBeNull();
+    expect(result.crossOriginIsolated).toBe(false);
+    expect(result.status.workers).toBe(0);
+    expect(result.status.failures).toEqual([expect.stringContaining('the memory is not shared')]);
+    expect(pageErrors).toEqual([]);
+  });
+});
