@@ -14,6 +14,8 @@ export interface Problems {
 /** The built site served on 127.0.0.1, and Debian's Chromium to drive it. */
 export interface Site {
   base: string;
+  /** Whether the site was built for this run (else a fresh build was reused), and how long that took. */
+  build: { built: boolean; seconds: number };
   context: BrowserContext;
   /** Opens a page (waiting for the network to settle) and records its problems. */
   open(path: string): Promise<{ page: Page; problems: Problems }>;
@@ -25,7 +27,7 @@ export interface Site {
  * standard flags (scripts/chromium.ts) plus `extraArgs`.
  */
 export async function openSite(extraArgs: readonly string[] = []): Promise<Site> {
-  await ensureBuilt();
+  const build = await ensureBuilt();
   const server = await serveStatic(distDir);
   const userDataDir = mkdtempSync(join(tmpdir(), 'backprop-docs-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, { ...chromiumLaunchOptions(extraArgs), viewport: { width: 1280, height: 900 }, acceptDownloads: true });
@@ -45,6 +47,7 @@ export async function openSite(extraArgs: readonly string[] = []): Promise<Site>
   };
   return {
     base: server.url,
+    build,
     context,
     open,
     async close() {

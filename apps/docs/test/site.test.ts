@@ -5,50 +5,18 @@ import { cpuBackend } from '@backprop/backend-cpu';
 import { layersPlugin, paperNetwork } from '@backprop/layers';
 import { fromOnnx } from '@backprop/onnx';
 import { Registry } from '@backprop/tensor';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { distDir, docsRoot, ensureBuilt } from './build';
-import { serveStatic } from './server';
-import { systemBinary } from '../../../scripts/system-deps.js';
+import { chromiumLaunchOptions } from '../../../scripts/chromium.js';
+import { download, openSite, type Problems, type Site } from './browser';
+import { distDir, docsRoot } from './build';
 
-const CHROMIUM = systemBinary('chromium', process.env.CHROMIUM_PATH);
 const ARTIFACTS = join(docsRoot, 'test-artifacts');
 
-let context: BrowserContext;
-let base: string;
-const BROWSER_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-let closeServer: () => Promise<void>;
-let userDataDir: string;
+let site: Site;
 const timings: Record<string, number> = {};
 
-interface Problems {
-  errors: string[];
-}
-
-/** Opens a page and records console errors, uncaught exceptions, failed requests and HTTP errors. */
-async function open(path: string): Promise<{ page: Page; problems: Problems }> {
-  const page = await context.newPage();
-  const problems: Problems = { errors: [] };
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.errors.push(`console error: ${msg.text()}`);
-  });
-  page.on('pageerror', (error) => problems.errors.push(`uncaught: ${error.message}`));
-  page.on('requestfailed', (request) => problems.errors.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
-  page.on('response', (response) => {
-    if (response.status() >= 400) problems.errors.push(`HTTP ${response.status()}: ${response.url()}`);
-  });
-  await page.goto(base + path, { waitUntil: 'networkidle' });
-  return { page, problems };
-}
+const open = (path: string): Promise<{ page: Page; problems: Problems }> => site.open(path);
 
 const num = (text: string): number => Number(text.trim().replace(/−/g, '-'));
 
@@ -73,27 +41,15 @@ async function shot(page: Page, name: string): Promise<void> {
 
 beforeAll(async () => {
   const started = Date.now();
-  const build = await ensureBuilt();
-  timings.buildSeconds = build.seconds;
-  const server = await serveStatic(distDir);
-  base = server.url;
-  closeServer = server.close;
+  // No GPU here: --enable-unsafe-webgpu gives WebGPU SwiftShader's adapter, so the train page trains on webgpu too.
+  site = await openSite(['--enable-unsafe-webgpu']);
+  timings.buildSeconds = site.build.seconds;
   mkdirSync(ARTIFACTS, { recursive: true });
-  userDataDir = mkdtempSync(join(tmpdir(), 'backprop-docs-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    // No GPU here: --enable-unsafe-webgpu gives WebGPU SwiftShader's adapter, so the train page trains on webgpu too.
-    args: [...BROWSER_ARGS, '--enable-unsafe-webgpu'],
-  });
   timings.setupSeconds = (Date.now() - started) / 1000;
 });
 
 afterAll(async () => {
-  await context?.close();
-  await closeServer?.();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await site?.close();
   writeFileSync(join(ARTIFACTS, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
 });
 
@@ -371,11 +327,8 @@ describe('docs site in chromium', () => {
 
     // "Download as ONNX" exports the trained model (toOnnxAsync, on the last backend trained) as backprop-model.onnx;
     // it loads in Node with fromOnnx and predicts the drawn digit as the page does.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="download-onnx"]').click()]);
-    expect(download.suggestedFilename()).toBe('backprop-model.onnx');
-    const chunks: Buffer[] = [];
-    for await (const chunk of (await download.createReadStream())) chunks.push(chunk as Buffer);
-    const bytes = new Uint8Array(Buffer.concat(chunks));
+    const { name, bytes } = await download(page, 'download-onnx');
+    expect(name).toBe('backprop-model.onnx');
     expect(bytes.length).toBeGreaterThan(1000);
     const registry = new Registry().use(cpuBackend, layersPlugin);
     const { model: onnxModel, classNames } = fromOnnx(bytes, { registry });
@@ -404,12 +357,12 @@ describe('docs site in chromium', () => {
 
   it('without a WebGPU adapter the train page lists webgpu as unavailable, saying why', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'backprop-docs-chromium-nogpu-'));
-    const plain = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
+    const plain = await chromium.launchPersistentContext(dir, chromiumLaunchOptions());
     try {
       const page = await plain.newPage();
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
-      await page.goto(`${base}/train.html`, { waitUntil: 'networkidle' });
+      await page.goto(`${site.base}/train.html`, { waitUntil: 'networkidle' });
       await page.waitForSelector('[data-testid="train-demo"][data-ready="true"]', { timeout: 60_000 });
       const webgpu = await page.locator('[data-testid="backend-select"] option[value="gpujs-webgpu"]').evaluateAll((els) =>
         els.map((e) => ({ disabled: (e as HTMLOptionElement).disabled, why: (e as HTMLOptionElement).title })),
