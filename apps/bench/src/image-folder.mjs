@@ -46,6 +46,7 @@ async function runWorker(mode) {
   const model = lenet({ registry, seed: 1, inputShape: [channels, 28, 28] }).model;
   const options = { loss: 'categoricalCrossentropy', optimizer: { name: 'adam', config: { learningRate: 0.001 } }, epochs };
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   let history;
   if (mode === 'idx') {
     const { loadMnist } = await import('@backprop/datasets');
@@ -62,6 +63,7 @@ async function runWorker(mode) {
     }
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   clearInterval(sampler);
   const last = history.epochs.at(-1);
   process.stdout.write(
@@ -74,6 +76,8 @@ async function runWorker(mode) {
       samplesPerSecond: Math.round(last.samplesPerSecond),
       trainAccuracy: last.accuracy,
       loadAndTrainSeconds: Number(seconds.toFixed(1)),
+      // CPU time (user + system) of loading and training: less sensitive than samples/s to other processes on a shared machine.
+      cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       sampledPeakRssMiB: Math.round(peakSampled / 2 ** 20),
     })}\n`,
@@ -95,7 +99,9 @@ if (worker) {
     const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...args, '--dir', dir, '--worker', mode], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     if (run.status !== 0) throw new Error(`${mode} failed (exit ${run.status})`);
     const result = JSON.parse(run.stdout.trim().split('\n').at(-1));
-    console.error(`${mode.padEnd(14)} ${String(result.samplesPerSecond).padStart(6)} samples/s  peak RSS ${result.peakRssMiB} MiB  train accuracy ${(result.trainAccuracy * 100).toFixed(2)}%`);
+    console.error(
+      `${mode.padEnd(14)} ${String(result.samplesPerSecond).padStart(6)} samples/s  CPU ${result.cpuSeconds} s (load + train)  peak RSS ${result.peakRssMiB} MiB  train accuracy ${(result.trainAccuracy * 100).toFixed(2)}%`,
+    );
     results.push(result);
   }
   console.log(JSON.stringify(results, null, 2));
