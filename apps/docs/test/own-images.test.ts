@@ -199,6 +199,22 @@ describe('Train on your own images (chromium)', () => {
     });
     imported.model.dispose();
 
+    // The site's backend list is offered here too: the WebAssembly backend (SIMD in Chromium) trains the same network
+    // from fresh weights and classifies the new images right, and the test images are classified again with the new model.
+    const options = await page.locator('[data-testid="backend-select"] option').evaluateAll((els) =>
+      els.map((e) => ({ id: (e as HTMLOptionElement).value, disabled: (e as HTMLOptionElement).disabled })),
+    );
+    expect(options[0]).toEqual({ id: 'cpu', disabled: false });
+    expect(options.find((o) => o.id === 'wasm'), 'the wasm backend is offered and available').toEqual({ id: 'wasm', disabled: false });
+    await page.locator('[data-testid="backend-select"]').selectOption('wasm');
+    await page.locator('[data-testid="train-start"]').click();
+    await expect.poll(() => status.innerText(), { timeout: 180_000 }).toMatch(/trained on 26 images of 2 classes in [0-9.]+ s on 'wasm'/);
+    const wasmLosses = JSON.parse((await status.getAttribute('data-epoch-losses'))!) as number[];
+    expect(wasmLosses.at(-1)!).toBeLessThan(wasmLosses[0] * 0.5);
+    // The status says 'trained' once the new model has classified them again.
+    expect(await page.locator('[data-testid="test-result"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-backend')))).toEqual(tests.map(() => 'wasm'));
+    expect((await results(page)).map((r) => r.className)).toEqual(tests.map((t) => t.expected));
+
     await page.screenshot({ path: join(docsRoot, 'test-artifacts', 'train-images.png'), fullPage: true });
     expect(problems.errors).toEqual([]);
     await page.close();
