@@ -96,7 +96,9 @@ export function lenet(options: PresetOptions = {}): Preset {
  * BN's β is the shift), dropout after the second pooling stage and in the dense head.
  * Softmax + cross-entropy, Adam with the learning rate ×0.75 per MNIST epoch (1,875
  * steps of 32), for about 10 epochs. The same two convolutions as `lenet`: a third one at
- * 26×26 (conv 32-32-64) made a step five times lenet's on the CPU backend.
+ * 26×26 (conv 32-32-64) made a step five times lenet's on the CPU backend. Measured:
+ * 98.13 % test accuracy after one epoch (seed 1, CPU backend; training accuracy 89.4 %
+ * on the augmented, dropped-out batches); the 10-epoch figure is still to be measured.
  */
 export function lenetBn(options: PresetOptions = {}): Preset {
   const classes = options.classes ?? 10;
