@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { cpuBackend } from '@backprop/backend-cpu';
 import { decodeImage, writeImageSample } from '@backprop/datasets';
 import { layersPlugin, loadModel, type Sequential } from '@backprop/layers';
@@ -97,6 +99,9 @@ async function predictInNode(model: Sequential): Promise<number[][]> {
 
 const argmax = (p: number[]): number => p.indexOf(Math.max(...p));
 
+/** The CLI's built binary (the docs depend on @backprop/cli, so the root build makes it first). */
+const CLI = join(docsRoot, 'node_modules/@backprop/cli/dist/bin.js');
+
 describe('Train on your own images (chromium)', () => {
   it('trains on files picked, dropped and drawn, classifies new images, and its downloads load in Node with the class names', async () => {
     const { page, problems } = await site.open('/train-images.html');
@@ -186,6 +191,20 @@ describe('Train on your own images (chromium)', () => {
       p.forEach((v, k) => expect(Math.abs(v - shown[i].values[k]), `${tests[i].name} class ${k}`).toBeLessThan(1e-5));
     });
     model.dispose();
+
+    // The CLI reads the unzipped folder with --model-dir: the class names are printed, each new image's the right one.
+    expect(existsSync(CLI), `${CLI} (pnpm --filter @backprop/cli build)`).toBe(true);
+    const files = tests.map((t) => {
+      const path = join(work, t.name);
+      writeFileSync(path, t.buffer);
+      return path;
+    });
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'predict', '--model-dir', dir, ...files, '--backend', 'cpu', '--json'], { env: { ...process.env, FORCE_COLOR: '0' } });
+    const predicted = JSON.parse(stdout) as { results: { file: string; className: string; top: { className: string; probability: number }[] }[] };
+    expect(predicted.results.map((r) => r.className)).toEqual(tests.map((t) => t.expected));
+    predicted.results.forEach((r, i) => {
+      for (const { className, probability } of r.top) expect(Math.abs(probability - shown[i].values[CLASSES.indexOf(className as (typeof CLASSES)[number])])).toBeLessThan(1e-5);
+    });
 
     // ONNX: fromOnnx gives the class names back and the same predictions.
     const onnx = await download(page, 'download-onnx');
