@@ -268,8 +268,10 @@ describe('docs site in chromium', () => {
     );
     expect(all[0].id).toBe('cpu');
     const options = all.filter((o) => !o.disabled).map((o) => o.id);
-    // Chromium has WebAssembly SIMD: the wasm backend is offered, runs and trains like the others below.
+    // Chromium has WebAssembly SIMD: the page starts on the wasm backend, which trains like the others below.
     expect(options, 'the wasm backend runs in Chromium').toContain('wasm');
+    expect(await page.locator('[data-testid="backend-select"]').inputValue(), 'the page starts on wasm').toBe('wasm');
+    await expect.poll(() => status.innerText()).toMatch(/'wasm' backend/);
     if (all.some((o) => o.id.startsWith('gpujs-'))) {
       // WebGPU has an adapter (SwiftShader, --enable-unsafe-webgpu) and no synchronous readback: it must train.
       expect(options, 'every gpu.js mode of the list runs here, webgpu included').toEqual(all.map((o) => o.id));
@@ -377,6 +379,28 @@ describe('docs site in chromium', () => {
       await plain.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('without WebAssembly SIMD the train page starts on cpu, and says why wasm is not available', async () => {
+    const page = await site.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+    // A browser without SIMD (Safari < 16.4): every module using the SIMD opcode prefix 0xfd fails validation.
+    await page.addInitScript(() => {
+      const validate = WebAssembly.validate.bind(WebAssembly);
+      const bytesOf = (s: BufferSource): Uint8Array => (ArrayBuffer.isView(s) ? new Uint8Array(s.buffer, s.byteOffset, s.byteLength) : new Uint8Array(s));
+      WebAssembly.validate = (source: BufferSource) => !bytesOf(source).includes(0xfd) && validate(source);
+    });
+    await page.goto(`${site.base}/train.html`, { waitUntil: 'networkidle' });
+    await page.waitForSelector('[data-testid="train-demo"][data-ready="true"]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid="backend-select"]').inputValue()).toBe('cpu');
+    const wasm = page.locator('[data-testid="backend-select"] option[value="wasm"]');
+    expect(await wasm.evaluate((e) => (e as HTMLOptionElement).disabled)).toBe(true);
+    expect(await wasm.getAttribute('title')).toMatch(/does not support WebAssembly 128-bit SIMD/);
+    expect(await page.locator('[data-testid="unavailable"]').innerText()).toMatch(/wasm: this engine does not support WebAssembly 128-bit SIMD/);
+    expect(await page.locator('[data-testid="train-status"]').innerText()).toMatch(/'cpu' backend/);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 
   it('saves screenshots of the main pages', async () => {

@@ -14,3 +14,12 @@ export async function unavailableBackends(): Promise<Record<string, string>> {
   }
   return unavailable;
 }
+
+/**
+ * The backend a page starts on: the fastest of the list that runs here — wasm (several times
+ * the CPU backend's speed), else cpu (a browser without WebAssembly SIMD), else the first that runs.
+ */
+export function startingBackend(unavailable: Record<string, string>): string {
+  for (const id of ['wasm', 'cpu']) if (backends.some((b) => b.id === id) && !unavailable[id]) return id;
+  return (backends.find((b) => !unavailable[b.id]) ?? backends[0]).id;
+}
