@@ -238,4 +238,23 @@ describe('Train on your own images (chromium)', () => {
     expect(problems.errors).toEqual([]);
     await page.close();
   });
+
+  it("a file that is not an image stops training with the data set's error naming it, and a file of another type is not taken", async () => {
+    const { page, problems } = await site.open('/train-images.html');
+    await page.waitForSelector('[data-testid="own-images"][data-ready="true"]', { timeout: 60_000 });
+    await box(page, 0).locator('[data-testid="class-name"]').fill('horizontal');
+    await box(page, 1).locator('[data-testid="class-name"]').fill('vertical');
+    await box(page, 0).locator('[data-testid="class-files"]').setInputFiles([...training('horizontal', 0, 2), file('broken.png', new TextEncoder().encode('not an image'))]);
+    await box(page, 1).locator('[data-testid="class-files"]').setInputFiles([...training('vertical', 0, 2), { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') }]);
+    await expect.poll(() => box(page, 0).getAttribute('data-count')).toBe('3');
+    await expect.poll(() => box(page, 1).getAttribute('data-count')).toBe('2');
+    await expect.poll(() => page.locator('[data-testid="train-error"]').innerText()).toBe('notes.txt: only .png and .jpg images are read');
+    await page.locator('[data-testid="train-start"]').click();
+    await expect.poll(() => page.locator('[data-testid="train-status"]').innerText()).toMatch(/^training failed/);
+    // 'not an image' is 6e 6f 74 20 61 6e 20 69.
+    expect(await page.locator('[data-testid="train-error"]').innerText()).toBe('horizontal/broken.png: not a PNG or JPEG image (it starts with bytes 6e 6f 74 20 61 6e 20 69)');
+    expect(await page.locator('[data-testid="download-model"]').isDisabled()).toBe(true);
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
 });
