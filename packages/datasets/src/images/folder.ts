@@ -377,6 +377,8 @@ function reasonOf(error: ImageDatasetError): string {
   return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
 }
 
+const HEAD_BYTES = 4096;
+
 /** Sources that read bytes (files on disk, browser `File`s) share header reading and decoding. */
 export function bytesSource(
   name: string,
@@ -395,10 +397,11 @@ export function bytesSource(
     name,
     className,
     async header(maxPixels) {
-      // 64 KiB holds the header of any PNG and of nearly every JPEG (EXIF comes before the
-      // frame header and may be longer: then the whole file is read).
-      const head = await read(() => readHead(65536));
-      const header = readImageHeader(head, name, maxPixels) ?? (head.length < 65536 ? undefined : readImageHeader(await read(readAll), name, maxPixels));
+      // 4 KiB holds the header of any PNG and of most JPEGs (EXIF and colour profiles come
+      // before the frame header and may be longer: then the whole file is read). Small, as
+      // every file's header is read when the data set is made.
+      const head = await read(() => readHead(HEAD_BYTES));
+      const header = readImageHeader(head, name, maxPixels) ?? (head.length < HEAD_BYTES ? undefined : readImageHeader(await read(readAll), name, maxPixels));
       if (!header) throw new ImageDatasetError(name, 'not a valid JPEG image (truncated before its frame header)');
       return header;
     },

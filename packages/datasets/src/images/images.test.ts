@@ -52,6 +52,23 @@ describe('decodeImage', () => {
     expect(red.data[1]).toBeCloseTo(30 / 255, 1);
   });
 
+  it('finds a JPEG frame header beyond the first 4 KiB read for headers (a long APP segment before it)', async () => {
+    const jpg = jpegBytes(8, 8, new Array(256).fill(128));
+    // An APP1 segment of 9000 bytes after SOI pushes the frame header past the 4 KiB head.
+    const app = new Uint8Array(2 + 9000);
+    app.set([0xff, 0xe1, (9000 >> 8) & 0xff, 9000 & 0xff]);
+    const long = new Uint8Array(jpg.length + app.length);
+    long.set(jpg.subarray(0, 2));
+    long.set(app, 2);
+    long.set(jpg.subarray(2), 2 + app.length);
+    expect(readImageHeader(long.subarray(0, 4096), 'x.jpg')).toBeUndefined();
+    const dir = join(root, 'longjpeg');
+    await writeTree(dir, { 'a/1.jpg': long, 'b/1.jpg': jpg });
+    const data = await imageFolder(dir);
+    expect(data.inputShape).toEqual([3, 8, 8]);
+    expect((await data.train.load()).x.shape).toEqual([2, 3, 8, 8]);
+  });
+
   it('reads the size from the header and refuses more pixels than the limit before decoding', () => {
     const bytes = pngBytes(4, 3, 1, new Array(12).fill(0));
     expect(readImageHeader(bytes, 'a.png')).toEqual({ format: 'png', width: 4, height: 3, channels: 1 });
