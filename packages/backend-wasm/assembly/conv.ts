@@ -132,8 +132,8 @@ export function conv2dBackwardInput_f32(
   }
 }
 
-/** ∂K[F, CKK] = Σ_n G_n · col_nᵀ via the GEMM. `col` holds C·kh·kw·Ho·Wo floats. */
-export function conv2dBackwardFilter_f32(
+/** ∂K[F, CKK] = Σ_n G_n · col_nᵀ over n images via the GEMM, accumulated in image order. */
+function filterGradGemm(
   x: usize, dy: usize, dk: usize,
   n: i32, c: i32, h: i32, w: i32, f: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, ho: i32, wo: i32,
   col: usize, scratch: usize,
@@ -153,6 +153,48 @@ export function conv2dBackwardFilter_f32(
       cols = col;
     }
     gemm(false, true, f, taps, np, gi, np, cols, np, dk, taps, img > 0, scratch);
+  }
+}
+
+/**
+ * The filter gradient in partial sums over chunks of `chunk` images: partial p (F·CKK floats,
+ * one after the other from `partials`) sums images p·chunk … p·chunk + chunk − 1 of these n
+ * (the last chunk may be shorter); sumChunks_f32 adds them in chunk order. Fixed chunks keep the
+ * summation order independent of how many threads share the chunks. `col` holds C·kh·kw·Ho·Wo
+ * floats, `scratch` gemmScratchBytes(F, C·kh·kw, Ho·Wo) bytes.
+ */
+export function conv2dBackwardFilter_f32(
+  x: usize, dy: usize, partials: usize,
+  n: i32, c: i32, h: i32, w: i32, f: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, ho: i32, wo: i32,
+  chunk: i32, col: usize, scratch: usize,
+): void {
+  const inBytes = <usize>c * <usize>h * <usize>w << 2, outBytes = <usize>f * <usize>(ho * wo) << 2;
+  const partBytes = <usize>f * <usize>(c * kh * kw) << 2;
+  for (let s = 0, p = 0; s < n; s += chunk, p++) {
+    const m = minI(chunk, n - s);
+    filterGradGemm(x + <usize>s * inBytes, dy + <usize>s * outBytes, partials + <usize>p * partBytes, m, c, h, w, f, kh, kw, sh, sw, ph, pw, ho, wo, col, scratch);
+  }
+}
+
+/** o[len] = Σ partial p (p = 0 … count − 1, each len floats from `partials`), added in order; zeros for count 0. */
+export function sumChunks_f32(partials: usize, count: i32, len: i32, o: usize): void {
+  const bytes = <usize>len << 2;
+  if (count == 0) {
+    memory.fill(o, 0, bytes);
+    return;
+  }
+  memory.copy(o, partials, bytes);
+  for (let p = 1; p < count; p++) {
+    const src = partials + <usize>p * bytes;
+    let i = 0;
+    for (; i + 4 <= len; i += 4) {
+      const k = <usize>i << 2;
+      v128.store(o + k, f32x4.add(v128.load(o + k), v128.load(src + k)));
+    }
+    for (; i < len; i++) {
+      const k = <usize>i << 2;
+      store<f32>(o + k, load<f32>(o + k) + load<f32>(src + k));
+    }
   }
 }
 
@@ -188,7 +230,7 @@ export function allFinite_f32(x: usize, n: i32): bool {
  * window origin. Only for finite x (a skipped 0·NaN would change the result).
  * Scratch: xp (C·hp·wp floats), pos (P i32), val (P floats), off (taps i32).
  */
-export function conv2dBackwardFilterSparse_f32(
+function filterGradSparse(
   x: usize, dy: usize, dk: usize,
   n: i32, c: i32, h: i32, w: i32, f: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, ho: i32, wo: i32,
   hp: i32, wp: i32, xp: usize, pos: usize, val: usize, off: usize,
@@ -264,5 +306,19 @@ export function conv2dBackwardFilterSparse_f32(
         store<f32>(d, load<f32>(d) + a0);
       }
     }
+  }
+}
+
+/** filterGradSparse in partial sums over chunks of `chunk` images, as conv2dBackwardFilter_f32. */
+export function conv2dBackwardFilterSparse_f32(
+  x: usize, dy: usize, partials: usize,
+  n: i32, c: i32, h: i32, w: i32, f: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, ho: i32, wo: i32,
+  hp: i32, wp: i32, chunk: i32, xp: usize, pos: usize, val: usize, off: usize,
+): void {
+  const inBytes = <usize>c * <usize>h * <usize>w << 2, outBytes = <usize>f * <usize>(ho * wo) << 2;
+  const partBytes = <usize>f * <usize>(c * kh * kw) << 2;
+  for (let s = 0, p = 0; s < n; s += chunk, p++) {
+    const m = minI(chunk, n - s);
+    filterGradSparse(x + <usize>s * inBytes, dy + <usize>s * outBytes, partials + <usize>p * partBytes, m, c, h, w, f, kh, kw, sh, sw, ph, pw, ho, wo, hp, wp, xp, pos, val, off);
   }
 }

@@ -1,4 +1,4 @@
-// Thread speedup of the GEMM pool prototype (src/threads/gemm-pool.ts): one gemm call on the main
+// Thread speedup of the GEMM pool prototype (src/threads/pool.ts): one gemm call on the main
 // thread against the same product split across `--threads` threads on one shared memory, wall
 // time, interleaved round by round. Checks the results are bit-identical first.
 //   node bench/gemm-threads.mjs [--threads 2] [--rounds 7] [--ms 150]
@@ -23,7 +23,7 @@ const threads = Number(opts.threads);
 const fromRoot = createRequire(new URL('../../../package.json', import.meta.url));
 const esbuild = await import(createRequire(fromRoot.resolve('tsup')).resolve('esbuild'));
 const bundled = await esbuild.build({
-  entryPoints: [new URL('../src/threads/gemm-pool.ts', import.meta.url).pathname],
+  entryPoints: [new URL('../src/threads/pool.ts', import.meta.url).pathname],
   bundle: true,
   format: 'esm',
   platform: 'node',
@@ -31,14 +31,14 @@ const bundled = await esbuild.build({
   write: false,
 });
 const dir = mkdtempSync(join(tmpdir(), 'gemm-threads-'));
-const file = join(dir, 'gemm-pool.mjs');
+const file = join(dir, 'pool.mjs');
 writeFileSync(file, bundled.outputFiles[0].text);
-const { GemmThreadPool, controlBlockBytes } = await import(pathToFileURL(file).href);
+const { WasmThreadPool, controlBlockBytes } = await import(pathToFileURL(file).href);
 rmSync(dir, { recursive: true });
 
 const g = await instantiateGemm(await compileGemm(undefined, ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536']), 1024, { shared: true });
 const kernels = { gemm: g.gemm, gemmScratchBytes: g.gemmScratchBytes };
-const pool = new GemmThreadPool({ threads, module: g.module, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(threads) / 4) });
+const pool = new WasmThreadPool({ threads, module: g.module, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(threads) / 4) });
 const status = await pool.ready;
 if (status.workers !== threads - 1) throw new Error(`workers did not start: ${status.failures.join('; ')}`);
 

@@ -128,7 +128,9 @@ describe('wasm backend dtypes and options', () => {
   });
 
   it('rejects bad options with a BackpropError naming the option', () => {
-    expect(() => wasmBackendWithOptions({ threads: 2 })).toThrow(/threads must be 1 for now/);
+    expect(() => wasmBackendWithOptions({ threads: 0 })).toThrow(/^wasmBackendWithOptions: threads must be an integer from 1 to 64, got 0$/);
+    expect(() => wasmBackendWithOptions({ threads: 1.5 })).toThrow(/threads must be an integer from 1 to 64/);
+    expect(() => wasmBackendWithOptions({ threads: 65 })).toThrow(/threads must be an integer from 1 to 64/);
     expect(() => wasmBackendWithOptions({ maxMemoryBytes: 10 })).toThrow(/maxMemoryBytes must be a number of bytes from 65536/);
     expect(() => wasmBackendWithOptions({ bogus: 1 } as never)).toThrow(/unknown option 'bogus'/);
   });

@@ -13,9 +13,18 @@ import {
 import { LinearAllocator } from './allocator.js';
 import { WasmDtypeError, WasmMemoryError } from './errors.js';
 import type { WasmExports } from './exports.js';
-import { instantiate } from './module.js';
+import { instantiate, wasmModule, wasmThreadsModule } from './module.js';
 import { resolveWasmOptions, WASM_PAGE_BYTES, type WasmBackendOptions } from './options.js';
 import { assertWasmSupported } from './simd.js';
+import { controlBlockBytes, WasmThreadPool, type ExportCall, type GemmCall } from './threads/pool.js';
+
+/**
+ * Images per partial sum of the kernels that sum over a batch (conv2dBackwardFilter, biasGrad):
+ * each chunk of this many images is summed on its own, then the chunks are added in order. The
+ * chunks do not depend on the thread count (threads share whole chunks), so neither does the
+ * order of any sum: one thread gives the same bits as many.
+ */
+export const SUM_CHUNK_IMAGES = 4;
 
 /** The storage handle of the wasm backend: where a tensor's values sit in the linear memory. */
 export class WasmData {
@@ -48,10 +57,15 @@ function dtypeOf(a: TypedArray): DataType {
 
 /**
  * WebAssembly SIMD backend. Every tensor lives in the instance's linear memory (imported from
- * here, so a later multi-threaded version can make it shared); kernels get byte offsets and
- * write their outputs in place, so nothing is copied between JavaScript and wasm except in
- * `write` and `readSync`/`read`. float32 is the compute dtype; float64 and int32 tensors are
- * stored (and cast, and int32 labels feed oneHot/argMax) but other kernels refuse them.
+ * here; shared with the workers when threads > 1); kernels get byte offsets and write their
+ * outputs in place, so nothing is copied between JavaScript and wasm except in `write` and
+ * `readSync`/`read`. float32 is the compute dtype; float64 and int32 tensors are stored (and
+ * cast, and int32 labels feed oneHot/argMax) but other kernels refuse them.
+ *
+ * With threads > 1 the big kernels (matMul, the convolutions and their gradients, biasGrad,
+ * pooling) cut their work into parts computed exactly as one call would (src/threads/pool.ts):
+ * results are bit-identical to one thread. Kernels stay synchronous: the calling thread computes
+ * one part and waits for the workers.
  */
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
@@ -59,23 +73,68 @@ export class WasmBackend implements Backend {
   /** The kernels (assembly/index.ts). */
   readonly wasm: WasmExports;
   readonly linearMemory: WebAssembly.Memory;
+  /** The workers sharing the memory (threads > 1 on a shared memory), or null. */
+  readonly pool: WasmThreadPool | null = null;
   private readonly allocator: LinearAllocator;
+  private readonly warnings: string[] = [];
   private numBuffers = 0;
   private bytes = 0;
 
   constructor(options: WasmBackendOptions = {}) {
-    const { maxPages, initialPages } = resolveWasmOptions(options);
+    const { maxPages, initialPages, threads } = resolveWasmOptions(options);
     assertWasmSupported();
+    let memory: WebAssembly.Memory | null = null;
+    let module = wasmModule();
+    if (threads > 1) {
+      // A shared memory (and the build importing one) or, failing that, one thread: never a crash.
+      const fallback = (why: string) => this.warnings.push(`threads: ${threads} were asked for, the kernels run on 1: ${why}`);
+      if (typeof SharedArrayBuffer !== 'function') {
+        fallback('SharedArrayBuffer is not available (in a browser, the page must be cross-origin isolated: COOP and COEP headers)');
+      } else {
+        try {
+          const shared = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages, shared: true });
+          module = wasmThreadsModule();
+          memory = shared;
+        } catch (error) {
+          module = wasmModule();
+          fallback(`the shared memory or the threads build failed: ${(error as Error).message}`);
+        }
+      }
+    }
     try {
-      this.linearMemory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
+      memory ??= new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
     } catch (error) {
       throw new WasmMemoryError(
         'wasm backend',
         `could not reserve ${initialPages * WASM_PAGE_BYTES} bytes of linear memory (initialMemoryBytes) with a limit of ${maxPages * WASM_PAGE_BYTES} bytes: ${(error as Error).message}`,
       );
     }
-    this.wasm = instantiate(this.linearMemory);
-    this.allocator = new LinearAllocator(this.linearMemory, this.wasm.heapBase(), maxPages * WASM_PAGE_BYTES);
+    this.linearMemory = memory;
+    this.wasm = instantiate(memory, module);
+    this.allocator = new LinearAllocator(memory, this.wasm.heapBase(), maxPages * WASM_PAGE_BYTES);
+    if (threads > 1 && module !== wasmModule()) {
+      const control = this.allocator.alloc(controlBlockBytes(threads));
+      if (control === null) throw this.outOfMemory('wasm backend', 'the thread pool\'s control block', controlBlockBytes(threads));
+      // A worker that answers late costs nothing (its share runs here meanwhile): a long timeout
+      // keeps a busy machine from losing threads for good.
+      this.pool = new WasmThreadPool({ threads, module, memory, kernels: this.wasm, control, startTimeoutMs: 60_000 });
+    }
+  }
+
+  /** Threads the kernels run on now: 1 plus the workers that have started (they start asynchronously; see `threadsReady`). */
+  get threads(): number {
+    return this.pool?.running ?? 1;
+  }
+
+  /** Resolves, once every worker has started or failed, to the threads running and the warnings. */
+  get threadsReady(): Promise<{ threads: number; warnings: string[] }> {
+    const started = this.pool?.ready ?? Promise.resolve();
+    return started.then(() => ({ threads: this.threads, warnings: this.threadWarnings }));
+  }
+
+  /** Why fewer threads run than were asked for (one line each): no shared memory, workers that did not start or stopped. */
+  get threadWarnings(): string[] {
+    return [...this.warnings, ...(this.pool?.failures ?? [])];
   }
 
   // ---- Backend interface ------------------------------------------------------------
@@ -118,8 +177,9 @@ export class WasmBackend implements Backend {
     };
   }
 
+  /** Terminates the workers; the memory and instance go with this object. */
   dispose(): void {
-    // The memory and instance go with this object; nothing else to release.
+    this.pool?.terminate();
   }
 
   // ---- helpers for kernels ------------------------------------------------------------
@@ -163,20 +223,88 @@ export class WasmBackend implements Backend {
    * are released too and WasmMemoryError names the kernel: a failed kernel leaks nothing.
    */
   withScratch<R>(kernel: string, sizes: readonly number[], outputs: readonly WasmOutput[], fn: (...ptrs: number[]) => R): R {
-    const ptrs: number[] = [];
+    const ptrs = this.allocScratch(sizes);
+    if (typeof ptrs === 'number') {
+      for (const out of outputs) this.disposeData(out.info.dataId);
+      throw this.outOfMemory(kernel, `${ptrs} bytes of scratch`, ptrs);
+    }
     try {
-      for (const size of sizes) {
-        const at = size > 0 ? this.allocator.alloc(size) : 0;
-        if (at === null) {
-          for (const out of outputs) this.disposeData(out.info.dataId);
-          throw this.outOfMemory(kernel, `${size} bytes of scratch`, size);
-        }
-        ptrs.push(at);
-      }
       return fn(...ptrs);
     } finally {
-      for (let i = 0; i < ptrs.length; i++) if (sizes[i] > 0) this.allocator.free(ptrs[i], sizes[i]);
+      this.freeScratch(sizes, ptrs);
     }
+  }
+
+  /**
+   * Runs an export over `units` independent units (images, planes, chunks of a sum) cut into
+   * contiguous ranges, one per thread when the job (`flop` floating-point operations) is big
+   * enough and the memory holds a scratch set per part, else in one call. `call(from, to,
+   * scratch)` gives the call for units [from, to), `scratch` its own blocks of the `scratch`
+   * sizes. Each call must compute its units exactly as one call over all would, writing only
+   * their part of the output. Out of memory releases `outputs` as withScratch does.
+   */
+  split(
+    kernel: string, units: number, flop: number, scratch: readonly number[], outputs: readonly WasmOutput[],
+    call: (from: number, to: number, scratch: number[]) => ExportCall,
+  ): void {
+    let parts = this.pool?.parts(flop, units) ?? 1;
+    let sizes: number[] = [];
+    let ptrs: number[] | number = 0;
+    for (; ; parts = 1) {
+      sizes = Array.from({ length: parts }, () => scratch).flat();
+      ptrs = this.allocScratch(sizes);
+      if (typeof ptrs !== 'number' || parts === 1) break;
+    }
+    if (typeof ptrs === 'number') {
+      for (const out of outputs) this.disposeData(out.info.dataId);
+      throw this.outOfMemory(kernel, `${ptrs} bytes of scratch`, ptrs);
+    }
+    try {
+      const step = Math.ceil(units / parts);
+      const calls: (ExportCall | null)[] = [];
+      for (let p = 0; p < parts; p++) {
+        const from = Math.min(units, p * step), to = Math.min(units, from + step);
+        calls.push(from < to || p === 0 ? call(from, to, ptrs.slice(p * scratch.length, (p + 1) * scratch.length)) : null);
+      }
+      if (parts === 1 || this.pool === null) {
+        const { fn, args } = calls[0]!;
+        (this.wasm as unknown as Record<string, (...a: number[]) => unknown>)[fn](...args);
+      } else {
+        this.pool.run(calls, kernel, ' on its part of the work: a pointer outside the memory');
+      }
+    } finally {
+      this.freeScratch(sizes, ptrs);
+    }
+  }
+
+  /** Scratch bytes `gemm` needs for an M×N product over K (split across the threads when big enough). */
+  gemmScratchBytes(M: number, N: number, K: number): number {
+    return this.pool?.scratchBytes(M, N, K) ?? this.wasm.gemmScratchBytes(M, N, K);
+  }
+
+  /** C = op(A)·op(B) (+ C when accumulating), on the threads when big enough; `scratch` holds gemmScratchBytes(M, N, K). */
+  gemm(call: GemmCall, scratch: number): void {
+    if (this.pool !== null) return this.pool.gemm(call, scratch);
+    const { transA, transB, M, N, K, a, lda, b, ldb, c, ldc, accumulate } = call;
+    this.wasm.gemm(+transA, +transB, M, N, K, a, lda, b, ldb, c, ldc, +accumulate, scratch);
+  }
+
+  /** Blocks of the given sizes (0 bytes: pointer 0), or the size that did not fit (all freed again). */
+  private allocScratch(sizes: readonly number[]): number[] | number {
+    const ptrs: number[] = [];
+    for (const size of sizes) {
+      const at = size > 0 ? this.allocator.alloc(size) : 0;
+      if (at === null) {
+        this.freeScratch(sizes.slice(0, ptrs.length), ptrs);
+        return size;
+      }
+      ptrs.push(at);
+    }
+    return ptrs;
+  }
+
+  private freeScratch(sizes: readonly number[], ptrs: readonly number[]): void {
+    for (let i = 0; i < ptrs.length; i++) if (sizes[i] > 0) this.allocator.free(ptrs[i], sizes[i]);
   }
 
   /** A typed array over a tensor's values, derived now (views go stale when memory grows). */

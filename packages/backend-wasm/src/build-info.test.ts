@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BackpropError } from '@backprop/tensor';
 import { describe, expect, it } from 'vitest';
-import { wasmBuildInfo, wasmBytes } from './index.js';
+import { wasmBuildInfo, wasmBytes, wasmThreadsBytes } from './index.js';
 
 describe('wasmBuildInfo', () => {
   it('reports the features asconfig.json compiles the kernels with', () => {
@@ -20,6 +20,11 @@ describe('wasmBuildInfo', () => {
     // The wasm magic number: the embedded bytes are a module.
     expect([...bytes.subarray(0, 4)]).toEqual([0x00, 0x61, 0x73, 0x6d]);
     expect(info.threads).toBe(1);
+    expect(info.warnings).toEqual([]);
+  });
+
+  it('reports the threads build for options asking for threads (what a backend runs: threads/backend-threads.test.ts)', () => {
+    expect(wasmBuildInfo({ threads: 2 })).toMatchObject({ threads: 2, moduleBytes: wasmThreadsBytes().length, warnings: [] });
   });
 
   it('checks the options as the plugin does', () => {

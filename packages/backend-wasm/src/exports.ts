@@ -28,15 +28,19 @@ export interface WasmExports {
   softmaxBackward_f32(dy: Ptr, y: Ptr, o: Ptr, n: number, k: number): void;
   biasColumnsActivate_f32(c: Ptr, rows: number, cols: number, bias: Ptr, hasBias: number, act: number, alpha: number): void;
   biasAdd_f32(x: Ptr, bias: Ptr, o: Ptr, n: number, ch: number, inner: number): void;
-  biasGrad_f32(dy: Ptr, o: Ptr, n: number, ch: number, inner: number): void;
+  biasGradChunks_f64(dy: Ptr, partials: Ptr, n: number, ch: number, inner: number, chunk: number): void;
+  biasGradSum_f32(partials: Ptr, count: number, ch: number, o: Ptr): void;
   reduce_f32(x: Ptr, o: Ptr, outSize: number, dims: Ptr, rank: number, isMax: number, acc: Ptr, ostride: Ptr, counters: Ptr): void;
   argMax_f32(x: Ptr, o: Ptr, outer: number, len: number, inner: number): void;
   oneHot(indices: Ptr, o: Ptr, n: number, depth: number, dtype: number): void;
   cast(x: Ptr, from: number, o: Ptr, to: number, n: number): void;
   conv2d_f32(x: Ptr, k: Ptr, bias: Ptr, hasBias: number, y: Ptr, ...rest: [...ConvDims, number, number, Ptr, Ptr]): void;
   conv2dBackwardInput_f32(dy: Ptr, k: Ptr, dx: Ptr, ...rest: [...ConvDims, Ptr, Ptr]): void;
-  conv2dBackwardFilter_f32(x: Ptr, dy: Ptr, dk: Ptr, ...rest: [...ConvDims, Ptr, Ptr]): void;
-  conv2dBackwardFilterSparse_f32(x: Ptr, dy: Ptr, dk: Ptr, ...rest: [...ConvDims, number, number, Ptr, Ptr, Ptr, Ptr]): void;
+  /** Writes ceil(n / chunk) partial sums of F·C·kh·kw floats from `partials`. */
+  conv2dBackwardFilter_f32(x: Ptr, dy: Ptr, partials: Ptr, ...rest: [...ConvDims, number, Ptr, Ptr]): void;
+  /** hp, wp, chunk, then the scratch pointers. */
+  conv2dBackwardFilterSparse_f32(x: Ptr, dy: Ptr, partials: Ptr, ...rest: [...ConvDims, number, number, number, Ptr, Ptr, Ptr, Ptr]): void;
+  sumChunks_f32(partials: Ptr, count: number, len: number, o: Ptr): void;
   nonZeroCount_f32(x: Ptr, n: number): number;
   allFinite_f32(x: Ptr, n: number): number;
   maxPool_f32: Pool;

@@ -8,11 +8,12 @@
  * Compiling is synchronous on first use. Browsers limit synchronous compilation on the main
  * thread, so there `await compileWasmKernels()` once before `use(wasmBackend)`.
  */
-import { WASM_BASE64 } from '../generated/wasmBinary.js';
+import { WASM_BASE64, WASM_THREADS_BASE64 } from '../generated/wasmBinary.js';
 import type { WasmExports } from './exports.js';
 
 let compiled: WebAssembly.Module | null = null;
 let pending: Promise<WebAssembly.Module> | null = null;
+let compiledThreads: WebAssembly.Module | null = null;
 
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);
@@ -26,10 +27,25 @@ export function wasmBytes(): Uint8Array {
   return decodeBase64(WASM_BASE64);
 }
 
-/** Compiles the kernels asynchronously (once); later backends instantiate without compiling. */
+/** The bytes of the kernels built for threads (`--sharedMemory`: they import a shared memory). */
+export function wasmThreadsBytes(): Uint8Array {
+  return decodeBase64(WASM_THREADS_BASE64);
+}
+
+/**
+ * Compiles the kernels asynchronously (once), both builds (the threads build for backends with
+ * threads > 1; an engine that cannot compile it leaves those backends on one thread, with a
+ * warning); later backends instantiate without compiling.
+ */
 export function compileWasmKernels(): Promise<WebAssembly.Module> {
-  if (compiled !== null) return Promise.resolve(compiled);
-  pending ??= WebAssembly.compile(wasmBytes() as BufferSource).then((m) => (compiled = m));
+  if (compiled !== null && compiledThreads !== null) return Promise.resolve(compiled);
+  pending ??= Promise.all([
+    WebAssembly.compile(wasmBytes() as BufferSource).then((m) => (compiled = m)),
+    WebAssembly.compile(wasmThreadsBytes() as BufferSource).then(
+      (m) => void (compiledThreads = m),
+      () => undefined,
+    ),
+  ]).then(([m]) => m);
   return pending;
 }
 
@@ -39,8 +55,14 @@ export function wasmModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** A new instance of the kernels working on `memory`. */
-export function instantiate(memory: WebAssembly.Memory): WasmExports {
-  const instance = new WebAssembly.Instance(wasmModule(), { env: { memory } });
+/** The threads build, compiled synchronously on first use (a backend with threads > 1 only). */
+export function wasmThreadsModule(): WebAssembly.Module {
+  compiledThreads ??= new WebAssembly.Module(wasmThreadsBytes() as BufferSource);
+  return compiledThreads;
+}
+
+/** A new instance of `module` (the single-thread build by default) working on `memory`. */
+export function instantiate(memory: WebAssembly.Memory, module = wasmModule()): WasmExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
   return instance.exports as unknown as WasmExports;
 }

@@ -3,8 +3,12 @@ import { BackpropError, describeValue } from '@backprop/tensor';
 
 export interface WasmBackendOptions {
   /**
-   * Reserved for multi-threaded kernels (a later version runs them on workers sharing the
-   * memory). Only 1, the default, is accepted now.
+   * Threads the kernels run on, the calling thread included (default 1, at most MAX_THREADS).
+   * Above 1 the backend uses the kernels built for a shared memory and starts threads − 1
+   * workers (worker_threads in Node, Web Workers in browsers, which need a cross-origin isolated
+   * page). Results are bit-identical to one thread. Workers that cannot start are reported
+   * (`WasmBackend.threadWarnings`, `wasmBuildInfo(backend)`) and their work runs on the calling
+   * thread.
    */
   threads?: number;
   /**
@@ -18,12 +22,14 @@ export interface WasmBackendOptions {
 }
 
 export const WASM_PAGE_BYTES = 65536;
+/** The most threads a backend may be asked for. */
+export const MAX_THREADS = 64;
 /** 65536 pages: all a 32-bit pointer can address. */
 export const MAX_MEMORY_BYTES = 65536 * WASM_PAGE_BYTES;
 const DEFAULT_INITIAL_BYTES = 16 * 1024 * 1024;
 
 export interface ResolvedWasmOptions {
-  threads: 1;
+  threads: number;
   maxPages: number;
   initialPages: number;
 }
@@ -37,8 +43,8 @@ export function resolveWasmOptions(options: WasmBackendOptions = {}): ResolvedWa
     if (!known.includes(key)) throw new BackpropError(where, `unknown option '${key}'; the options are ${known.join(', ')}`);
   }
   const { threads = 1, maxMemoryBytes = MAX_MEMORY_BYTES, initialMemoryBytes = DEFAULT_INITIAL_BYTES } = options;
-  if (threads !== 1) {
-    throw new BackpropError(where, `threads must be 1 for now (multi-threaded wasm kernels are not implemented yet), got ${describeValue(threads)}`);
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new BackpropError(where, `threads must be an integer from 1 to ${MAX_THREADS}, got ${describeValue(threads)}`);
   }
   const bytes = (name: string, v: unknown): number => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < WASM_PAGE_BYTES || v > MAX_MEMORY_BYTES) {
@@ -48,5 +54,5 @@ export function resolveWasmOptions(options: WasmBackendOptions = {}): ResolvedWa
   };
   const maxPages = bytes('maxMemoryBytes', maxMemoryBytes);
   const initialPages = Math.min(bytes('initialMemoryBytes', initialMemoryBytes), maxPages);
-  return { threads: 1, maxPages, initialPages };
+  return { threads, maxPages, initialPages };
 }

@@ -20,4 +20,30 @@ describe('backend-wasm dist files', () => {
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
     expect(WebAssembly.Module.exports(module).map((e) => e.name)).toEqual(expect.arrayContaining(['gemm', 'gemmScratchBytes', 'conv2d_f32', 'heapBase']));
   });
+
+  it('embeds the threads build it ships as dist/backend-threads.wasm: same exports, a shared memory import', () => {
+    const shipped = readFileSync(new URL('../dist/backend-threads.wasm', import.meta.url));
+    expect(Buffer.from(dist.wasmThreadsBytes()).equals(shipped)).toBe(true);
+    const module = new WebAssembly.Module(shipped);
+    const single = new WebAssembly.Module(dist.wasmBytes());
+    expect(WebAssembly.Module.exports(module)).toEqual(WebAssembly.Module.exports(single));
+    const memory = (shared: boolean) => new WebAssembly.Memory({ initial: 1, maximum: 16, shared });
+    expect(() => new WebAssembly.Instance(module, { env: { memory: memory(true) } })).not.toThrow();
+    expect(() => new WebAssembly.Instance(module, { env: { memory: memory(false) } })).toThrow(/shared/);
+  });
+
+  it('runs the dist on 2 threads: a product big enough to split, as on one thread', async () => {
+    const { Registry, matMul, tensor } = await import('@backprop/tensor');
+    const results: Float32Array[] = [];
+    for (const threads of [1, 2]) {
+      const registry = new Registry().use(dist.wasmBackendWithOptions({ threads }));
+      const backend = registry.setBackend('wasm') as InstanceType<typeof dist.WasmBackend>;
+      await expect(backend.threadsReady).resolves.toEqual({ threads, warnings: [] });
+      const a = tensor(Float32Array.from({ length: 128 * 256 }, (_, i) => Math.sin(i)), [128, 256], { registry });
+      const b = tensor(Float32Array.from({ length: 256 * 160 }, (_, i) => Math.cos(i)), [256, 160], { registry });
+      results.push(matMul(a, b).dataSync() as Float32Array);
+      registry.removeBackend('wasm');
+    }
+    expect(Array.from(results[1])).toEqual(Array.from(results[0]));
+  });
 });

@@ -1,6 +1,6 @@
 /** Bias along axis 1 of (N, C) or (N, C, H, W), and its gradient (assembly/bias.ts). */
 import { defineKernel, sizeOfShape } from '@backprop/tensor';
-import type { WasmBackend } from '../backend.js';
+import { SUM_CHUNK_IMAGES, type WasmBackend } from '../backend.js';
 
 type B = WasmBackend;
 
@@ -25,7 +25,15 @@ export const biasGrad = defineKernel<'biasGrad', B>({
     const pg = backend.f32(dy, 'biasGrad');
     const [n, ch, inner] = axes(dy.shape);
     const out = backend.makeOutput([ch], 'float32', 'biasGrad');
-    backend.wasm.biasGrad_f32(pg, out.ptr, n, ch, inner);
+    // float64 partial sums over fixed chunks of images, added in chunk order (the threads share whole chunks).
+    const chunks = Math.ceil(n / SUM_CHUNK_IMAGES);
+    backend.withScratch('biasGrad', [chunks * ch * 8], [out], (partials) => {
+      backend.split('biasGrad', chunks, n * ch * inner, [], [out], (from, to) => ({
+        fn: 'biasGradChunks_f64',
+        args: [pg + from * SUM_CHUNK_IMAGES * ch * inner * 4, partials + from * ch * 8, Math.min(n, to * SUM_CHUNK_IMAGES) - from * SUM_CHUNK_IMAGES, ch, inner, SUM_CHUNK_IMAGES],
+      }));
+      backend.wasm.biasGradSum_f32(partials, chunks, ch, out.ptr);
+    });
     return out.info;
   },
 });

@@ -9,6 +9,18 @@ export function convDims(g: Conv2DInfo): [number, number, number, number, number
   ];
 }
 
+/** convDims for `n` images of the batch (a sub-batch one thread computes). */
+export function subBatch(g: Conv2DInfo, n: number): ReturnType<typeof convDims> {
+  const dims = convDims(g);
+  dims[0] = n;
+  return dims;
+}
+
+/** Multiply-adds ×2 of the convolution's GEMMs over the whole batch (what decides whether to split it). */
+export function convFlop(g: Conv2DInfo): number {
+  return 2 * g.batch * g.outChannels * g.outPixels * g.taps;
+}
+
 /** Whether im2col can be skipped: a 1×1 stride-1 unpadded convolution's column matrix is the image. */
 export function isPointwise(g: Conv2DInfo): boolean {
   return g.kernelHeight === 1 && g.kernelWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 && g.padTop === 0 && g.padLeft === 0;

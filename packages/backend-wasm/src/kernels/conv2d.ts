@@ -5,7 +5,7 @@
 import { computeConv2DInfo, defineKernel } from '@backprop/tensor';
 import type { WasmBackend } from '../backend.js';
 import { ACTIVATION_CODE } from './activations.js';
-import { columnBytes, convDims } from './conv.js';
+import { columnBytes, convFlop, subBatch } from './conv.js';
 
 export const conv2d = defineKernel<'conv2d', WasmBackend>({
   kernelName: 'conv2d', backendName: 'wasm',
@@ -15,11 +15,12 @@ export const conv2d = defineKernel<'conv2d', WasmBackend>({
     const pb = bias !== undefined ? backend.f32(bias, 'conv2d') : 0;
     const out = backend.makeOutput(g.outShape, 'float32', 'conv2d');
     if (g.batch * g.outImageSize === 0) return out.info;
-    const wasm = backend.wasm;
-    const gemmBytes = wasm.gemmScratchBytes(g.outChannels, g.outPixels, g.taps);
-    backend.withScratch('conv2d', [columnBytes(g), gemmBytes], [out], (col, scratch) => {
-      wasm.conv2d_f32(px, pk, pb, +(bias !== undefined), out.ptr, ...convDims(g), ACTIVATION_CODE[activation], alpha, col, scratch);
-    });
+    const gemmBytes = backend.wasm.gemmScratchBytes(g.outChannels, g.outPixels, g.taps);
+    // On threads: sub-batches of images, each with its own column matrix and GEMM scratch.
+    backend.split('conv2d', g.batch, convFlop(g), [columnBytes(g), gemmBytes], [out], (from, to, [col, scratch]) => ({
+      fn: 'conv2d_f32',
+      args: [px + from * g.inImageSize * 4, pk, pb, +(bias !== undefined), out.ptr + from * g.outImageSize * 4, ...subBatch(g, to - from), ACTIVATION_CODE[activation], alpha, col, scratch],
+    }));
     return out.info;
   },
 });

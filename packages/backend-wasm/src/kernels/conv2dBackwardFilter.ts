@@ -1,10 +1,11 @@
 /**
  * ∂K[F, CKK] = Σ_n G_n · col_nᵀ (assembly/conv.ts): over dy's non-zeros only when dy is
- * sparse (behind max pooling + ReLU), else im2col + GEMM. The math: apps/docs/math/convolution.md.
+ * sparse (behind max pooling + ReLU), else im2col + GEMM; in partial sums over fixed chunks of
+ * images (SUM_CHUNK_IMAGES) added in chunk order, the chunks shared among the threads. The math: apps/docs/math/convolution.md.
  */
 import { computeConv2DInfo, defineKernel, sizeOfShape } from '@backprop/tensor';
-import type { WasmBackend } from '../backend.js';
-import { columnBytes, convDims } from './conv.js';
+import { SUM_CHUNK_IMAGES, type WasmBackend } from '../backend.js';
+import { columnBytes, convFlop, subBatch } from './conv.js';
 
 /**
  * The sparse path runs when at most this fraction of dy is non-zero. Against the SIMD GEMM it
@@ -24,22 +25,34 @@ export const conv2dBackwardFilter = defineKernel<'conv2dBackwardFilter', WasmBac
     if (sizeOfShape(filterShape) === 0) return out.info;
     const wasm = backend.wasm;
     const dyCount = g.batch * g.outImageSize;
+    const nonZero = dyCount > 0 ? wasm.nonZeroCount_f32(pg, dyCount) : 0;
     // Skipping dy's zeros would drop 0·NaN and 0·Inf terms: the sparse path needs a finite x.
-    const sparse = dyCount > 0 && wasm.nonZeroCount_f32(pg, dyCount) <= SPARSE_FILTER_MAX_DENSITY * dyCount &&
-      wasm.allFinite_f32(px, g.batch * g.inImageSize) !== 0;
-    if (sparse) {
-      // Padded planes cover every row and column a window reads.
-      const hp = Math.max(g.inHeight + 2 * g.padTop, (g.outHeight - 1) * g.strideHeight + g.kernelHeight);
-      const wp = Math.max(g.inWidth + 2 * g.padLeft, (g.outWidth - 1) * g.strideWidth + g.kernelWidth);
-      const sizes = [g.inChannels * hp * wp * 4, g.outPixels * 4, g.outPixels * 4, g.taps * 4];
-      backend.withScratch('conv2dBackwardFilter', sizes, [out], (xp, pos, val, off) => {
-        wasm.conv2dBackwardFilterSparse_f32(px, pg, out.ptr, ...convDims(g), hp, wp, xp, pos, val, off);
-      });
-      return out.info;
-    }
-    const gemmBytes = wasm.gemmScratchBytes(g.outChannels, g.taps, g.outPixels);
-    backend.withScratch('conv2dBackwardFilter', [columnBytes(g), gemmBytes], [out], (col, scratch) => {
-      wasm.conv2dBackwardFilter_f32(px, pg, out.ptr, ...convDims(g), col, scratch);
+    const sparse = dyCount > 0 && nonZero <= SPARSE_FILTER_MAX_DENSITY * dyCount && wasm.allFinite_f32(px, g.batch * g.inImageSize) !== 0;
+    // Σ over images in partial sums of SUM_CHUNK_IMAGES images each, added in chunk order: on
+    // threads, each takes whole chunks, so the sum's order (and bits) is that of one thread.
+    const chunks = Math.ceil(g.batch / SUM_CHUNK_IMAGES);
+    const partBytes = g.outChannels * g.taps * 4;
+    const images = (from: number) => [px + from * SUM_CHUNK_IMAGES * g.inImageSize * 4, pg + from * SUM_CHUNK_IMAGES * g.outImageSize * 4];
+    const imagesIn = (from: number, to: number) => Math.min(g.batch, to * SUM_CHUNK_IMAGES) - from * SUM_CHUNK_IMAGES;
+    backend.withScratch('conv2dBackwardFilter', [chunks * partBytes], [out], (partials) => {
+      const at = (from: number) => partials + from * partBytes;
+      if (sparse) {
+        // Padded planes cover every row and column a window reads.
+        const hp = Math.max(g.inHeight + 2 * g.padTop, (g.outHeight - 1) * g.strideHeight + g.kernelHeight);
+        const wp = Math.max(g.inWidth + 2 * g.padLeft, (g.outWidth - 1) * g.strideWidth + g.kernelWidth);
+        const sizes = [g.inChannels * hp * wp * 4, g.outPixels * 4, g.outPixels * 4, g.taps * 4];
+        backend.split('conv2dBackwardFilter', chunks, 2 * nonZero * g.taps, sizes, [out], (from, to, [xp, pos, val, off]) => ({
+          fn: 'conv2dBackwardFilterSparse_f32',
+          args: [...images(from), at(from), ...subBatch(g, imagesIn(from, to)), hp, wp, SUM_CHUNK_IMAGES, xp, pos, val, off],
+        }));
+      } else {
+        const gemmBytes = wasm.gemmScratchBytes(g.outChannels, g.taps, g.outPixels);
+        backend.split('conv2dBackwardFilter', chunks, convFlop(g), [columnBytes(g), gemmBytes], [out], (from, to, [col, scratch]) => ({
+          fn: 'conv2dBackwardFilter_f32',
+          args: [...images(from), at(from), ...subBatch(g, imagesIn(from, to)), SUM_CHUNK_IMAGES, col, scratch],
+        }));
+      }
+      wasm.sumChunks_f32(partials, chunks, g.outChannels * g.taps, out.ptr);
     });
     return out.info;
   },

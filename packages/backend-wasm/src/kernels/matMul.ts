@@ -20,9 +20,11 @@ export const matMul = defineKernel<'matMul', WasmBackend>({
     const out = backend.makeOutput([m, n], 'float32', 'matMul');
     if (m === 0 || n === 0) return out.info;
     const wasm = backend.wasm;
-    backend.withScratch('matMul', [wasm.gemmScratchBytes(m, n, k)], [out], (scratch) => {
+    backend.withScratch('matMul', [backend.gemmScratchBytes(m, n, k)], [out], (scratch) => {
       // The stored row strides: A is (a0, a1) and B is (b0, b1) whether or not they are transposed.
-      wasm.gemm(+transposeA, +transposeB, m, n, k, pa, a1, pb, b1, out.ptr, n, 0, scratch);
+      // On threads: blocks of C, each computed as one gemm call would (bit-identical).
+      const call = { transA: transposeA, transB: transposeB, M: m, N: n, K: k, a: pa, lda: a1, b: pb, ldb: b1, c: out.ptr, ldc: n, accumulate: false };
+      backend.gemm(call, scratch);
     });
     if (bias !== undefined || activation !== 'linear') {
       wasm.biasColumnsActivate_f32(out.ptr, m, n, pbias, +(bias !== undefined), ACTIVATION_CODE[activation], alpha);

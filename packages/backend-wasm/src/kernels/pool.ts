@@ -1,6 +1,6 @@
 /** Max, average and L2 pooling and their backward kernels (assembly/pool.ts). The math: apps/docs/math/pooling.md. */
 import { computePool2DInfo, defineKernel, type PoolGeometry, type TensorInfo } from '@backprop/tensor';
-import type { WasmBackend } from '../backend.js';
+import type { WasmBackend, WasmOutput } from '../backend.js';
 
 type B = WasmBackend;
 type PoolDims = [number, number, number, number, number, number, number, number, number];
@@ -14,23 +14,43 @@ function poolDims(op: string, shape: readonly number[], geo: PoolGeometry): { ou
   };
 }
 
-/** A forward pooling kernel: allocate the pooled output, run `call` on it. */
-function forward<K extends 'maxPool' | 'avgPool' | 'l2Pool'>(kernelName: K, call: (backend: B, x: number, o: number, dims: PoolDims) => void) {
+/**
+ * Runs a pooling export over the planes (N·C), cut across the threads when big enough: every
+ * plane is pooled on its own, so a part of the planes is computed exactly as in one call.
+ * `inputs` are [pointer, plane size] pairs (pointer 0: unused), `output` the output's pointer
+ * and plane size; `args(inputs, output, dims)` lays out the export's arguments.
+ */
+function poolPlanes(
+  backend: B, kernel: string, fn: string, dims: PoolDims, inputs: [number, number][], output: WasmOutput, outPlane: number,
+  args: (pointers: number[], o: number, dims: PoolDims) => number[],
+): void {
+  const [planes, , , kh, kw, , , ho, wo] = dims;
+  backend.split(kernel, planes, planes * ho * wo * kh * kw, [], [output], (from, to) => {
+    const part: PoolDims = [...dims];
+    part[0] = to - from;
+    const pointers = inputs.map(([ptr, plane]) => (ptr === 0 ? 0 : ptr + from * plane * 4));
+    return { fn, args: args(pointers, output.ptr + from * outPlane * 4, part) };
+  });
+}
+
+/** A forward pooling kernel: allocate the pooled output, run the export on it (`flag`: its leading argument, if any). */
+function forward<K extends 'maxPool' | 'avgPool' | 'l2Pool'>(kernelName: K, fn: 'maxPool_f32' | 'sumPool_f32', flag: number[]) {
   return defineKernel<K, B>({
     kernelName, backendName: 'wasm',
     kernelFunc: (({ inputs: { x }, attrs, backend }: { inputs: { x: TensorInfo }; attrs: PoolGeometry; backend: B }) => {
       const { outShape, dims } = poolDims(kernelName, x.shape, attrs);
       const px = backend.f32(x, kernelName);
       const out = backend.makeOutput(outShape, 'float32', kernelName);
-      call(backend, px, out.ptr, dims);
+      const [, h, w, , , , , ho, wo] = dims;
+      poolPlanes(backend, kernelName, fn, dims, [[px, h * w]], out, ho * wo, ([xp], o, d) => [...flag, xp, o, ...d]);
       return out.info;
     }) as never,
   });
 }
 
-export const maxPool = forward('maxPool', (b, x, o, dims) => b.wasm.maxPool_f32(x, o, ...dims));
-export const avgPool = forward('avgPool', (b, x, o, dims) => b.wasm.sumPool_f32(0, x, o, ...dims));
-export const l2Pool = forward('l2Pool', (b, x, o, dims) => b.wasm.sumPool_f32(1, x, o, ...dims));
+export const maxPool = forward('maxPool', 'maxPool_f32', []);
+export const avgPool = forward('avgPool', 'sumPool_f32', [0]);
+export const l2Pool = forward('l2Pool', 'sumPool_f32', [1]);
 
 /** dy goes to each window's first maximum (NaN wins), accumulating overlaps. */
 export const maxPoolBackward = defineKernel<'maxPoolBackward', B>({
@@ -39,7 +59,8 @@ export const maxPoolBackward = defineKernel<'maxPoolBackward', B>({
     const { dims } = poolDims('maxPoolBackward', x.shape, attrs);
     const pg = backend.f32(dy, 'maxPoolBackward'), px = backend.f32(x, 'maxPoolBackward');
     const out = backend.makeOutput(x.shape, 'float32', 'maxPoolBackward');
-    backend.wasm.maxPoolBackward_f32(pg, px, out.ptr, ...dims);
+    const [, h, w, , , , , ho, wo] = dims;
+    poolPlanes(backend, 'maxPoolBackward', 'maxPoolBackward_f32', dims, [[pg, ho * wo], [px, h * w]], out, h * w, ([g, xp], o, d) => [g, xp, o, ...d]);
     return out.info;
   },
 });
@@ -50,7 +71,8 @@ export const avgPoolBackward = defineKernel<'avgPoolBackward', B>({
     const { dims } = poolDims('avgPoolBackward', attrs.inputShape, attrs);
     const pg = backend.f32(dy, 'avgPoolBackward');
     const out = backend.makeOutput(attrs.inputShape, 'float32', 'avgPoolBackward');
-    backend.wasm.sumPoolBackward_f32(0, pg, 0, 0, out.ptr, ...dims);
+    const [, h, w, , , , , ho, wo] = dims;
+    poolPlanes(backend, 'avgPoolBackward', 'sumPoolBackward_f32', dims, [[pg, ho * wo]], out, h * w, ([g], o, d) => [0, g, 0, 0, o, ...d]);
     return out.info;
   },
 });
@@ -62,7 +84,9 @@ export const l2PoolBackward = defineKernel<'l2PoolBackward', B>({
     const { dims } = poolDims('l2PoolBackward', x.shape, attrs);
     const pg = backend.f32(dy, 'l2PoolBackward'), px = backend.f32(x, 'l2PoolBackward'), py = backend.f32(y, 'l2PoolBackward');
     const out = backend.makeOutput(x.shape, 'float32', 'l2PoolBackward');
-    backend.wasm.sumPoolBackward_f32(1, pg, px, py, out.ptr, ...dims);
+    const [, h, w, , , , , ho, wo] = dims;
+    const inputs: [number, number][] = [[pg, ho * wo], [px, h * w], [py, ho * wo]];
+    poolPlanes(backend, 'l2PoolBackward', 'sumPoolBackward_f32', dims, inputs, out, h * w, ([g, xp, yp], o, d) => [1, g, xp, yp, o, ...d]);
     return out.info;
   },
 });

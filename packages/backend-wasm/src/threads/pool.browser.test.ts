@@ -29,7 +29,7 @@ interface PageResult {
 // The page: the pool (this folder's TypeScript, bundled) over the threaded gemm build, one
 // product through the pool and the same one in a single call, compared bit for bit.
 const pageSource = `
-import { controlBlockBytes, GemmThreadPool } from './gemm-pool';
+import { controlBlockBytes, WasmThreadPool } from './pool';
 import { fillRandom } from '../../bench/fill-random.mjs';
 
 async function run() {
@@ -47,7 +47,7 @@ async function run() {
     gemm: (...args) => { mainThreadBlocks.push(args[3]); instance.exports.gemm(...args); },
     gemmScratchBytes: (m, n, k) => (instance ? instance.exports.gemmScratchBytes(m, n, k) : 0),
   };
-  const pool = new GemmThreadPool({ threads: 2, module, memory, kernels, control, minParallelFlop: 0 });
+  const pool = new WasmThreadPool({ threads: 2, module, memory, kernels, control, minParallelFlop: 0 });
   const status = await pool.ready;
   if (!shared) return { crossOriginIsolated, status, mainThreadBlocks, differing: 0, checked: 0 };
   const [M, N, K] = [37, 200, 300];
@@ -125,7 +125,7 @@ async function runPage(query: string): Promise<{ result: PageResult; pageErrors:
   return { result, pageErrors };
 }
 
-describe('GemmThreadPool in Chromium', () => {
+describe('WasmThreadPool in Chromium', () => {
   it('a cross-origin isolated page: a Blob worker takes its block, the result is the single call’s bit for bit', async () => {
     const { result, pageErrors } = await runPage('');
     expect(result.fatal ?? null, 'the page ran').toBeNull();

@@ -3,12 +3,12 @@
 // a worker can fail to start reported while gemm goes on correct on the main thread.
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileGemm, fillRandom, instantiateGemm, type GemmInstance } from '../../bench/compile-gemm.mjs';
-import { controlBlockBytes, GemmThreadPool, type GemmCall, type GemmKernels } from './gemm-pool';
+import { controlBlockBytes, WasmThreadPool, type GemmCall, type GemmKernels } from './pool';
 
 // The threaded build: a shared memory import (which needs a maximum).
 const sharedModule = compileGemm(undefined, ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536']);
 const unsharedModule = compileGemm();
-const pools: GemmThreadPool[] = [];
+const pools: WasmThreadPool[] = [];
 afterEach(() => {
   for (const pool of pools.splice(0)) pool.terminate();
 });
@@ -48,13 +48,13 @@ async function sharedGemm(): Promise<GemmInstance> {
   return g;
 }
 
-describe('GemmThreadPool', () => {
+describe('WasmThreadPool', () => {
   for (const threads of [2, 3]) {
     it(`${threads} threads give the single call's result bit for bit, with the work split`, async () => {
       const g = await sharedGemm();
       const control = g.alloc(controlBlockBytes(threads) / 4);
       const { kernels, calls } = logged(g);
-      const pool = new GemmThreadPool({ threads, module: g.module, memory: g.memory, kernels, control, minParallelFlop: 0 });
+      const pool = new WasmThreadPool({ threads, module: g.module, memory: g.memory, kernels, control, minParallelFlop: 0 });
       pools.push(pool);
       await expect(pool.ready).resolves.toEqual({ workers: threads - 1, failures: [] });
       const shapes: [number, number, number, boolean, boolean, boolean][] = [
@@ -86,7 +86,7 @@ describe('GemmThreadPool', () => {
   it('small products stay on the main thread', async () => {
     const g = await sharedGemm();
     const { kernels, calls } = logged(g);
-    const pool = new GemmThreadPool({ threads: 2, module: g.module, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(2) / 4) });
+    const pool = new WasmThreadPool({ threads: 2, module: g.module, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(2) / 4) });
     pools.push(pool);
     await pool.ready;
     const { call } = layOut(g, 8, 64, 25, false, false, false, 5);
@@ -98,12 +98,12 @@ describe('GemmThreadPool', () => {
     const g = await sharedGemm();
     const { kernels, calls } = logged(g);
     // The single-thread build imports an unshared memory: a worker's instantiate fails.
-    const pool = new GemmThreadPool({ threads: 2, module: await unsharedModule, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(2) / 4), minParallelFlop: 0 });
+    const pool = new WasmThreadPool({ threads: 2, module: await unsharedModule, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(2) / 4), minParallelFlop: 0 });
     pools.push(pool);
     const status = await pool.ready;
     expect(status.workers).toBe(0);
     expect(status.failures).toHaveLength(1);
-    expect(status.failures[0]).toMatch(/^worker 1 did not start: (LinkError|WebAssembly\.Instance).*memory.*; its share of gemm runs on the main thread$/);
+    expect(status.failures[0]).toMatch(/^worker 1 did not start: (LinkError|WebAssembly\.Instance).*memory.*; its share of the work runs on the main thread$/);
     const { call, initialC, result } = layOut(g, 40, 100, 30, false, false, false, 7);
     const scratch = g.alloc(pool.scratchBytes(40, 100, 30) / 4);
     pool.gemm(call, scratch);
@@ -117,7 +117,7 @@ describe('GemmThreadPool', () => {
   it('an unshared memory is reported at creation and gemm runs on the main thread', async () => {
     const g = await instantiateGemm(await unsharedModule, 64);
     const { kernels, calls } = logged(g);
-    const pool = new GemmThreadPool({ threads: 4, module: g.module, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(4) / 4), minParallelFlop: 0 });
+    const pool = new WasmThreadPool({ threads: 4, module: g.module, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(4) / 4), minParallelFlop: 0 });
     pools.push(pool);
     expect(pool.failures).toEqual([expect.stringContaining('the memory is not shared')]);
     await expect(pool.ready).resolves.toEqual({ workers: 0, failures: pool.failures });
@@ -129,7 +129,7 @@ describe('GemmThreadPool', () => {
   it('a worker trapping on its block is a BackpropError naming the worker, not a hang', async () => {
     const g = await sharedGemm();
     const { kernels } = logged(g);
-    const pool = new GemmThreadPool({ threads: 2, module: g.module, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(2) / 4), minParallelFlop: 0 });
+    const pool = new WasmThreadPool({ threads: 2, module: g.module, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(2) / 4), minParallelFlop: 0 });
     pools.push(pool);
     await expect(pool.ready).resolves.toMatchObject({ workers: 1 });
     // Bᵀ stored N×K with a row stride that puts B's second half of rows (the worker's columns
@@ -150,7 +150,7 @@ describe('GemmThreadPool', () => {
   it('refuses a thread count or control offset it cannot use', async () => {
     const g = await sharedGemm();
     const base = { module: g.module, memory: g.memory, kernels: logged(g).kernels };
-    expect(() => new GemmThreadPool({ ...base, threads: 0, control: 0 })).toThrow(/^GemmThreadPool: threads must be an integer ≥ 1, got 0$/);
-    expect(() => new GemmThreadPool({ ...base, threads: 2, control: 100 })).toThrow(/^GemmThreadPool: control must be a 64-byte aligned byte offset, got 100$/);
+    expect(() => new WasmThreadPool({ ...base, threads: 0, control: 0 })).toThrow(/^WasmThreadPool: threads must be an integer ≥ 1, got 0$/);
+    expect(() => new WasmThreadPool({ ...base, threads: 2, control: 100 })).toThrow(/^WasmThreadPool: control must be a 64-byte aligned byte offset, got 100$/);
   });
 });

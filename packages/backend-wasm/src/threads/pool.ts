@@ -1,53 +1,49 @@
 /**
- * Threads for the wasm backend's GEMM — prototype for `wasmBackendWithOptions({ threads: n })`
- * (issue 13, step 3); not wired into the backend yet (see "Integration" below).
+ * Threads for the wasm backend (`wasmBackendWithOptions({ threads: n })`): a pool of workers
+ * that call the kernels' exports on one shared memory.
  *
  * Design
  * - One WebAssembly.Memory, shared: the kernels built with `--sharedMemory --enable threads`
- *   (their memory import is `shared`, with a maximum). The main thread's instance and one
- *   instance in each of threads − 1 workers (worker_threads in Node, Web Workers in browsers)
- *   import it, so tensors never move; a worker only needs the compiled module, the memory and
- *   where the control block is.
- * - A gemm call is cut into `threads` blocks of C's columns (whole 16-column micro-tiles), or of
- *   its rows when C has too few columns. The main thread computes block 0, worker i block i, each
- *   with its own scratch. assembly/gemm.ts computes every element of C the same way whatever
- *   block it is in ("Summation order" there; src/gemm.test.ts checks that pieces are
- *   bit-identical to one call), so the result is bit-identical to one thread — whichever thread
- *   computes which block. That is what makes every fallback below safe.
- * - Hand-off through a control block of Int32s in the shared memory: a job generation, the count
- *   of workers still busy, an error flag, a shutdown flag, and per worker the generation it was
- *   given work for plus the 12 gemm arguments and its scratch. Workers sleep in Atomics.wait on
- *   the generation; the main thread writes the slots, bumps the generation, notifies, computes
- *   its own block, then waits for the busy count to reach 0 (Atomics.wait where the engine
- *   allows it — Node, workers — and a spin on Atomics.load on a browser's main thread, where
- *   waiting is forbidden).
- * - Workers start asynchronously. Until one reports ready, its block runs on the main thread, so
+ *   (generated/backend-threads.wasm; their memory import is `shared`, with a maximum). The main
+ *   thread's instance and one instance in each of threads − 1 workers (worker_threads in Node,
+ *   Web Workers in browsers) import it, so tensors never move; a worker only needs the compiled
+ *   module, the memory and where the control block is.
+ * - A job gives each thread at most one call of an export (by name) with its arguments. The
+ *   backend's kernels cut their work so that each call computes a disjoint part of the output
+ *   exactly as one call would (a gemm's blocks of C, a conv's sub-batch of images, a pool's
+ *   planes, fixed chunks of a sum over images added in chunk order afterwards): results are
+ *   bit-identical whichever thread computes which part. That is what makes every fallback below
+ *   safe. `gemm` cuts a product into `threads` blocks of C's columns (whole 16-column
+ *   micro-tiles), or of its rows when C has too few columns; assembly/gemm.ts computes every
+ *   element of C the same way whatever block it is in ("Summation order" there).
+ * - Hand-off through a control block in the shared memory: a header of Int32s (job generation,
+ *   count of workers still busy, error flag, shutdown flag), then per thread a slot with the
+ *   generation it was given work for, the export's index and argument count (Int32s) and the
+ *   arguments (Float64s: pointers, sizes and float attributes alike). Workers sleep in
+ *   Atomics.wait on the generation; the main thread writes the slots, bumps the generation,
+ *   notifies, runs its own call, then waits for the busy count to reach 0 (Atomics.wait where
+ *   the engine allows it — Node, workers — and a spin on Atomics.load on a browser's main
+ *   thread, where waiting is forbidden).
+ * - Workers start asynchronously. Until one reports ready, its call runs on the main thread, so
  *   the pool is usable (and its results identical) from the first call. A worker that cannot
  *   start — no shared memory (a browser page without cross-origin isolation), no Worker, the
  *   module failing to instantiate, an error event, no answer within startTimeoutMs — is recorded
- *   with its reason in `failures`; `ready` resolves with them, and its block stays on the main
+ *   with its reason in `failures`; `ready` resolves with them, and its calls stay on the main
  *   thread for good. Nothing throws at creation: a backend asked for threads stays usable on one.
- * - Small products run on the main thread alone: waking a worker costs tens of microseconds,
- *   the whole of a per-image conv GEMM (see minParallelFlop).
- *
- * Integration (what the backend needs; files outside this folder):
- * - build: a second asc target with `--sharedMemory --enable threads` (backend-threads.wasm), used
- *   when threads > 1 — a shared memory needs cross-origin isolation in browsers, so the
- *   single-thread binary stays the default;
- * - options.ts: accept threads ≥ 1; backend.ts: a shared WebAssembly.Memory (same initial/maximum),
- *   a GemmThreadPool over it, its control block allocated once from the allocator, and
- *   `dispose()` calling terminate();
- * - kernels: matMul asks `scratchBytes(M, N, K)` for its scratch and calls `pool.gemm`; the conv
- *   kernels call gemm from inside wasm, so either they get an imported `env.gemm` that this pool
- *   implements, or (better for the per-image GEMMs, too small to split) they split their batch of
- *   images across the pool the same way, with each image's work unchanged (the filter gradient's
- *   sum over images then needs per-thread partial sums added in a fixed order, in one thread too).
+ * - Small jobs run on the main thread alone: waking a worker costs tens of microseconds, the
+ *   whole of a per-image conv GEMM (see minParallelFlop and `parts`).
  */
 import { BackpropError } from '@backprop/tensor';
 import type { WasmExports } from '../exports.js';
 
-/** The two exports of assembly/gemm.ts the pool calls (pointers are byte offsets, flags 0/1). */
+/** The two exports of assembly/gemm.ts the pool calls for `gemm` (pointers are byte offsets, flags 0/1). */
 export type GemmKernels = Pick<WasmExports, 'gemm' | 'gemmScratchBytes'>;
+
+/** One call of a module export: its name and arguments (pointers are byte offsets). */
+export interface ExportCall {
+  fn: string;
+  args: number[];
+}
 
 /** C = op(A)·op(B) (or C += …), as assembly/gemm.ts takes it. */
 export interface GemmCall {
@@ -72,13 +68,13 @@ export interface GemmThreadPoolOptions {
   module: WebAssembly.Module;
   /** The shared memory the main thread's instance works on. */
   memory: WebAssembly.Memory;
-  /** The main thread's instance. */
+  /** The main thread's instance (the exports `run` names are called on it when the main thread runs them). */
   kernels: GemmKernels;
   /** Byte offset of controlBlockBytes(threads) bytes of the memory, 64-byte aligned, for the pool alone. */
   control: number;
   /** How long a worker may take to report ready before it counts as failed (default 10 s). */
   startTimeoutMs?: number;
-  /** Products of fewer floating-point operations run on the main thread alone (default 2²¹). */
+  /** Jobs of fewer floating-point operations run on the main thread alone (default 2²¹). */
   minParallelFlop?: number;
 }
 
@@ -88,17 +84,24 @@ export interface GemmThreadPoolStatus {
   failures: string[];
 }
 
-// Control block layout (Int32 indices).
+// Control block layout: a header of Int32s, then per thread a slot of SLOT_BYTES:
+// Int32 [generation, export index, argument count, unused], then MAX_ARGS Float64 arguments.
 const GENERATION = 0;
 const BUSY = 1;
 const ERROR = 2;
 const SHUTDOWN = 3;
-const HEADER_INTS = 16;
-const SLOT_INTS = 16; // [generation, 12 gemm arguments, scratch, unused ×2]
+const HEADER_BYTES = 64;
+const SLOT_BYTES = 256;
+const MAX_ARGS = (SLOT_BYTES - 16) / 8;
 
 /** Bytes of shared memory the pool's control block needs. */
 export function controlBlockBytes(threads: number): number {
-  return (HEADER_INTS + threads * SLOT_INTS) * 4;
+  return HEADER_BYTES + threads * SLOT_BYTES;
+}
+
+/** The module's function exports in a fixed order: the main thread and the workers agree on indices from it. */
+function functionExports(module: WebAssembly.Module): string[] {
+  return WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
 }
 
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
@@ -111,21 +114,25 @@ const isShared = (memory: WebAssembly.Memory): boolean => typeof SharedArrayBuff
  * bundle): instantiate the module on the shared memory, report ready, then serve jobs until the
  * shutdown flag. Self-contained on purpose — it is stringified, nothing outside it exists there.
  */
-function gemmWorkerProgram(
-  init: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: number; index: number; threads: number },
+function poolWorkerProgram(
+  init: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: number; index: number; threads: number; names: string[] },
   post: (message: { type: 'ready' } | { type: 'failed'; reason: string }) => void,
 ): void {
-  let gemm: (...args: number[]) => void;
+  let fns: ((...args: number[]) => unknown)[];
   try {
     if (typeof SharedArrayBuffer !== 'function' || !(init.memory.buffer instanceof SharedArrayBuffer)) throw new Error('the memory is not shared');
     const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
-    gemm = instance.exports.gemm as (...args: number[]) => void;
-    if (typeof gemm !== 'function') throw new Error('the module exports no gemm');
+    fns = init.names.map((name) => instance.exports[name] as (...args: number[]) => unknown);
+    if (fns.some((fn) => typeof fn !== 'function')) throw new Error('the module lacks an export the pool calls');
   } catch (error) {
     post({ type: 'failed', reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     return;
   }
-  const ctl = new Int32Array(init.memory.buffer, init.control, 16 + init.threads * 16);
+  // Header of 16 Int32s (64 bytes), then this worker's slot of 256 bytes: 4 Int32s, 30 Float64s.
+  const ctl = new Int32Array(init.memory.buffer, init.control, 16);
+  const at = init.control + 64 + init.index * 256;
+  const slot = new Int32Array(init.memory.buffer, at, 4);
+  const args = new Float64Array(init.memory.buffer, at + 16, 30);
   // Read before reporting ready: any job given to this worker comes after, with a newer generation.
   let seen = Atomics.load(ctl, 0);
   post({ type: 'ready' });
@@ -135,12 +142,9 @@ function gemmWorkerProgram(
     if (generation === seen) continue;
     seen = generation;
     if (Atomics.load(ctl, 3) !== 0) return;
-    const s = 16 + init.index * 16;
-    if (Atomics.load(ctl, s) !== generation) continue; // a job without a block for this worker
+    if (Atomics.load(slot, 0) !== generation) continue; // a job without a call for this worker
     try {
-      // prettier-ignore
-      gemm(ctl[s + 1], ctl[s + 2], ctl[s + 3], ctl[s + 4], ctl[s + 5], ctl[s + 6] >>> 0, ctl[s + 7],
-        ctl[s + 8] >>> 0, ctl[s + 9], ctl[s + 10] >>> 0, ctl[s + 11], ctl[s + 12], ctl[s + 13] >>> 0);
+      fns[slot[1]](...args.subarray(0, slot[2]));
     } catch {
       Atomics.store(ctl, 2, init.index);
     }
@@ -157,7 +161,7 @@ interface StartedWorker {
 }
 
 async function startWorker(): Promise<StartedWorker> {
-  const program = `(${gemmWorkerProgram.toString()})`;
+  const program = `(${poolWorkerProgram.toString()})`;
   if (typeof globalThis.Worker === 'function' && typeof Blob === 'function' && typeof URL.createObjectURL === 'function') {
     const source = `self.onmessage = (e) => { self.onmessage = null; ${program}(e.data, (m) => self.postMessage(m)); };`;
     const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
@@ -197,7 +201,7 @@ function canBlock(view: Int32Array): boolean {
   }
 }
 
-export class GemmThreadPool {
+export class WasmThreadPool {
   readonly threads: number;
   /** Why workers did not start (one line each); empty while all are starting or running. */
   readonly failures: string[] = [];
@@ -208,13 +212,17 @@ export class GemmThreadPool {
   private readonly control: number;
   private readonly minParallelFlop: number;
   /** Worker i (1-based; 0 is the main thread) takes blocks only once it reported ready. */
-  private readonly running: boolean[];
+  private readonly started: boolean[];
   private readonly workers: (StartedWorker | null)[];
   private blocking: boolean | null = null;
   private terminated = false;
+  private names: string[] = [];
+  private index = new Map<string, number>();
+  /** Jobs that were given to at least one worker (tests check that work was really split). */
+  splitJobs = 0;
 
   constructor(options: GemmThreadPoolOptions) {
-    const where = 'GemmThreadPool';
+    const where = 'WasmThreadPool';
     const { threads, module, memory, kernels, control, startTimeoutMs = 10_000, minParallelFlop = 2 ** 21 } = options;
     if (!Number.isInteger(threads) || threads < 1) throw new BackpropError(where, `threads must be an integer ≥ 1, got ${threads}`);
     if (!Number.isInteger(control) || control < 0 || control % 64 !== 0) {
@@ -225,8 +233,8 @@ export class GemmThreadPool {
     this.memory = memory;
     this.control = control;
     this.minParallelFlop = minParallelFlop;
-    this.running = new Array<boolean>(threads).fill(false);
-    this.running[0] = true;
+    this.started = new Array<boolean>(threads).fill(false);
+    this.started[0] = true;
     this.workers = new Array<StartedWorker | null>(threads).fill(null);
     if (threads === 1) {
       this.ready = Promise.resolve({ workers: 0, failures: [] });
@@ -239,15 +247,31 @@ export class GemmThreadPool {
       this.ready = Promise.resolve({ workers: 0, failures: this.failures });
       return;
     }
-    this.view().fill(0);
+    new Uint8Array(this.memory.buffer, this.control, controlBlockBytes(threads)).fill(0);
+    this.names = functionExports(module);
+    this.index = new Map(this.names.map((name, i) => [name, i]));
     const starts: Promise<void>[] = [];
     for (let index = 1; index < threads; index++) starts.push(this.start(index, module, startTimeoutMs));
-    this.ready = Promise.all(starts).then(() => ({ workers: this.running.filter(Boolean).length - 1, failures: this.failures }));
+    this.ready = Promise.all(starts).then(() => ({ workers: this.started.filter(Boolean).length - 1, failures: this.failures }));
   }
 
   private view(): Int32Array {
     // A grown shared memory gives a new, longer SharedArrayBuffer; the control block does not move.
-    return new Int32Array(this.memory.buffer, this.control, HEADER_INTS + this.threads * SLOT_INTS);
+    return new Int32Array(this.memory.buffer, this.control, controlBlockBytes(this.threads) / 4);
+  }
+
+  /** Threads running now: the main thread and the workers that reported ready. */
+  get running(): number {
+    return this.started.filter(Boolean).length;
+  }
+
+  /**
+   * Into how many parts to cut a job of `flop` floating-point operations over `units`
+   * independent units (images, planes, chunks): 1 below minParallelFlop, else up to `threads`.
+   */
+  parts(flop: number, units: number): number {
+    if (this.terminated || flop < this.minParallelFlop) return 1;
+    return Math.max(1, Math.min(this.threads, units));
   }
 
   private start(index: number, module: WebAssembly.Module, timeoutMs: number): Promise<void> {
@@ -257,7 +281,7 @@ export class GemmThreadPool {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.failures.push(`worker ${index} did not start: ${reason}; its share of gemm runs on the main thread`);
+        this.failures.push(`worker ${index} did not start: ${reason}; its share of the work runs on the main thread`);
         this.workers[index]?.terminate();
         this.workers[index] = null;
         settle();
@@ -272,10 +296,10 @@ export class GemmThreadPool {
           this.workers[index] = worker;
           worker.onError((reason) => {
             if (!settled) return fail(reason);
-            if (this.terminated || !this.running[index]) return;
+            if (this.terminated || !this.started[index]) return;
             // Died after starting (between jobs: a death during one would leave gemm waiting).
-            this.running[index] = false;
-            this.failures.push(`worker ${index} stopped: ${reason}; its share of gemm runs on the main thread`);
+            this.started[index] = false;
+            this.failures.push(`worker ${index} stopped: ${reason}; its share of the work runs on the main thread`);
           });
           worker.onMessage((message) => {
             const m = message as { type: string; reason?: string };
@@ -283,10 +307,10 @@ export class GemmThreadPool {
             if (m.type !== 'ready' || settled) return;
             settled = true;
             clearTimeout(timer);
-            this.running[index] = true;
+            this.started[index] = true;
             settle();
           });
-          worker.postMessage({ module, memory: this.memory, control: this.control, index, threads: this.threads });
+          worker.postMessage({ module, memory: this.memory, control: this.control, index, threads: this.threads, names: this.names });
         },
         (error: unknown) => fail(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
       );
@@ -336,55 +360,87 @@ export class GemmThreadPool {
       return;
     }
     const perThread = this.blockScratch(M, N, K);
-    const args = (i: number): number[] => {
+    const calls: (ExportCall | null)[] = [];
+    for (let i = 0; i + 1 < edges.length; i++) {
       const [from, to] = [edges[i], edges[i + 1]];
-      if (along === 'columns') {
+      if (from === to) {
+        calls.push(null);
+      } else if (along === 'columns') {
         const bAt = b + 4 * (transB ? from * ldb : from);
-        return [+transA, +transB, M, to - from, K, a, lda, bAt, ldb, c + 4 * from, ldc, +accumulate, scratch + i * perThread];
+        calls.push({ fn: 'gemm', args: [+transA, +transB, M, to - from, K, a, lda, bAt, ldb, c + 4 * from, ldc, +accumulate, scratch + i * perThread] });
+      } else {
+        const aAt = a + 4 * (transA ? from : from * lda);
+        calls.push({ fn: 'gemm', args: [+transA, +transB, to - from, N, K, aAt, lda, b, ldb, c + 4 * from * ldc, ldc, +accumulate, scratch + i * perThread] });
       }
-      const aAt = a + 4 * (transA ? from : from * lda);
-      return [+transA, +transB, to - from, N, K, aAt, lda, b, ldb, c + 4 * from * ldc, ldc, +accumulate, scratch + i * perThread];
-    };
+    }
+    this.run(calls, 'gemm', ` computing its block of C (${M}×${N}, K=${K}): a pointer or stride outside the memory`);
+  }
+
+  /**
+   * Runs call i on thread i (0: the main thread) and returns when all are done; a call for a
+   * worker that is not running runs on the main thread, after call 0. Null entries are skipped.
+   * The calls must write disjoint memory. Throws BackpropError when a worker's call trapped
+   * (after all the others have finished), `where` and `what` saying which kernel and what it
+   * was computing; a trap on the main thread propagates as it is.
+   */
+  run(calls: readonly (ExportCall | null)[], where: string, what = ''): void {
+    if (calls.length > this.threads) throw new BackpropError('WasmThreadPool.run', `${calls.length} calls for ${this.threads} threads`);
+    const onMain: ExportCall[] = [];
+    if (calls[0]) onMain.push(calls[0]);
     const ctl = this.view();
     const generation = (Atomics.load(ctl, GENERATION) + 1) | 0;
-    const onMain: number[] = [0];
     let given = 0;
-    for (let i = 1; i < this.threads; i++) {
-      if (edges[i] === edges[i + 1]) continue;
-      if (!this.running[i]) {
-        onMain.push(i);
+    for (let i = 1; i < calls.length; i++) {
+      const call = calls[i];
+      if (!call) continue;
+      if (!this.started[i] || this.terminated) {
+        onMain.push(call);
         continue;
       }
-      const slot = HEADER_INTS + i * SLOT_INTS;
-      const values = args(i);
-      for (let j = 0; j < values.length; j++) ctl[slot + 1 + j] = values[j] | 0;
-      Atomics.store(ctl, slot, generation);
+      const fn = this.index.get(call.fn);
+      if (fn === undefined || call.args.length > MAX_ARGS) {
+        throw new BackpropError('WasmThreadPool.run', `cannot hand '${call.fn}' with ${call.args.length} arguments to a worker`);
+      }
+      const at = this.control + HEADER_BYTES + i * SLOT_BYTES;
+      const slot = new Int32Array(this.memory.buffer, at, 4);
+      slot[1] = fn;
+      slot[2] = call.args.length;
+      new Float64Array(this.memory.buffer, at + 16, call.args.length).set(call.args);
+      Atomics.store(slot, 0, generation);
       given++;
     }
     if (given > 0) {
+      this.splitJobs++;
       Atomics.store(ctl, ERROR, 0);
       Atomics.store(ctl, BUSY, given);
       Atomics.store(ctl, GENERATION, generation);
       Atomics.notify(ctl, GENERATION);
     }
-    for (const i of onMain) {
-      const [tA, tB, m, n, k, aAt, la, bAt, lb, cAt, lc, acc] = args(i);
-      this.kernels.gemm(tA, tB, m, n, k, aAt, la, bAt, lb, cAt, lc, acc, scratch);
+    try {
+      const kernels = this.kernels as unknown as Record<string, (...args: number[]) => unknown>;
+      for (const call of onMain) kernels[call.fn](...call.args);
+    } finally {
+      // Even when the main thread's call trapped, the workers still write into this job's memory: wait for them.
+      if (given > 0) this.waitForWorkers(ctl);
     }
     if (given === 0) return;
+    const failed = Atomics.load(ctl, ERROR);
+    if (failed !== 0) throw new BackpropError(where, `worker ${failed} trapped${what}`);
+  }
+
+  private waitForWorkers(ctl: Int32Array): void {
     this.blocking ??= canBlock(ctl);
     for (;;) {
       const busy = Atomics.load(ctl, BUSY);
       if (busy === 0) break;
       if (this.blocking) Atomics.wait(ctl, BUSY, busy);
     }
-    const failed = Atomics.load(ctl, ERROR);
-    if (failed !== 0) {
-      throw new BackpropError('gemm', `worker ${failed} trapped computing its block of C (${M}×${N}, K=${K}): a pointer or stride outside the memory`);
-    }
   }
 
-  /** Stops the workers; later gemm calls run on the main thread alone. */
+  /** Resolves once terminate() has stopped every worker. */
+  exited: Promise<void> = new Promise<void>(() => {});
+
+  /** Stops the workers; later calls run on the main thread alone. */
   terminate(): void {
     if (this.terminated) return;
     this.terminated = true;
@@ -394,7 +450,7 @@ export class GemmThreadPool {
       Atomics.add(ctl, GENERATION, 1);
       Atomics.notify(ctl, GENERATION);
     }
-    for (const worker of this.workers) void worker?.terminate();
-    this.running.fill(false, 1);
+    this.exited = Promise.all(this.workers.map((worker) => worker?.terminate())).then(() => undefined);
+    this.started.fill(false, 1);
   }
 }
