@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { zlibSync } from 'fflate';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 
@@ -56,4 +57,65 @@ export async function writeTree(root: string, files: Record<string, Uint8Array |
 /** Grey → RGBA bytes. */
 export function greyToRgba(grey: readonly number[]): number[] {
   return grey.flatMap((v) => [v, v, v, 255]);
+}
+
+/**
+ * An 8-bit PNG whose every row uses PNG filter `filter` (0 None, 1 Sub, 2 Up, 3 Average,
+ * 4 Paeth; any other number is written as it is, predicting 0), its zlib stream split over `idatChunks`
+ * IDAT chunks, with real CRCs.
+ */
+export function filteredPngBytes(width: number, height: number, samples: 1 | 2 | 3 | 4, data: ArrayLike<number>, filter: number, idatChunks = 1): Uint8Array {
+  const stride = width * samples;
+  const raw = (y: number, i: number) => (y < 0 || i < 0 ? 0 : data[y * stride + i]);
+  const rows = new Uint8Array((stride + 1) * height);
+  for (let y = 0; y < height; y++) {
+    rows[y * (stride + 1)] = filter;
+    for (let i = 0; i < stride; i++) {
+      const a = raw(y, i - samples);
+      const b = raw(y - 1, i);
+      const c = raw(y - 1, i - samples);
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const predicted = [0, a, b, (a + b) >> 1, paeth][filter] ?? 0;
+      rows[y * (stride + 1) + 1 + i] = (raw(y, i) - predicted) & 255;
+    }
+  }
+  const stream = zlibSync(rows);
+  const ihdr = new Uint8Array(13);
+  const view = new DataView(ihdr.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  ihdr[8] = 8;
+  ihdr[9] = [0, 0, 4, 2, 6][samples];
+  const parts = [pngChunk('IHDR', ihdr)];
+  const step = Math.ceil(stream.length / idatChunks);
+  for (let at = 0; at < stream.length; at += step) parts.push(pngChunk('IDAT', stream.subarray(at, at + step)));
+  parts.push(pngChunk('IEND', new Uint8Array(0)));
+  const out = new Uint8Array(8 + parts.reduce((n, p) => n + p.length, 0));
+  out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  let at = 8;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function pngChunk(type: string, body: Uint8Array): Uint8Array {
+  const chunk = new Uint8Array(12 + body.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, body.length);
+  for (let i = 0; i < 4; i++) chunk[4 + i] = type.charCodeAt(i);
+  chunk.set(body, 8);
+  view.setUint32(8 + body.length, crc32(chunk.subarray(4, 8 + body.length)));
+  return chunk;
+}
+
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
 }

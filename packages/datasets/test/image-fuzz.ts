@@ -5,10 +5,13 @@
  * `decodeImage` must either refuse them with an `ImageDatasetError` naming the file, or
  * return a well-formed image: the header's size (within the pixel limit), one or three
  * channels, every value a finite number in [0, 1]. Anything else thrown is a finding.
+ * `decodeImageInto` (the batches' path, with its own PNG fast path) must agree with
+ * `decodeImage` then `writeImageSample`: the same error message, or the same values.
  */
 import { createRandom, type Random } from '@backprop/tensor';
 import { encode as encodeFastPng } from 'fast-png';
-import { decodeImage, ImageDatasetError, readImageHeader } from '../src/index.js';
+import { decodeImageInto } from '../src/images/decode.js';
+import { decodeImage, ImageDatasetError, readImageHeader, writeImageSample } from '../src/index.js';
 import { mutate } from './idx-fuzz.js';
 import { jpegBytes, pngBytes } from './image-fixtures.js';
 
@@ -94,7 +97,19 @@ function check(bytes: Uint8Array, file: string): string {
   } catch (error) {
     if (!(error instanceof ImageDatasetError)) return `decodeImage threw ${String(error)}`;
     if (error.file !== file || !error.message.startsWith(`${file}: `)) return `the error does not name the file: ${error.message}`;
+    if (header) {
+      const into = intoOutcome(bytes, file, header);
+      if (into !== error.message) return `decodeImage refused (${error.message}) but decodeImageInto gave ${into}`;
+    }
     return 'refused';
+  }
+  if (header) {
+    const layout = { channels: header.channels, height: header.height, width: header.width, interpolation: 'bilinear' as const };
+    const expected = new Float32Array(header.channels * header.width * header.height);
+    writeImageSample(image, layout, expected, 0);
+    const into = intoOutcome(bytes, file, header);
+    if (typeof into === 'string') return `decodeImage decoded but decodeImageInto gave ${into}`;
+    for (let k = 0; k < expected.length; k++) if (!Object.is(into[k], expected[k])) return `decodeImageInto value ${k} is ${into[k]}, decodeImage then writeImageSample give ${expected[k]}`;
   }
   const { width, height, channels, data } = image;
   if (!header || header.width !== width || header.height !== height) return `decoded ${width}×${height} but the header read ${header ? `${header.width}×${header.height}` : 'nothing'}`;
@@ -103,4 +118,17 @@ function check(bytes: Uint8Array, file: string): string {
   if (data.length !== width * height * channels) return `${data.length} values for ${width}×${height}×${channels}`;
   for (let k = 0; k < data.length; k++) if (!(data[k] >= 0 && data[k] <= 1)) return `value ${k} is ${data[k]}`;
   return 'ok';
+}
+
+/** The sample `decodeImageInto` writes (at an offset, into a larger array), or its error's message. */
+function intoOutcome(bytes: Uint8Array, file: string, header: { channels: 1 | 3; width: number; height: number }): Float32Array | string {
+  const size = header.channels * header.width * header.height;
+  const out = new Float32Array(size + 3).fill(-1);
+  try {
+    decodeImageInto(bytes, file, MAX_PIXELS, { channels: header.channels, height: header.height, width: header.width, interpolation: 'bilinear' }, out, 3);
+  } catch (error) {
+    return error instanceof ImageDatasetError ? error.message : `a non-ImageDatasetError: ${String(error)}`;
+  }
+  if (out[0] !== -1 || out[1] !== -1 || out[2] !== -1) return 'values written before the sample\'s offset';
+  return out.subarray(3);
 }

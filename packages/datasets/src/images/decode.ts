@@ -1,6 +1,8 @@
 import { BackpropError } from '@backprop/tensor';
 import { decode as decodePngBytes } from 'fast-png';
 import { decode as decodeJpegBytes } from 'jpeg-js';
+import { type ImageLayout, writeImageSample } from './convert.js';
+import { writePngSample } from './png.js';
 
 /**
  * A file of an image data set that cannot be used (unreadable, not a PNG or JPEG, corrupt,
@@ -154,6 +156,18 @@ export function decodeImage(bytes: Uint8Array, file: string, maxPixels = MAX_IMA
     throw new ImageDatasetError(file, `not a valid ${kind} image (the header says ${header.width}×${header.height}, the data decodes to ${image.width}×${image.height})`);
   }
   return image;
+}
+
+/**
+ * Decodes a whole PNG or JPEG file as one (channels, height, width) sample of `out` at
+ * `offset`: what `decodeImage` then `writeImageSample` give, with the same errors, but a
+ * plain 8-bit PNG already of the layout's size and channels goes straight into `out`
+ * (see `writePngSample`) — the path of a training pass over a folder.
+ */
+export function decodeImageInto(bytes: Uint8Array, file: string, maxPixels: number, layout: ImageLayout, out: Float32Array, offset: number): void {
+  const header = readImageHeader(bytes, file, maxPixels);
+  if (header?.format === 'png' && writePngSample(bytes, layout, out, offset)) return;
+  writeImageSample(decodeImage(bytes, file, maxPixels), layout, out, offset);
 }
 
 function fromPng(bytes: Uint8Array): DecodedImage {

