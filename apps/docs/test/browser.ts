@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type BrowserContext, type Download, type Page } from 'playwright-core';
-import { chromiumLaunchOptions } from '../../../scripts/chromium.js';
+import { launchChromium, recordPageErrors } from '../../../scripts/chromium.js';
 import { distDir, ensureBuilt } from './build';
 import { serveStatic } from './server';
 
@@ -29,16 +26,11 @@ export interface Site {
 export async function openSite(extraArgs: readonly string[] = []): Promise<Site> {
   const build = await ensureBuilt();
   const server = await serveStatic(distDir);
-  const userDataDir = mkdtempSync(join(tmpdir(), 'backprop-docs-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, { ...chromiumLaunchOptions(extraArgs), viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const browser = await launchChromium(chromium, { extraArgs, contextOptions: { viewport: { width: 1280, height: 900 }, acceptDownloads: true } });
+  const { context } = browser;
   const open = async (path: string): Promise<{ page: Page; problems: Problems }> => {
     const page = await context.newPage();
-    const problems: Problems = { errors: [] };
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.errors.push(`console error: ${msg.text()}`);
-    });
-    page.on('pageerror', (error) => problems.errors.push(`uncaught: ${error.message}`));
-    page.on('requestfailed', (request) => problems.errors.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
+    const problems: Problems = { errors: recordPageErrors(page) };
     page.on('response', (response) => {
       if (response.status() >= 400) problems.errors.push(`HTTP ${response.status()}: ${response.url()}`);
     });
@@ -51,9 +43,8 @@ export async function openSite(extraArgs: readonly string[] = []): Promise<Site>
     context,
     open,
     async close() {
-      await context.close();
+      await browser.close();
       await server.close();
-      rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,6 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
+import { serveLocal, type LocalServer } from '../../../scripts/chromium.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -20,8 +19,8 @@ const TYPES: Record<string, string> = {
 };
 
 /** A minimal static server for the built site (VitePress's dist), on 127.0.0.1 and a free port. */
-export async function serveStatic(root: string): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
-  const server = createServer((req, res) => {
+export function serveStatic(root: string): Promise<LocalServer> {
+  return serveLocal((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     let file = normalize(join(root, path));
     if (file !== root && !file.startsWith(root + sep)) {
@@ -40,11 +39,4 @@ export async function serveStatic(root: string): Promise<{ url: string; server: 
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
     createReadStream(file).pipe(res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }

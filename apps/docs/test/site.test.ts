@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cpuBackend } from '@backprop/backend-cpu';
 import { layersPlugin, paperNetwork } from '@backprop/layers';
@@ -7,7 +6,7 @@ import { fromOnnx } from '@backprop/onnx';
 import { Registry } from '@backprop/tensor';
 import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumLaunchOptions } from '../../../scripts/chromium.js';
+import { launchChromium, recordPageErrors } from '../../../scripts/chromium.js';
 import { download, openSite, type Problems, type Site } from './browser';
 import { distDir, docsRoot } from './build';
 
@@ -358,12 +357,10 @@ describe('docs site in chromium', () => {
   });
 
   it('without a WebGPU adapter the train page lists webgpu as unavailable, saying why', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'backprop-docs-chromium-nogpu-'));
-    const plain = await chromium.launchPersistentContext(dir, chromiumLaunchOptions());
+    const plain = await launchChromium(chromium);
     try {
-      const page = await plain.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+      const page = await plain.context.newPage();
+      const errors = recordPageErrors(page);
       await page.goto(`${site.base}/train.html`, { waitUntil: 'networkidle' });
       await page.waitForSelector('[data-testid="train-demo"][data-ready="true"]', { timeout: 60_000 });
       const webgpu = await page.locator('[data-testid="backend-select"] option[value="gpujs-webgpu"]').evaluateAll((els) =>
@@ -377,7 +374,6 @@ describe('docs site in chromium', () => {
       expect(errors).toEqual([]);
     } finally {
       await plain.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -10,39 +10,25 @@
 // it navigator.gpu exists but requestAdapter() resolves null, and the page must get a
 // GpujsModeError saying so (checked too). Chromium is installed by
 // scripts/ensure-system-deps.sh before the tests; a missing browser is a failure.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '@backprop/datasets';
 import { KERNEL_NAMES } from '@backprop/tensor';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumLaunchOptions, launchChromium, loadEsbuild, recordPageErrors, scriptPage, serveRoutes, waitForPageResult } from '../../../scripts/chromium.js';
 import type { BrowserResult } from './browser/entry.js';
-import { systemBinary } from '../../../scripts/system-deps.js';
 
-const CHROMIUM = systemBinary('chromium', process.env.CHROMIUM_PATH);
+const CHROMIUM = chromiumLaunchOptions().executablePath;
 const here = dirname(fileURLToPath(import.meta.url));
-const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** Enough for the 50-step MNIST parity test. */
 const MNIST_IMAGES = 50 * 32;
 
-// esbuild is not a dependency of this package; it comes with tsup (a root devDependency),
-// so it is resolved from tsup and typed here with the little this file uses.
+// The plugin's view of esbuild's build object, with the little this file uses.
 interface EsbuildPluginBuild {
   onResolve(options: { filter: RegExp }, callback: (args: { path: string }) => { path: string; namespace?: string }): void;
   onLoad(options: { filter: RegExp; namespace: string }, callback: () => { contents: string; loader: 'js' }): void;
-}
-interface Esbuild {
-  build(options: Record<string, unknown> & { plugins?: { name: string; setup(build: EsbuildPluginBuild): void }[] }): Promise<unknown>;
-}
-async function loadEsbuild(): Promise<Esbuild> {
-  const require = createRequire(import.meta.url);
-  const fromTsup = createRequire(require.resolve('tsup')).resolve('esbuild');
-  return (await import(fromTsup)) as Esbuild;
 }
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -52,13 +38,11 @@ afterAll(async () => {
 
 let base = '';
 beforeAll(async () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'backprop-gpujs-browser-'));
-  cleanup.push(() => rmSync(outDir, { recursive: true, force: true }));
   const esbuild = await loadEsbuild();
   const started = Date.now();
-  await esbuild.build({
+  const built = await esbuild.build({
     entryPoints: [join(here, 'browser/entry.ts')],
-    outfile: join(outDir, 'entry.js'),
+    write: false,
     bundle: true,
     format: 'iife',
     platform: 'browser',
@@ -70,7 +54,7 @@ beforeAll(async () => {
     plugins: [
       {
         name: 'page-stand-ins',
-        setup(build) {
+        setup(build: EsbuildPluginBuild) {
           // The suites import vitest and @backprop/datasets (Node's fs); the page has stand-ins.
           build.onResolve({ filter: /^vitest$/ }, () => ({ path: join(here, 'browser/harness.ts') }));
           build.onResolve({ filter: /^@backprop\/datasets$/ }, () => ({ path: join(here, 'browser/mnist.ts') }));
@@ -82,49 +66,41 @@ beforeAll(async () => {
     ],
   });
   console.log(`[browser] bundled the page in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const bundle = readFileSync(join(outDir, 'entry.js'));
+  const bundle = built.outputFiles![0].text;
   const { train } = await loadMnist({ trainLimit: MNIST_IMAGES, testLimit: 1 });
   const mnist = Buffer.concat([
     Buffer.from(new Uint32Array([train.count]).buffer),
     Buffer.from(train.images.buffer, train.images.byteOffset, train.images.byteLength),
     Buffer.from(train.labels.buffer, train.labels.byteOffset, train.labels.byteLength),
   ]);
-  const html = '<!doctype html><html><head><meta charset="utf-8"><title>gpujs in chromium</title><link rel="icon" href="data:,"></head><body><script src="/entry.js"></script></body></html>';
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/entry.js') res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
-    else if (path === '/mnist.bin') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(mnist);
-    else if (path === '/' || path === '/index.html') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    else res.writeHead(404).end();
+  const server = await serveRoutes((path) => {
+    if (path === '/entry.js') return { type: 'text/javascript; charset=utf-8', body: bundle };
+    if (path === '/mnist.bin') return { type: 'application/octet-stream', body: mnist };
+    if (path === '/' || path === '/index.html') return scriptPage('gpujs in chromium', '/entry.js');
+    return undefined;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  cleanup.push(server.close);
   // 127.0.0.1 is a secure context: navigator.gpu is exposed there.
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.url;
 });
 
 async function launch(extraArgs: string[]): Promise<BrowserContext> {
-  const userDataDir = mkdtempSync(join(tmpdir(), 'backprop-gpujs-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, ...extraArgs] });
-  cleanup.push(() => rmSync(userDataDir, { recursive: true, force: true }));
-  cleanup.push(() => context.close());
-  return context;
+  const browser = await launchChromium(chromium, { extraArgs });
+  cleanup.push(browser.close);
+  return browser.context;
 }
 
 /** Opens the page in `mode` and waits for its result; page errors are collected. */
 async function runPage(context: BrowserContext, mode: string): Promise<{ result: BrowserResult; pageErrors: string[]; seconds: number }> {
   const started = Date.now();
   const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(`uncaught: ${error.message}`));
+  const pageErrors = recordPageErrors(page);
   page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(`console error: ${msg.text()}`);
     // The training suite logs its speed and its largest loss difference from the CPU backend.
     if (msg.type() === 'log' && msg.text().startsWith('gpujs ')) console.log(`[browser ${mode}] ${msg.text()}`);
   });
   await page.goto(`${base}/?mode=${mode}`);
-  await page.waitForFunction(() => (globalThis as { __result?: unknown }).__result !== undefined, undefined, { timeout: 540_000, polling: 500 });
-  const result = (await page.evaluate(() => (globalThis as { __result?: unknown }).__result)) as BrowserResult | { fatal: string };
+  const result = await waitForPageResult<BrowserResult | { fatal: string }>(page, 540_000);
   await page.close();
   expect('fatal' in result ? result.fatal : null, 'the page ran').toBeNull();
   return { result: result as BrowserResult, pageErrors, seconds: (Date.now() - started) / 1000 };

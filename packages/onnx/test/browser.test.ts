@@ -3,18 +3,15 @@
 // outputs must match Backprop's predict on real MNIST test images. onnxruntime-web's
 // script and .wasm files are served from the npm package on 127.0.0.1 (no network); the
 // page is not cross-origin isolated, so ONNX Runtime runs single-threaded (numThreads 1).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { loadMnist } from '@backprop/datasets';
 import { paperNetwork, type Sequential } from '@backprop/layers';
 import type { ComponentJSON } from '@backprop/tensor';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumLaunchOptions } from '../../../scripts/chromium.js';
+import { launchChromium, recordPageErrors, scriptPage, serveRoutes } from '../../../scripts/chromium.js';
 import { toOnnx } from '../src/index.js';
 import { everyLayerModel, normalizedModel, registry } from './models.js';
 
@@ -48,33 +45,28 @@ let mnist: Awaited<ReturnType<typeof loadMnist>>;
 beforeAll(async () => {
   expect(existsSync(join(ORT_DIST, ORT_SCRIPT))).toBe(true);
   mnist = await loadMnist({ trainLimit: TRAIN, testLimit: TEST });
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>onnxruntime-web</title><link rel="icon" href="data:,"></head><body><script src="/ort/${ORT_SCRIPT}"></script></body></html>`;
-  const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
-    if (path === '/' || path === '/index.html') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    else if (path === '/model.onnx') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(served.model);
-    else if (path === '/images.bin') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(served.images);
-    else if (/^\/ort\/[\w.-]+$/.test(path) && existsSync(join(ORT_DIST, path.slice(5)))) {
+  const html = scriptPage('onnxruntime-web', `/ort/${ORT_SCRIPT}`);
+  const server = await serveRoutes((path) => {
+    if (path === '/' || path === '/index.html') return html;
+    if (path === '/model.onnx') return { type: 'application/octet-stream', body: served.model };
+    if (path === '/images.bin') return { type: 'application/octet-stream', body: served.images };
+    if (/^\/ort\/[\w.-]+$/.test(path) && existsSync(join(ORT_DIST, path.slice(5)))) {
       const file = path.slice(5);
-      const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript; charset=utf-8';
-      res.writeHead(200, { 'content-type': type }).end(readFileSync(join(ORT_DIST, file)));
-    } else res.writeHead(404).end();
+      return { type: file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript; charset=utf-8', body: readFileSync(join(ORT_DIST, file)) };
+    }
+    return undefined;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const userDataDir = mkdtempSync(join(tmpdir(), 'backprop-onnx-chromium-'));
-  cleanup.push(() => rmSync(userDataDir, { recursive: true, force: true }));
-  context = await chromium.launchPersistentContext(userDataDir, chromiumLaunchOptions());
-  cleanup.push(() => context.close());
+  cleanup.push(server.close);
+  base = server.url;
+  const browser = await launchChromium(chromium);
+  cleanup.push(browser.close);
+  context = browser.context;
 }, 120_000);
 
 /** Loads the page, runs /model.onnx on /images.bin ([count, 1, 28, 28] float32) with the wasm execution provider. */
 async function runInChromium(count: number): Promise<PageResult> {
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()}`));
+  const errors = recordPageErrors(page);
   try {
     await page.goto(`${base}/`);
     const result = await page.evaluate(async (n: number): Promise<PageResult> => {
