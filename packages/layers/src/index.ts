@@ -42,8 +42,9 @@ export {
   saveModel,
   toArtifacts,
   toArtifactsAsync,
-  writeFileAtomic,
 } from './serialization.js';
+// Kept here for the CLI and users who saved through layers; the one writer lives in @backprop/tensor/node.
+export { writeFileAtomic } from '@backprop/tensor/node';
 export type { ModelArtifacts, ModelJSON, ModelManifest, WeightSpec } from './serialization.js';
 export { layersPlugin } from './plugin.js';
 export { lenet, lenetBn, paperNetwork, PRESETS } from './presets.js';

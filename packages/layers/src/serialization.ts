@@ -1,4 +1,5 @@
 import { BackpropError, checkFloatDtype, type ComponentJSON, defaultRegistry, describeValue as describe, type FloatDataType, maxElements, type Optimizer, type Registry, shapeToString, sizeOfShape, type Tensor } from '@backprop/tensor';
+import { fileError, writeFileAtomic } from '@backprop/tensor/node';
 import { firstNonFinite, isPlainObject } from './data.js';
 import { runAsync, runSync } from './readback.js';
 import { Sequential } from './sequential.js';
@@ -566,46 +567,8 @@ export async function loadModel(dir: string, options: { registry?: Registry } = 
   return { model, manifest: plain };
 }
 
-let tmpCounter = 0;
+// The temporary files writeFileAtomic (@backprop/tensor/node) writes for model.json and the weights.
 const TMP_FILE = /^(?:model\.json|weights-[0-9a-f]{8}\.bin)\.(\d+)\.[0-9a-z]+\.tmp$/;
-
-/**
- * Writes to a temporary file in the same directory, flushes it, then renames it into
- * place. Any failure (ENOSPC, EACCES, EROFS, ENOENT, …) is a BackpropError naming the
- * file and the cause, and the temporary file is removed.
- */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  if (typeof file !== 'string' || file.length === 0) throw new BackpropError('writeFileAtomic', `file must be a path, got ${describe(file)}`);
-  if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new BackpropError(file, `data must be a string or a Uint8Array, got ${describe(data)}`);
-  const fs = await import('node:fs/promises');
-  // pid and a per-process counter: concurrent writes never share a temporary file, and the pid tells a later save whether its writer is gone.
-  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}${(tmpCounter++).toString(36)}.tmp`;
-  let created = false;
-  try {
-    // 'wx': never write through an existing file or link of that name.
-    const handle = await fs.open(tmp, 'wx');
-    created = true;
-    let failure: unknown;
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } catch (error) {
-      failure = error;
-    }
-    try {
-      await handle.close();
-    } catch (error) {
-      failure ??= error;
-    }
-    if (failure !== undefined) throw failure;
-    await fs.rename(tmp, file);
-    created = false;
-  } catch (error) {
-    // No partial file is left behind; if even this fails the next save removes it.
-    if (created) await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw fileError(file, 'cannot write', error);
-  }
-}
 
 /**
  * Removes temporary files of earlier saves into `dir` that crashed before renaming
@@ -644,28 +607,6 @@ function processAlive(pid: number): boolean {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-const CAUSES: Record<string, string> = {
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOENT: 'no such file or directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  EISDIR: 'is a directory',
-  EEXIST: 'already exists',
-  EIO: 'input/output error',
-};
-
-function fileError(file: string, what: string, error: unknown): BackpropError {
-  if (error instanceof BackpropError) return error;
-  const code = (error as NodeJS.ErrnoException)?.code;
-  const cause = code ? `${code}: ${CAUSES[code] ?? (error as Error).message}` : (error as Error)?.message ?? String(error);
-  const wrapped = new BackpropError(file, `${what} (${cause})`);
-  Object.defineProperty(wrapped, 'cause', { value: error, enumerable: false });
-  return wrapped;
 }
 
 function errorCode(error: unknown): string {

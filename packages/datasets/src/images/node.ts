@@ -1,7 +1,8 @@
 import { closeSync, type Dirent, openSync, readFileSync, readSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { BackpropError, checkFiniteNumber, checkOneOf, checkOptions, describeValue } from '@backprop/tensor';
+import { writeFileAtomic } from '@backprop/tensor/node';
 import { parseIdx } from '../idx.js';
 import { checkLabels, defaultMnistDir, MNIST_FILES } from '../mnist.js';
 import { ImageDatasetError } from './decode.js';
@@ -90,19 +91,6 @@ function fileSource(path: string, name: string, className: string): ImageSource 
     async () => readFileSync(path),
   );
 }
-
-/** Writes `bytes` to `file` atomically: a temporary file beside it, then a rename. */
-export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    await writeFile(temporary, bytes);
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
-
 
 export interface WriteImageFolderOptions {
   /** Bytes, (count, channels, height, width) planar. */
