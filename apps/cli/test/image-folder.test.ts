@@ -2,25 +2,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { imageSetFromIdx, defaultMnistDir, MNIST_FILES } from '@backprop/datasets';
 import { encodeImage, imageFolder, writeMnistImageFolder } from '@backprop/datasets/node';
+import { shape } from '@backprop/datasets/testing';
 import { lenet, loadModel } from '@backprop/layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../src/setup.js';
 import { cli, idxDir, tempDir, weightsOf } from './helpers.js';
-
-/** A 16×16 grey shape, jittered by k: a filled square or a ring. */
-function shape(kind: 'square' | 'ring', k: number, size = 16): Uint8Array {
-  const out = new Uint8Array(size * size);
-  const c = size / 2 + ((k % 3) - 1);
-  const r = size / 4 + (k % 2);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const d = Math.hypot(x + 0.5 - c, y + 0.5 - c);
-      const inside = kind === 'square' ? Math.abs(x + 0.5 - c) < r && Math.abs(y + 0.5 - c) < r : d < r + 1 && d > r - 1;
-      out[y * size + x] = inside ? 230 - (k % 5) * 10 : 15 + (k % 4) * 5;
-    }
-  }
-  return out;
-}
 
 /** Two classes of 30 images: PNGs and a few JPEGs; grey, or in colour with `colour`. */
 function shapesFolder(colour = false): string {
@@ -28,7 +14,7 @@ function shapesFolder(colour = false): string {
   for (const kind of ['ring', 'square'] as const) {
     mkdirSync(join(dir, kind));
     for (let k = 0; k < 30; k++) {
-      const grey = shape(kind, k);
+      const grey = shape(kind, 16, k);
       const pixels = colour ? Uint8Array.from({ length: 3 * 256 }, (_, i) => (i < 256 ? grey[i] : i < 512 ? 255 - grey[i - 256] : 128)) : grey;
       const jpeg = k % 10 === 0;
       writeFileSync(join(dir, kind, `${k}.${jpeg ? 'jpg' : 'png'}`), encodeImage(pixels, colour ? 3 : 1, 16, 16, jpeg ? 'jpeg' : 'png'));
@@ -131,7 +117,7 @@ describe('train / evaluate / predict on an image folder', () => {
 
 describe('bad image folders: one line naming the folder or file, exit 1', () => {
   const run = (dir: string, ...extra: string[]) => cli('train', '--data', dir, '--model', 'lenet', '--epochs', '1', '--out', join(tempDir(), 'r'), ...extra);
-  const png = (k = 0) => encodeImage(shape('ring', k), 1, 16, 16, 'png');
+  const png = (k = 0) => encodeImage(shape('ring', 16, k), 1, 16, 16, 'png');
 
   it('one class, an empty class, a corrupt image, a file that is not an image, mixed channels', async () => {
     const one = tempDir();

@@ -31,21 +31,6 @@ export function jpegBytes(width: number, height: number, rgba: ArrayLike<number>
   return new Uint8Array(encoded);
 }
 
-/** A w×h grey shape: a filled square (class 'square') or a ring (class 'ring'), jittered by `k`. */
-export function shape(kind: 'square' | 'ring', size: number, k: number): number[] {
-  const out = new Array<number>(size * size).fill(0);
-  const c = size / 2 + ((k % 3) - 1);
-  const r = size / 4 + (k % 2);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const d = Math.hypot(x + 0.5 - c, y + 0.5 - c);
-      const inside = kind === 'square' ? Math.abs(x + 0.5 - c) < r && Math.abs(y + 0.5 - c) < r : d < r + 1 && d > r - 1;
-      out[y * size + x] = inside ? 230 : 20;
-    }
-  }
-  return out;
-}
-
 /** Writes files `{ 'a/1.png': bytes }` below `root`. */
 export async function writeTree(root: string, files: Record<string, Uint8Array | string>): Promise<void> {
   for (const [name, bytes] of Object.entries(files)) {
@@ -55,8 +40,8 @@ export async function writeTree(root: string, files: Record<string, Uint8Array |
 }
 
 /** Grey → RGBA bytes. */
-export function greyToRgba(grey: readonly number[]): number[] {
-  return grey.flatMap((v) => [v, v, v, 255]);
+export function greyToRgba(grey: ArrayLike<number>): number[] {
+  return Array.from(grey).flatMap((v) => [v, v, v, 255]);
 }
 
 /**

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackpropError } from '@backprop/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { greyToRgba, jpegBytes, pngBytes, shape, writeTree } from '../../test/image-fixtures.js';
+import { greyToRgba, jpegBytes, pngBytes, writeTree } from '../../test/image-fixtures.js';
+import { shape } from '../testing/index.js';
 import { decodeImage, ImageDatasetError, imageFolderFromFiles, imageSetFromIdx, LUMINANCE_WEIGHTS, MNIST_FILES, readImageHeader, writeImageSample, colouriseImages, defaultMnistDir } from '../index.js';
 import { imageFolder, writeMnistImageFolder } from '../node.js';
 
@@ -142,7 +143,7 @@ describe('imageFolder', () => {
     expect(x.shape).toEqual([12, 1, 8, 8]);
     expect(Array.from(y.values)).toEqual(Array.from(data.train.labels));
     // The PNG squares are exact: byte / 255.
-    expect(Array.from(x.values.subarray(6 * 64, 7 * 64))).toEqual(shape('square', 8, 0).map((v) => f(v / 255)));
+    expect(Array.from(x.values.subarray(6 * 64, 7 * 64))).toEqual(Array.from(shape('square', 8, 0), (v) => f(v / 255)));
   });
 
   it('resizes to imageSize and converts to colour', async () => {
