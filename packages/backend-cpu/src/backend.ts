@@ -1,5 +1,6 @@
 import {
   SPEC_VERSION,
+  copyConverted,
   sizeOfShape,
   type Backend,
   type BackendMemory,
@@ -92,9 +93,7 @@ export class CpuBackend implements Backend {
   write(values: TypedArray, shape: readonly number[], dtype: DataType): DataId {
     void shape;
     const out = this.take(dtype, values.length);
-    if (dtypeOf(values) === dtype) out.set(values);
-    else if (dtype === 'int32') for (let i = 0; i < values.length; i++) out[i] = Math.trunc(values[i]);
-    else out.set(values);
+    copyConverted(values, out, dtype);
     return this.track(out);
   }
 

@@ -20,12 +20,20 @@ export function allocArray(dtype: DataType, size: number): TypedArray {
 /** Copies (and converts) `values` into a fresh array of `dtype`. */
 export function toTypedArray(values: ArrayLike<number>, dtype: DataType): TypedArray {
   const out = allocArray(dtype, values.length);
-  if (dtype === 'int32') {
+  copyConverted(values, out, dtype);
+  return out;
+}
+
+/**
+ * Copies `values` into `out`, an array of `dtype` at least as long, converting as every
+ * backend's `write` must: to int32 by truncating toward zero, to a float type by rounding.
+ */
+export function copyConverted(values: ArrayLike<number>, out: TypedArray, dtype: DataType): void {
+  if (dtype === 'int32' && !(values instanceof Int32Array)) {
     for (let i = 0; i < values.length; i++) out[i] = Math.trunc(values[i]);
   } else {
-    out.set(values as ArrayLike<number>);
+    out.set(values);
   }
-  return out;
 }
 
 export function isDataType(value: unknown): value is DataType {

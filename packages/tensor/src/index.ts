@@ -1,5 +1,5 @@
 export type { DataType, FloatDataType, TypedArray, FloatArray } from './dtype.js';
-export { allocArray, bytesPerElement, isDataType, toTypedArray } from './dtype.js';
+export { allocArray, bytesPerElement, copyConverted, isDataType, toTypedArray } from './dtype.js';
 export { BackpropError, DisposedTensorError, RegistryError, shapeToString } from './errors.js';
 export type { Backend, BackendMemory, KernelArgs, KernelConfig, KernelFunc } from './backend.js';
 export { defineKernel } from './backend.js';
