@@ -29,6 +29,18 @@ export function compute<R>(fn: () => R): R {
   return getMathRegistry().scope(fn);
 }
 
+/**
+ * Runs `fn`; what it throws (most often the library's BackpropError for a value typed into the
+ * example) comes back as `{ error: message }`, which the example shows in place of its results.
+ */
+export function resultOrError<R>(fn: () => R): R | { error: string } {
+  try {
+    return fn();
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
 /** Runs `fn` in a scope on a float64 model of the one `layer` on the math registry, and frees the model after. */
 export function withLayer<R>(layer: Layer, inputShape: number[], seed: number, fn: (model: Sequential) => R): R {
   const model = new Sequential({ registry: getMathRegistry(), dtype: 'float64', seed, inputShape, layers: [layer] });
