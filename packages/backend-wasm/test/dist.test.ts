@@ -1,6 +1,7 @@
 // The BUILT package (dist/, from `pnpm build`) must behave like src: the module is embedded in
 // dist/index.js as base64 by the build, and dist/backend.wasm ships beside it.
 // `pnpm test` at the root builds first; run `pnpm --filter @backprop/backend-wasm build` before running this file alone.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeBackendConformance } from '@backprop/tensor/testing';
@@ -45,5 +46,16 @@ describe('backend-wasm dist files', () => {
       registry.removeBackend('wasm');
     }
     expect(Array.from(results[1])).toEqual(Array.from(results[0]));
+  });
+
+  it('a process with a backend on threads exits by itself (the workers do not keep it alive)', () => {
+    const script = `import { createWasmBackend } from ${JSON.stringify(distFile)};
+      const backend = createWasmBackend({ threads: 2 });
+      const { threads } = await backend.threadsReady;
+      console.log('threads', threads);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.signal, 'killed by the timeout: the process did not exit').toBeNull();
+    expect(run.stdout.trim()).toBe('threads 2');
+    expect(run.status).toBe(0);
   });
 });

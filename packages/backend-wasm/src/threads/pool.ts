@@ -177,16 +177,24 @@ async function startWorker(): Promise<StartedWorker> {
   // Node: worker_threads, loaded lazily so that browser bundles never see it.
   const specifier = 'node:worker_threads';
   const { Worker: NodeWorker } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
-  const source = `const { parentPort } = require('node:worker_threads'); parentPort.once('message', (init) => ${program}(init, (m) => parentPort.postMessage(m)));`;
+  // import() works whether the evaluated source is taken as CommonJS or, when the process runs
+  // with --input-type=module (which workers inherit), as an ES module.
+  const source = `import('node:worker_threads').then(({ parentPort }) => parentPort.once('message', (init) => ${program}(init, (m) => parentPort.postMessage(m))));`;
   const worker = new NodeWorker(source, { eval: true });
+  // Workers never keep the process alive. Adding a 'message' listener refs the worker again, so
+  // unref after every listener is added.
   worker.unref();
   return {
     postMessage: (m) => worker.postMessage(m),
     terminate: () => worker.terminate(),
-    onMessage: (listener) => worker.on('message', listener),
+    onMessage: (listener) => {
+      worker.on('message', listener);
+      worker.unref();
+    },
     onError: (listener) => {
       worker.on('error', (e) => listener(`${e.name}: ${e.message}`));
       worker.on('exit', (code) => listener(`exited with code ${code}`));
+      worker.unref();
     },
   };
 }
