@@ -322,3 +322,182 @@ export function conv2dBackwardFilterSparse_f32(
     filterGradSparse(x + <usize>s * inBytes, dy + <usize>s * outBytes, partials + <usize>p * partBytes, m, c, h, w, f, kh, kw, sh, sw, ph, pw, ho, wo, hp, wp, xp, pos, val, off);
   }
 }
+
+/**
+ * Winograd F(2×2, 3×3) forward for 3×3 stride-1 convolutions (Lavin & Gray 2016; the same
+ * algorithm as backend-cpu's kernels/winograd.ts): per image, Y_tile = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A
+ * over 2×2 output tiles, with the channel sum as 16 GEMMs M[ξ] = U[ξ]·V[ξ] (U[ξ] F×C, V[ξ]
+ * C×tiles): 16 products per tile and channel pair instead of 36. Transforms use 0, ±1, ±½ only,
+ * so results differ from im2col + GEMM by rounding; only for finite x and filters (±Inf would
+ * meet its own negation). The GEMMs run over `group` images' tiles at once (a wide N); each
+ * element is a K-ascending sum over the channels whatever N is (gemm.ts), so neither the group
+ * nor a thread split changes any result.
+ * Scratch (T = group·⌈Ho/2⌉·⌈Wo/2⌉ tiles, tw4 = ⌈Wo/2⌉ rounded up to 4): u 16·F·C floats,
+ * v 16·C·T, m 16·F·T + 16, pad (2·⌈Ho/2⌉ + 2)·(2·tw4 + 2), `scratch` gemmScratchBytes(F, T, C) bytes.
+ */
+export function conv2dWinograd_f32(
+  x: usize, k: usize, bias: usize, hasBias: bool, y: usize,
+  n: i32, c: i32, h: i32, w: i32, f: i32, ph: i32, pw: i32, ho: i32, wo: i32,
+  act: i32, alpha: f32, group: i32, u: usize, v: usize, m: usize, pad: usize, scratch: usize,
+): void {
+  const th = (ho + 1) >> 1, tw = (wo + 1) >> 1, tiles = th * tw;
+  const fc = f * c;
+  // U[ξ][fi, ch] = (G g Gᵀ)ξ, G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]].
+  for (let i = 0; i < fc; i++) {
+    const g = k + (<usize>i * 9 << 2);
+    for (let col = 0; col < 3; col++) {
+      // t = G·g: a 4×3 column by column, then U = t·Gᵀ row by row.
+      const g0 = load<f32>(g + (<usize>col << 2)), g1 = load<f32>(g + (<usize>(3 + col) << 2)), g2 = load<f32>(g + (<usize>(6 + col) << 2));
+      store<f32>(m + (<usize>col << 2), g0);
+      store<f32>(m + (<usize>(3 + col) << 2), (g0 + g1 + g2) * 0.5);
+      store<f32>(m + (<usize>(6 + col) << 2), (g0 - g1 + g2) * 0.5);
+      store<f32>(m + (<usize>(9 + col) << 2), g2);
+    }
+    for (let r = 0; r < 4; r++) {
+      const t0 = load<f32>(m + (<usize>(r * 3) << 2)), t1 = load<f32>(m + (<usize>(r * 3 + 1) << 2)), t2 = load<f32>(m + (<usize>(r * 3 + 2) << 2));
+      const base = u + (<usize>(r * 4 * fc + i) << 2), step = <usize>fc << 2;
+      store<f32>(base, t0);
+      store<f32>(base + step, (t0 + t1 + t2) * 0.5);
+      store<f32>(base + 2 * step, (t0 - t1 + t2) * 0.5);
+      store<f32>(base + 3 * step, t2);
+    }
+  }
+  // The input transform reads each channel from a zero-padded copy (rows 2·th + 2, columns
+  // 2·tw4 + 2, tw4 = tw rounded up to 4), four tiles of a tile row at a time as f32x4 lanes.
+  const tw4 = (tw + 3) & ~3, hp = 2 * th + 2, wp = 2 * tw4 + 2;
+  const wpBytes = <usize>wp << 2;
+  memory.fill(pad, 0, <usize>hp * wpBytes);
+  const rows = minI(h, hp - ph), cols = minI(w, wp - pw);
+  const d = m + (<usize>16 * <usize>f * <usize>(group * tiles) << 2);
+  for (let s = 0; s < n; s += group) {
+    const cnt = minI(group, n - s), nt = cnt * tiles;
+    const ct = <usize>c * <usize>nt, ft = <usize>f * <usize>nt;
+    const ctBytes = ct << 2, ftBytes = ft << 2;
+    for (let gi = 0; gi < cnt; gi++) {
+      const xi = x + (<usize>(s + gi) * <usize>c * <usize>h * <usize>w << 2);
+      for (let ch = 0; ch < c; ch++) {
+        const plane = xi + (<usize>ch * <usize>h * <usize>w << 2);
+        for (let r = 0; r < rows; r++) {
+          memory.copy(pad + <usize>(r + ph) * wpBytes + (<usize>pw << 2), plane + (<usize>(r * w) << 2), <usize>cols << 2);
+        }
+        // V[ξ][ch, tile] = (Bᵀ d B)ξ, Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]].
+        for (let ti = 0; ti < th; ti++) {
+          for (let tj = 0; tj < tw; tj += 4) {
+            const p0 = pad + <usize>(2 * ti) * wpBytes + (<usize>(2 * tj) << 2);
+            // Row a of the 4×4 patches, column b: lanes = four tiles.
+            let lo = v128.load(p0), hi = v128.load(p0, 16), lo2 = v128.load(p0, 8), hi2 = v128.load(p0, 24);
+            const d00 = i32x4.shuffle(lo, hi, 0, 2, 4, 6), d01 = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
+            const d02 = i32x4.shuffle(lo2, hi2, 0, 2, 4, 6), d03 = i32x4.shuffle(lo2, hi2, 1, 3, 5, 7);
+            const p1 = p0 + wpBytes;
+            lo = v128.load(p1); hi = v128.load(p1, 16); lo2 = v128.load(p1, 8); hi2 = v128.load(p1, 24);
+            const d10 = i32x4.shuffle(lo, hi, 0, 2, 4, 6), d11 = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
+            const d12 = i32x4.shuffle(lo2, hi2, 0, 2, 4, 6), d13 = i32x4.shuffle(lo2, hi2, 1, 3, 5, 7);
+            const p2 = p1 + wpBytes;
+            lo = v128.load(p2); hi = v128.load(p2, 16); lo2 = v128.load(p2, 8); hi2 = v128.load(p2, 24);
+            const d20 = i32x4.shuffle(lo, hi, 0, 2, 4, 6), d21 = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
+            const d22 = i32x4.shuffle(lo2, hi2, 0, 2, 4, 6), d23 = i32x4.shuffle(lo2, hi2, 1, 3, 5, 7);
+            const p3 = p2 + wpBytes;
+            lo = v128.load(p3); hi = v128.load(p3, 16); lo2 = v128.load(p3, 8); hi2 = v128.load(p3, 24);
+            const d30 = i32x4.shuffle(lo, hi, 0, 2, 4, 6), d31 = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
+            const d32 = i32x4.shuffle(lo2, hi2, 0, 2, 4, 6), d33 = i32x4.shuffle(lo2, hi2, 1, 3, 5, 7);
+            // t = Bᵀ d (over rows), then t B (over columns) for each row of t.
+            const at = v + ((<usize>ch * <usize>nt + <usize>(gi * tiles + ti * tw + tj)) << 2);
+            const full = tj + 4 <= tw;
+            winogradInputRow(f32x4.sub(d00, d20), f32x4.sub(d01, d21), f32x4.sub(d02, d22), f32x4.sub(d03, d23), at, ctBytes, full, tw - tj, d);
+            winogradInputRow(f32x4.add(d10, d20), f32x4.add(d11, d21), f32x4.add(d12, d22), f32x4.add(d13, d23), at + 4 * ctBytes, ctBytes, full, tw - tj, d);
+            winogradInputRow(f32x4.sub(d20, d10), f32x4.sub(d21, d11), f32x4.sub(d22, d12), f32x4.sub(d23, d13), at + 8 * ctBytes, ctBytes, full, tw - tj, d);
+            winogradInputRow(f32x4.sub(d10, d30), f32x4.sub(d11, d31), f32x4.sub(d12, d32), f32x4.sub(d13, d33), at + 12 * ctBytes, ctBytes, full, tw - tj, d);
+          }
+        }
+      }
+    }
+    for (let e = 0; e < 16; e++) {
+      gemm(false, false, f, nt, c, u + (<usize>e * <usize>fc << 2), c, v + (<usize>e * ct << 2), nt, m + (<usize>e * ft << 2), nt, false, scratch);
+    }
+    // Y_tile = Aᵀ M A, Aᵀ = [[1,1,1,0],[0,1,−1,−1]], four tiles at a time; tiles past an odd edge are cut off.
+    for (let gi = 0; gi < cnt; gi++) {
+      const yi = y + (<usize>(s + gi) * <usize>f * <usize>(ho * wo) << 2);
+      for (let fi = 0; fi < f; fi++) {
+        const out = yi + (<usize>fi * <usize>(ho * wo) << 2);
+        for (let ti = 0; ti < th; ti++) {
+          for (let tj = 0; tj < tw; tj += 4) {
+            const full = tj + 4 <= tw;
+            const at = m + ((<usize>fi * <usize>nt + <usize>(gi * tiles + ti * tw + tj)) << 2);
+            let s00: v128, s01: v128, s02: v128, s03: v128, s10: v128, s11: v128, s12: v128, s13: v128;
+            {
+              const m0 = loadTiles(at, full, tw - tj, d), m1 = loadTiles(at + 4 * ftBytes, full, tw - tj, d);
+              const m2 = loadTiles(at + 8 * ftBytes, full, tw - tj, d), m3 = loadTiles(at + 12 * ftBytes, full, tw - tj, d);
+              s00 = f32x4.add(f32x4.add(m0, m1), m2); s10 = f32x4.sub(f32x4.sub(m1, m2), m3);
+            }
+            {
+              const a = at + ftBytes;
+              const m0 = loadTiles(a, full, tw - tj, d), m1 = loadTiles(a + 4 * ftBytes, full, tw - tj, d);
+              const m2 = loadTiles(a + 8 * ftBytes, full, tw - tj, d), m3 = loadTiles(a + 12 * ftBytes, full, tw - tj, d);
+              s01 = f32x4.add(f32x4.add(m0, m1), m2); s11 = f32x4.sub(f32x4.sub(m1, m2), m3);
+            }
+            {
+              const a = at + 2 * ftBytes;
+              const m0 = loadTiles(a, full, tw - tj, d), m1 = loadTiles(a + 4 * ftBytes, full, tw - tj, d);
+              const m2 = loadTiles(a + 8 * ftBytes, full, tw - tj, d), m3 = loadTiles(a + 12 * ftBytes, full, tw - tj, d);
+              s02 = f32x4.add(f32x4.add(m0, m1), m2); s12 = f32x4.sub(f32x4.sub(m1, m2), m3);
+            }
+            {
+              const a = at + 3 * ftBytes;
+              const m0 = loadTiles(a, full, tw - tj, d), m1 = loadTiles(a + 4 * ftBytes, full, tw - tj, d);
+              const m2 = loadTiles(a + 8 * ftBytes, full, tw - tj, d), m3 = loadTiles(a + 12 * ftBytes, full, tw - tj, d);
+              s03 = f32x4.add(f32x4.add(m0, m1), m2); s13 = f32x4.sub(f32x4.sub(m1, m2), m3);
+            }
+            const y00 = f32x4.add(f32x4.add(s00, s01), s02), y01 = f32x4.sub(f32x4.sub(s01, s02), s03);
+            const y10 = f32x4.add(f32x4.add(s10, s11), s12), y11 = f32x4.sub(f32x4.sub(s11, s12), s13);
+            writeTiles(out, wo, ho, 2 * ti, 2 * tj, y00, y01, d);
+            writeTiles(out, wo, ho, 2 * ti + 1, 2 * tj, y10, y11, d);
+          }
+        }
+      }
+      biasRowsActivate_f32(yi, f, ho * wo, bias, hasBias, act, alpha);
+    }
+  }
+}
+
+/** Row a of Bᵀ d B for four tiles: (t0 − t2, t1 + t2, t2 − t1, t1 − t3) to V[4a … 4a+3]; the first `live` lanes when not full. */
+// @ts-ignore: decorator
+@inline function winogradInputRow(t0: v128, t1: v128, t2: v128, t3: v128, at: usize, step: usize, full: bool, live: i32, tmp: usize): void {
+  storeTiles(at, f32x4.sub(t0, t2), full, live, tmp);
+  storeTiles(at + step, f32x4.add(t1, t2), full, live, tmp);
+  storeTiles(at + 2 * step, f32x4.sub(t2, t1), full, live, tmp);
+  storeTiles(at + 3 * step, f32x4.sub(t1, t3), full, live, tmp);
+}
+
+// @ts-ignore: decorator
+@inline function storeTiles(at: usize, x: v128, full: bool, live: i32, tmp: usize): void {
+  if (full) {
+    v128.store(at, x);
+  } else {
+    v128.store(tmp, x);
+    for (let l = 0; l < live; l++) store<f32>(at + (<usize>l << 2), load<f32>(tmp + (<usize>l << 2)));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function loadTiles(at: usize, full: bool, live: i32, tmp: usize): v128 {
+  if (full) return v128.load(at);
+  v128.store(tmp, f32x4.splat(0));
+  for (let l = 0; l < live; l++) store<f32>(tmp + (<usize>l << 2), load<f32>(at + (<usize>l << 2)));
+  return v128.load(tmp);
+}
+
+/** Output row r, columns c0 … c0+7: lanes of e (even columns) and o (odd columns) interleaved, cut at ho and wo. */
+function writeTiles(out: usize, wo: i32, ho: i32, r: i32, c0: i32, e: v128, o: v128, tmp: usize): void {
+  if (r >= ho) return;
+  const row = out + (<usize>(r * wo + c0) << 2);
+  const lo = i32x4.shuffle(e, o, 0, 4, 1, 5), hi = i32x4.shuffle(e, o, 2, 6, 3, 7);
+  if (c0 + 8 <= wo) {
+    v128.store(row, lo);
+    v128.store(row, hi, 16);
+    return;
+  }
+  v128.store(tmp, lo);
+  v128.store(tmp, hi, 16);
+  const live = wo - c0;
+  for (let l = 0; l < live; l++) store<f32>(row + (<usize>l << 2), load<f32>(tmp + (<usize>l << 2)));
+}

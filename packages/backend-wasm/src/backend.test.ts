@@ -11,6 +11,8 @@ import {
   wasmBackendWithOptions,
 } from './index.js';
 import { SPARSE_FILTER_MAX_DENSITY } from './kernels/conv2dBackwardFilter.js';
+import { winogradFits } from './kernels/conv2d.js';
+import { computeConv2DInfo } from '@backprop/tensor';
 
 const MiB = 1024 * 1024;
 
@@ -189,6 +191,45 @@ describe('1×1 stride-1 unpadded convolutions (the image is its own column matri
     expectArraysClose(await ops.conv2d(x, k, { bias: b, activation: 'relu' }).data(), R.conv2d({ x: xr, filter: kr, bias: br }, { ...geo, activation: 'relu', alpha: 0 }).values, tol);
     expectArraysClose(await ops.conv2dBackwardInput(dy, k, xShape, geo).data(), R.conv2dBackwardInput({ dy: gr, filter: kr }, { ...geo, inputShape: xShape as [number, number, number, number] }).values, tol);
     expectArraysClose(await ops.conv2dBackwardFilter(x, dy, filterShape, geo).data(), R.conv2dBackwardFilter({ x: xr, dy: gr }, { ...geo, filterShape }).values, tol);
+    registry.removeBackend('wasm');
+  });
+});
+
+describe('Winograd F(2×2, 3×3) forward (3×3 stride 1, ≥ 8 channels and filters)', () => {
+  const q = (v: Float32Array, shape: number[]) => R.quantize(R.ref(v, shape), 'float32');
+  // Odd and even output sizes (tiles cut at the edges, partial groups of four tiles), padding,
+  // a batch past one group of 512 tiles (15 images × 36 tiles), bias and activations.
+  const cases = [
+    { xShape: [2, 8, 13, 13], f: 8, pad: [0, 0], activation: 'relu' as const },
+    { xShape: [3, 9, 7, 10], f: 11, pad: [1, 1], activation: 'leakyRelu' as const },
+    { xShape: [15, 12, 13, 13], f: 16, pad: [0, 0], activation: 'linear' as const },
+    { xShape: [1, 8, 20, 9], f: 9, pad: [1, 0], activation: 'relu' as const },
+  ];
+  it.each(cases)('matches the reference on x $xShape, $f filters, pad $pad, $activation', async ({ xShape, f, pad, activation }) => {
+    const registry = registryWith();
+    const filterShape = [f, xShape[1]!, 3, 3];
+    const geo = { strides: [1, 1] as [number, number], pad: pad as [number, number] };
+    expect(winogradFits(computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], geo.strides, geo.pad))).toBe(true);
+    const size = (s: number[]) => s.reduce((a, b) => a * b);
+    const [xv, kv, bv] = [uniform(size(xShape), 11), uniform(size(filterShape), 12), uniform(f, 13)];
+    const x = ops.tensor(xv, xShape, { registry }), k = ops.tensor(kv, filterShape, { registry }), b = ops.tensor(bv, [f], { registry });
+    const got = await ops.conv2d(x, k, { ...geo, bias: b, activation, alpha: 0.1 }).data();
+    const want = R.conv2d({ x: q(xv, xShape), filter: q(kv, filterShape), bias: q(bv, [f]) }, { ...geo, activation, alpha: 0.1 });
+    expectArraysClose(got, want.values, { rtol: 1e-4, atol: 1e-5 });
+    registry.removeBackend('wasm');
+  });
+
+  it('an Infinity in x takes the im2col path: the reference\'s ±Infinity, not the NaN the transforms would make', async () => {
+    const registry = registryWith();
+    const xShape = [1, 8, 6, 6], filterShape = [8, 8, 3, 3];
+    const xv = uniform(288, 14).map(Math.abs);
+    xv[14] = Number.POSITIVE_INFINITY;
+    const kv = uniform(576, 15).map(Math.abs);
+    const got = await ops.conv2d(ops.tensor(xv, xShape, { registry }), ops.tensor(kv, filterShape, { registry })).data();
+    const want = R.conv2d({ x: q(xv, xShape), filter: q(kv, filterShape) }, { strides: [1, 1], pad: [0, 0], activation: 'linear', alpha: 0 }).values;
+    expect(Array.from(got).some((v) => v === Number.POSITIVE_INFINITY)).toBe(true);
+    expect(Array.from(got).some(Number.isNaN)).toBe(false);
+    expectArraysClose(got, want, { rtol: 1e-4, atol: 1e-5 });
     registry.removeBackend('wasm');
   });
 });

@@ -35,6 +35,8 @@ export interface WasmExports {
   oneHot(indices: Ptr, o: Ptr, n: number, depth: number, dtype: number): void;
   cast(x: Ptr, from: number, o: Ptr, to: number, n: number): void;
   conv2d_f32(x: Ptr, k: Ptr, bias: Ptr, hasBias: number, y: Ptr, ...rest: [...ConvDims, number, number, Ptr, Ptr]): void;
+  /** n c h w f ph pw ho wo, act, alpha, then u, v, m, scratch. */
+  conv2dWinograd_f32(x: Ptr, k: Ptr, bias: Ptr, hasBias: number, y: Ptr, ...rest: number[]): void;
   conv2dBackwardInput_f32(dy: Ptr, k: Ptr, dx: Ptr, ...rest: [...ConvDims, Ptr, Ptr]): void;
   /** Writes ceil(n / chunk) partial sums of F·C·kh·kw floats from `partials`. */
   conv2dBackwardFilter_f32(x: Ptr, dy: Ptr, partials: Ptr, ...rest: [...ConvDims, number, Ptr, Ptr]): void;

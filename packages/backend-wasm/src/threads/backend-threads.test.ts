@@ -41,6 +41,8 @@ const cases: Case[] = [
   ['matMul (columns of C)', (r) => ops.matMul(t(r, [96, 300], 1), t(r, [300, 200], 2))],
   ['matMul, Bᵀ with bias and ReLU (rows of C)', (r) => ops.matMul(t(r, [257, 300], 3), t(r, [20, 300], 4), { transposeB: true, bias: t(r, [20], 5), activation: 'relu' })],
   ['conv2d with bias and ReLU', (r) => ops.conv2d(t(r, [13, 8, 24, 24], 6), t(r, [16, 8, 5, 5], 7), { ...conv, bias: t(r, [16], 8), activation: 'relu' })],
+  // 3×3 stride 1: Winograd, in groups of 15 images (512 tiles) within each part.
+  ['conv2d 3×3 (Winograd) with bias and ReLU', (r) => ops.conv2d(t(r, [29, 16, 13, 13], 15), t(r, [64, 16, 3, 3], 16), { strides: 1, pad: 0, bias: t(r, [64], 17), activation: 'relu' })],
   ['conv2dBackwardInput', (r) => ops.conv2dBackwardInput(t(r, [13, 16, 24, 24], 9), t(r, [16, 8, 5, 5], 10), [13, 8, 24, 24], conv)],
   ['conv2dBackwardFilter (GEMM)', (r) => ops.conv2dBackwardFilter(t(r, [10, 8, 24, 24], 11), t(r, [10, 16, 24, 24], 12), [16, 8, 5, 5], conv)],
   ['conv2dBackwardFilter (sparse dy)', (r) => ops.conv2dBackwardFilter(t(r, [10, 8, 24, 24], 13), t(r, [10, 16, 24, 24], 14, 0.9), [16, 8, 5, 5], conv)],
