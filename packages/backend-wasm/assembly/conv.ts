@@ -333,7 +333,7 @@ export function conv2dBackwardFilterSparse_f32(
  * element is a K-ascending sum over the channels whatever N is (gemm.ts), so neither the group
  * nor a thread split changes any result.
  * Scratch (T = group·⌈Ho/2⌉·⌈Wo/2⌉ tiles, tw4 = ⌈Wo/2⌉ rounded up to 4): u 16·F·C floats,
- * v 16·C·T, m 16·F·T + 16, pad (2·⌈Ho/2⌉ + 2)·(2·tw4 + 2), `scratch` gemmScratchBytes(F, T, C) bytes.
+ * v 16·C·T, m 16·F·T + 36, pad (2·⌈Ho/2⌉ + 2)·(2·tw4 + 2), `scratch` gemmScratchBytes(F, T, C) bytes.
  */
 export function conv2dWinograd_f32(
   x: usize, k: usize, bias: usize, hasBias: bool, y: usize,
@@ -368,6 +368,8 @@ export function conv2dWinograd_f32(
   const wpBytes = <usize>wp << 2;
   memory.fill(pad, 0, <usize>hp * wpBytes);
   const rows = minI(h, hp - ph), cols = minI(w, wp - pw);
+  // Past M (each thread has its own): the edge lanes of loadTiles/storeTiles/writeTiles (d[0], 32
+  // bytes, used only after the Aᵀ M vectors are read) and the 2×4 Aᵀ M vectors (d[1 … 8], 16 bytes each).
   const d = m + (<usize>16 * <usize>f * <usize>(group * tiles) << 2);
   for (let s = 0; s < n; s += group) {
     const cnt = minI(group, n - s), nt = cnt * tiles;
@@ -423,30 +425,16 @@ export function conv2dWinograd_f32(
           for (let tj = 0; tj < tw; tj += 4) {
             const full = tj + 4 <= tw;
             const at = m + ((<usize>fi * <usize>nt + <usize>(gi * tiles + ti * tw + tj)) << 2);
-            let s00: v128, s01: v128, s02: v128, s03: v128, s10: v128, s11: v128, s12: v128, s13: v128;
-            {
-              const m0 = loadTiles(at, full, tw - tj, d), m1 = loadTiles(at + 4 * ftBytes, full, tw - tj, d);
-              const m2 = loadTiles(at + 8 * ftBytes, full, tw - tj, d), m3 = loadTiles(at + 12 * ftBytes, full, tw - tj, d);
-              s00 = f32x4.add(f32x4.add(m0, m1), m2); s10 = f32x4.sub(f32x4.sub(m1, m2), m3);
-            }
-            {
-              const a = at + ftBytes;
+            // Aᵀ M column by column: rows 0 and 1 of column b to d[b] and d[4 + b] (as f32x4).
+            for (let b = 0; b < 4; b++) {
+              const a = at + <usize>b * ftBytes;
               const m0 = loadTiles(a, full, tw - tj, d), m1 = loadTiles(a + 4 * ftBytes, full, tw - tj, d);
               const m2 = loadTiles(a + 8 * ftBytes, full, tw - tj, d), m3 = loadTiles(a + 12 * ftBytes, full, tw - tj, d);
-              s01 = f32x4.add(f32x4.add(m0, m1), m2); s11 = f32x4.sub(f32x4.sub(m1, m2), m3);
+              v128.store(d + (<usize>(1 + b) << 4), f32x4.add(f32x4.add(m0, m1), m2));
+              v128.store(d + (<usize>(5 + b) << 4), f32x4.sub(f32x4.sub(m1, m2), m3));
             }
-            {
-              const a = at + 2 * ftBytes;
-              const m0 = loadTiles(a, full, tw - tj, d), m1 = loadTiles(a + 4 * ftBytes, full, tw - tj, d);
-              const m2 = loadTiles(a + 8 * ftBytes, full, tw - tj, d), m3 = loadTiles(a + 12 * ftBytes, full, tw - tj, d);
-              s02 = f32x4.add(f32x4.add(m0, m1), m2); s12 = f32x4.sub(f32x4.sub(m1, m2), m3);
-            }
-            {
-              const a = at + 3 * ftBytes;
-              const m0 = loadTiles(a, full, tw - tj, d), m1 = loadTiles(a + 4 * ftBytes, full, tw - tj, d);
-              const m2 = loadTiles(a + 8 * ftBytes, full, tw - tj, d), m3 = loadTiles(a + 12 * ftBytes, full, tw - tj, d);
-              s03 = f32x4.add(f32x4.add(m0, m1), m2); s13 = f32x4.sub(f32x4.sub(m1, m2), m3);
-            }
+            const s00 = v128.load(d, 16), s01 = v128.load(d, 32), s02 = v128.load(d, 48), s03 = v128.load(d, 64);
+            const s10 = v128.load(d, 80), s11 = v128.load(d, 96), s12 = v128.load(d, 112), s13 = v128.load(d, 128);
             const y00 = f32x4.add(f32x4.add(s00, s01), s02), y01 = f32x4.sub(f32x4.sub(s01, s02), s03);
             const y10 = f32x4.add(f32x4.add(s10, s11), s12), y11 = f32x4.sub(f32x4.sub(s11, s12), s13);
             writeTiles(out, wo, ho, 2 * ti, 2 * tj, y00, y01, d);

@@ -34,7 +34,7 @@ export const conv2d = defineKernel<'conv2d', WasmBackend>({
     if (winogradFits(g) && backend.wasm.allFinite_f32(px, g.batch * g.inImageSize) !== 0 && backend.wasm.allFinite_f32(pk, g.outChannels * g.taps) !== 0) {
       const tiles = Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2), f = g.outChannels, c = g.inChannels;
       const group = Math.max(1, Math.min(g.batch, Math.ceil(WINOGRAD_GROUP_TILES / tiles)));
-      const sizes = [16 * f * c * 4, 16 * c * group * tiles * 4, (16 * f * group * tiles + 16) * 4, (2 * Math.ceil(g.outHeight / 2) + 2) * (2 * roundUp4(Math.ceil(g.outWidth / 2)) + 2) * 4, backend.wasm.gemmScratchBytes(f, group * tiles, c)];
+      const sizes = [16 * f * c * 4, 16 * c * group * tiles * 4, (16 * f * group * tiles + 36) * 4, (2 * Math.ceil(g.outHeight / 2) + 2) * (2 * roundUp4(Math.ceil(g.outWidth / 2)) + 2) * 4, backend.wasm.gemmScratchBytes(f, group * tiles, c)];
       // On threads: sub-batches of images, each with its own transforms and GEMM scratch.
       backend.split('conv2d', g.batch, convFlop(g), sizes, [out], (from, to, [u, v, m, pad, scratch]) => ({
         fn: 'conv2dWinograd_f32',
