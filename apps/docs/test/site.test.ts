@@ -297,7 +297,12 @@ describe('docs site in chromium', () => {
         const t = performance.now();
         setTimeout(() => resolve(performance.now() - t), 0);
       }));
-      await page.locator('[data-testid="train-stop"]').click();
+      // Stop inside the page, in one step: a fast backend (wasm) can finish the epoch between a
+      // check from here and the click, and a finished run disables the button.
+      await page.evaluate(() => {
+        const stop = document.querySelector<HTMLButtonElement>('[data-testid="train-stop"]');
+        if (stop && !stop.disabled) stop.click();
+      });
       await expect.poll(() => demo.getAttribute('data-training'), { timeout: 120_000 }).toBe('false');
       const seconds = (Date.now() - started) / 1000;
       expect(await page.locator('[data-testid="train-error"]').count()).toBe(0);
