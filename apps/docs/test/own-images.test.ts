@@ -136,7 +136,8 @@ describe('Train on your own images (chromium)', () => {
     for (let i = 1; i <= 10; i++) await page.mouse.move(b.x + (0.1 + 0.08 * i) * b.width, b.y + 0.5 * b.height);
     await page.mouse.up();
     await box(page, 1).locator('[data-testid="add-drawing"]').click();
-    await expect.poll(() => box(page, 1).getAttribute('data-count')).toBe('12');
+    // Under load the canvas → PNG → decode round trip can take longer than poll's default 5 s.
+    await expect.poll(() => box(page, 1).getAttribute('data-count'), { timeout: 30_000 }).toBe('12');
 
     // Two classes with the same name are refused before training.
     await box(page, 1).locator('[data-testid="class-name"]').fill('vertical');
