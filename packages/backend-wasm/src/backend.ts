@@ -1,6 +1,7 @@
 import {
   SPEC_VERSION,
   bytesPerElement,
+  copyConverted,
   shapeToString,
   sizeOfShape,
   type Backend,
@@ -50,10 +51,6 @@ export const DTYPE_CODE: Record<DataType, number> = { float32: 0, float64: 1, in
 
 type ArrayCtor = Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor;
 const CTOR: Record<DataType, ArrayCtor> = { float32: Float32Array, float64: Float64Array, int32: Int32Array };
-
-function dtypeOf(a: TypedArray): DataType {
-  return a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'int32';
-}
 
 /**
  * WebAssembly SIMD backend. Every tensor lives in the instance's linear memory (imported from
@@ -141,9 +138,7 @@ export class WasmBackend implements Backend {
 
   write(values: TypedArray, shape: readonly number[], dtype: DataType): DataId {
     const data = this.allocData(values.length, dtype, () => `a ${dtype} tensor of shape ${shapeToString(shape)}`, 'write');
-    const view = this.view(data);
-    if (dtypeOf(values) === dtype || dtype !== 'int32') view.set(values);
-    else for (let i = 0; i < values.length; i++) view[i] = Math.trunc(values[i]);
+    copyConverted(values, this.view(data), dtype);
     return data;
   }
 

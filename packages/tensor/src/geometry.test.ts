@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackpropError } from './errors.js';
-import { computeConv2DInfo, computePool2DInfo, convOutputSize } from './geometry.js';
+import { computeConv2DInfo, computePool2DInfo, matMulDims, convOutputSize } from './geometry.js';
 
 describe('computeConv2DInfo', () => {
   it('gives every size and count of a conv (worked example W1 (apps/docs/math/convolution.md), Eq 2.1 with the floor)', () => {
@@ -53,5 +53,17 @@ describe('computePool2DInfo', () => {
     expect(() => computePool2DInfo([1, 1, 3, 3], [4, 4], [4, 4], 'maxPool')).toThrow(
       new BackpropError('maxPool', '4×4 pool window does not fit the 3×3 input'),
     );
+  });
+});
+
+describe('matMulDims', () => {
+  it('reads m, k and n through each transpose flag from the stored shapes', () => {
+    // A stored 2×3, B stored 3×4: op(A)·op(B) = (2×3)·(3×4).
+    expect(matMulDims([2, 3], [3, 4], false, false)).toEqual({ m: 2, k: 3, kB: 3, n: 4 });
+    // Aᵀ of a stored 3×2 is 2×3; Bᵀ of a stored 4×3 is 3×4.
+    expect(matMulDims([3, 2], [4, 3], true, true)).toEqual({ m: 2, k: 3, kB: 3, n: 4 });
+    expect(matMulDims([3, 2], [3, 4], true, false)).toEqual({ m: 2, k: 3, kB: 3, n: 4 });
+    // Shapes that do not multiply come back as they are, for the op to name.
+    expect(matMulDims([2, 3], [5, 4], false, false)).toEqual({ m: 2, k: 3, kB: 5, n: 4 });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Convolution and pooling geometry: the one place Backprop computes a conv or pool
+ * Convolution, pooling and matMul geometry: the one place Backprop computes a conv or pool
  * output size (apps/docs/math/convolution.md and pooling.md, Eq 2.1 / 2.2 with the floor) and checks that the
  * window fits. The ops, the layers, the reference loops and every backend's kernels take
  * their numbers from `computeConv2DInfo` / `computePool2DInfo` (like TensorFlow.js's
@@ -184,4 +184,20 @@ export function computePool2DInfo(
 
 function isShape(filter: Conv2DFilter): filter is readonly number[] {
   return Array.isArray(filter);
+}
+
+/** The sizes of op(A)·op(B), op(X) being X or Xᵀ: op(A) is m×k and op(B) is kB×n. */
+export interface MatMulDims {
+  m: number;
+  k: number;
+  /** op(B)'s row count: equal to k for shapes that multiply (the op checks). */
+  kB: number;
+  n: number;
+}
+
+/** The one place the transpose flags turn the stored 2-D shapes of A and B into m, k and n. */
+export function matMulDims(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean): MatMulDims {
+  const [a0, a1] = aShape;
+  const [b0, b1] = bShape;
+  return { m: transposeA ? a1 : a0, k: transposeA ? a0 : a1, kB: transposeB ? b1 : b0, n: transposeB ? b0 : b1 };
 }

@@ -19,8 +19,8 @@ export type {
 export { KERNEL_NAMES, SPEC_VERSION } from './kernels.js';
 export { Tensor, sizeOfShape, resolveReshape } from './tensor.js';
 export { MAX_TENSOR_BYTES, assertTensorShape, maxElements } from './limits.js';
-export { computeConv2DInfo, computePool2DInfo, convOutputSize } from './geometry.js';
-export type { Conv2DFilter, Conv2DInfo, Pool2DInfo } from './geometry.js';
+export { computeConv2DInfo, computePool2DInfo, convOutputSize, matMulDims } from './geometry.js';
+export type { Conv2DFilter, Conv2DInfo, MatMulDims, Pool2DInfo } from './geometry.js';
 export {
   checkBoolean,
   checkDtype,

@@ -3,7 +3,7 @@
  * readable version is `matMul` in [reference.ts](../../../tensor/src/testing/reference.ts).
  * The math: [dense.md](../../../../apps/docs/math/dense.md).
  */
-import { defineKernel } from '@backprop/tensor';
+import { defineKernel, matMulDims } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import { gemmOutput } from './gemm.js';
 import { applyActivation } from './util.js';
@@ -14,11 +14,9 @@ type B = CpuBackend;
 export const matMul = defineKernel<'matMul', B>({
   kernelName: 'matMul', backendName: 'cpu',
   kernelFunc: ({ inputs: { a, b, bias }, attrs: { transposeA, transposeB, activation, alpha }, backend }) => {
-    const [a0, a1] = a.shape;
-    const [b0, b1] = b.shape;
-    const m = transposeA ? a1 : a0;
-    const k = transposeA ? a0 : a1;
-    const n = transposeB ? b0 : b1;
+    // The stored row lengths (strides): A is (·, a1) and B is (·, b1) whether or not they are transposed.
+    const a1 = a.shape[1], b1 = b.shape[1];
+    const { m, k, n } = matMulDims(a.shape, b.shape, transposeA, transposeB);
     const av = backend.values(a), bv = backend.values(b);
     const { c, ldc } = gemmOutput(backend, m, n);
     // Threads split the longer side into shares of ≥ 32 rows (columns): each share re-packs

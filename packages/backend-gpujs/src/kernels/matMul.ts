@@ -1,4 +1,4 @@
-import { defineKernel, type KernelConfig, type KernelName, sizeOfShape, type TensorInfo } from '@backprop/tensor';
+import { defineKernel, type KernelConfig, type KernelName, matMulDims, sizeOfShape, type TensorInfo } from '@backprop/tensor';
 import { type B, describe, info, int, program, returnActivation } from './util.js';
 
 /** C = op(A)·op(B) (+ bias) then the fused activation; one thread per element of C. */
@@ -6,8 +6,7 @@ export const matMul = defineKernel<'matMul', B>({
   kernelName: 'matMul',
   backendName: 'gpujs',
   kernelFunc: ({ inputs: { a, b, bias }, attrs: { transposeA, transposeB, activation, alpha }, backend }) => {
-    const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-    const n = transposeB ? b.shape[0] : b.shape[1];
+    const { m, k, n } = matMulDims(a.shape, b.shape, transposeA, transposeB);
     // A(i, q) and B(q, j) with literal strides.
     const aIdx = transposeA ? `q * ${int(m)} + i` : `i * ${int(k)} + q`;
     const bIdx = transposeB ? `j * ${int(k)} + q` : `q * ${int(n)} + j`;

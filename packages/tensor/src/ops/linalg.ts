@@ -1,5 +1,6 @@
 import { BackpropError, shapeToString } from '../errors.js';
 import type { FusedActivation } from '../kernels.js';
+import { matMulDims } from '../geometry.js';
 import { assertTensorShape } from '../limits.js';
 import type { Tensor } from '../tensor.js';
 import { checkBoolean, checkFiniteNumber, checkFloatTensor, checkOptions, checkRank, checkSameDtype, checkOneOf, checkTensor } from '../validation.js';
@@ -33,8 +34,7 @@ export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
   checkBoolean(op, 'transposeB', transposeB);
   checkOneOf(op, 'activation', activation, FUSED_ACTIVATIONS);
   checkFiniteNumber(op, 'alpha', alpha);
-  const [m, kA] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-  const [kB, n] = transposeB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  const { m, k: kA, kB, n } = matMulDims(a.shape, b.shape, transposeA, transposeB);
   if (kA !== kB) {
     throw new BackpropError(
       op,

@@ -10,7 +10,7 @@
  * Float64Array holding integral values.
  */
 import type { DataType } from '../dtype.js';
-import { computeConv2DInfo, computePool2DInfo, type Shape4 } from '../geometry.js';
+import { computeConv2DInfo, computePool2DInfo, matMulDims, type Shape4 } from '../geometry.js';
 import type { FusedActivation, KernelName } from '../kernels.js';
 import { sizeOfShape } from '../tensor.js';
 
@@ -181,8 +181,7 @@ export function matMul(
   { a, b, bias }: { a: RefTensor; b: RefTensor; bias?: RefTensor },
   { transposeA, transposeB, activation, alpha }: { transposeA: boolean; transposeB: boolean; activation: FusedActivation; alpha: number },
 ): RefTensor {
-  const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-  const n = transposeB ? b.shape[0] : b.shape[1];
+  const { m, k, n } = matMulDims(a.shape, b.shape, transposeA, transposeB);
   const A = (i: number, p: number): number => (transposeA ? a.values[p * a.shape[1] + i] : a.values[i * a.shape[1] + p]);
   const B = (p: number, j: number): number => (transposeB ? b.values[j * b.shape[1] + p] : b.values[p * b.shape[1] + j]);
   const out = zerosRef([m, n]);
