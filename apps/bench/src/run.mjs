@@ -1,6 +1,8 @@
-// `pnpm bench` / `node src/run.mjs [--quick] [--full] [--libs a,b] [--out dir]`:
+// `pnpm bench` / `node src/run.mjs [--quick [--jobs n]] [--full] [--libs a,b] [--out dir]`:
 // every library × task in its own child process, one after another, in one run; prints
 // the table with ratios Backprop / peer and writes results/latest.json and latest.md.
+// `--jobs n` runs n children at once: only for the --quick smoke run, whose figures are not
+// compared (a timed run shares the machine with nothing).
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -40,23 +42,32 @@ function runChild(lib, task) {
   });
 }
 
+const jobs = Number(opt('--jobs', '1'));
+if (!Number.isInteger(jobs) || jobs < 1 || (jobs > 1 && !quick)) {
+  process.stderr.write(`bench: --jobs must be a whole number ≥ 1, and above 1 only with --quick (timed runs run alone); got ${opt('--jobs', '1')}\n`);
+  process.exit(2);
+}
+
 const started = Date.now();
-const results = [];
 // tfjs-backend-cpu needs ~40 s per Model B batch here: the smoke run leaves it out.
 const skip = (lib, task) => quick && lib === 'tfjs-cpu' && task === 'B';
-for (const task of tasks) {
-  for (const lib of libs) {
+const runs = tasks.flatMap((task) => libs.map((lib) => ({ lib, task })));
+const results = new Array(runs.length);
+let next = 0;
+const worker = async () => {
+  for (let i = next++; i < runs.length; i = next++) {
+    const { lib, task } = runs[i];
     if (skip(lib, task)) {
-      results.push({ lib, task, skipped: 'left out of the --quick smoke run (too slow)' });
+      results[i] = { lib, task, skipped: 'left out of the --quick smoke run (too slow)' };
       continue;
     }
     const t0 = Date.now();
-    process.stderr.write(`bench: ${lib} ${task}${quick ? ' (quick)' : ''} … `);
     const r = await runChild(lib, task);
-    process.stderr.write(`${r.error ? `FAILED (${r.error})` : r.skipped ?? 'ok'} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    results.push(r);
+    process.stderr.write(`bench: ${lib} ${task}${quick ? ' (quick)' : ''}: ${r.error ? `FAILED (${r.error})` : r.skipped ?? 'ok'} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    results[i] = r;
   }
-}
+};
+await Promise.all(Array.from({ length: jobs }, worker));
 
 const report = {
   date: new Date().toISOString(),

@@ -16,7 +16,7 @@ describe('bench --quick', () => {
     const out = mkdtempSync(join(tmpdir(), 'backprop-bench-'));
     // Asynchronous, so vitest's worker stays responsive during the ~1 min run.
     const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(app, 'src/run.mjs'), '--quick', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [join(app, 'src/run.mjs'), '--quick', '--jobs', '2', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));

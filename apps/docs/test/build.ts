@@ -5,7 +5,7 @@ import { join } from 'node:path';
 export const docsRoot = join(import.meta.dirname, '..');
 export const distDir = join(docsRoot, '.vitepress/dist');
 
-const SKIP = new Set(['node_modules', 'dist', 'cache', 'test', 'test-artifacts', '.generated', 'api', 'public']);
+const SKIP = new Set(['node_modules', '.turbo', 'dist', 'cache', 'test', 'test-artifacts', '.generated', 'api', 'public']);
 
 function newest(dir: string): number {
   let latest = 0;

@@ -2,9 +2,9 @@
 // both WebGL2 and WebGPU) driven by playwright-core. test/browser/entry.ts is bundled
 // with esbuild, 'vitest' aliased to an in-page harness built on vitest's own expect
 // (test/browser/harness.ts), so the page runs the real suites unchanged:
-// describeBackendConformance, the gpu.js traps, 100 training steps back to the memory
-// baseline and 50 steps on real MNIST matching the CPU backend's losses (the Node side
-// serves the images); plus a compact table checking every kernel against the CPU backend.
+// describeBackendConformance, the gpu.js traps, training steps back to the memory
+// baseline and steps on real MNIST matching the CPU backend's losses (the Node side
+// serves the images; the step counts are in browser/steps.ts); plus a compact table checking every kernel against the CPU backend.
 //
 // webgl2 runs with the plain headless flags. webgpu needs --enable-unsafe-webgpu: without
 // it navigator.gpu exists but requestAdapter() resolves null, and the page must get a
@@ -19,11 +19,12 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumLaunchOptions, launchChromium, loadEsbuild, recordPageErrors, scriptPage, serveRoutes, waitForPageResult } from '../../../scripts/chromium.js';
 import type { BrowserResult } from './browser/entry.js';
+import { BROWSER_PARITY_STEPS } from './browser/steps.js';
 
 const CHROMIUM = chromiumLaunchOptions().executablePath;
 const here = dirname(fileURLToPath(import.meta.url));
-/** Enough for the 50-step MNIST parity test. */
-const MNIST_IMAGES = 50 * 32;
+/** Enough for the in-page MNIST parity test. */
+const MNIST_IMAGES = BROWSER_PARITY_STEPS * 32;
 
 // The plugin's view of esbuild's build object, with the little this file uses.
 interface EsbuildPluginBuild {
@@ -139,7 +140,7 @@ function expectFullRun(mode: string, { result, pageErrors, seconds }: Awaited<Re
   expect(tests.skipped).toEqual([]);
   expect(bySuite.get(`backend-gpujs ${mode} mode`) ?? 0, 'the conformance suite ran in the page').toBeGreaterThan(150);
   expect(bySuite.get('gpu.js traps and device behaviour') ?? 0, 'the traps ran').toBeGreaterThanOrEqual(7);
-  expect(training.length, '100-step memory and 50-step MNIST parity ran').toBe(2);
+  expect(training.length, 'the memory and MNIST parity training tests ran').toBe(2);
   expect(pageErrors).toEqual([]);
 }
 
@@ -148,7 +149,7 @@ describe('backend-gpujs in Chromium (SwiftShader, no GPU)', () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/ensure-system-deps.sh`).toBe(true);
   });
 
-  it('webgl2: every kernel matches the CPU backend; the conformance suite, traps, 100-step memory and 50-step MNIST parity pass', async () => {
+  it('webgl2: every kernel matches the CPU backend; the conformance suite, traps, training memory and MNIST parity pass', async () => {
     const context = await launch([]);
     expectFullRun('webgl2', await runPage(context, 'webgl2'));
   });
@@ -164,7 +165,7 @@ describe('backend-gpujs in Chromium (SwiftShader, no GPU)', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('webgpu (--enable-unsafe-webgpu): every kernel matches the CPU backend; the conformance suite, traps, 100-step memory and 50-step MNIST parity pass', async () => {
+  it('webgpu (--enable-unsafe-webgpu): every kernel matches the CPU backend; the conformance suite, traps, training memory and MNIST parity pass', async () => {
     const context = await launch(['--enable-unsafe-webgpu']);
     const run = await runPage(context, 'webgpu');
     expect(run.result.unavailable, 'SwiftShader provides a WebGPU adapter with this flag').toBeUndefined();

@@ -4,9 +4,9 @@
  * page's `?mode=` (webgl2 or webgpu):
  *   1. float32 parity of every kernel of KERNEL_NAMES against the CPU backend, plus the
  *      worked example W2 (apps/docs/math/convolution.md) worked example exactly (a compact case table);
- *   2. the real suites, unchanged: describeBackendConformance, the gpu.js traps, 100
- *      training steps back to the memory baseline, and 50 MNIST steps matching the CPU
- *      backend's losses (relative 1e-3), all reading with `await data()`.
+ *   2. the real suites, unchanged: describeBackendConformance, the gpu.js traps, training
+ *      steps back to the memory baseline, and MNIST steps matching the CPU backend's losses
+ *      (relative 1e-3; step counts in ./steps.ts), all reading with `await data()`.
  * Where the mode has no device here (webgpu without an adapter), it records why and the
  * GpujsModeError a read gets instead. The outcome is left on `window.__result`.
  */
@@ -17,6 +17,7 @@ import { describeBackendConformance } from '@backprop/tensor/testing';
 import * as lib from '../../src/index.js';
 import { GpujsBackend, type GpujsConcreteMode, gpujsBackend } from '../../src/index.js';
 import { defineTrainingTests, defineTrapTests } from '../suites.js';
+import { BROWSER_MEMORY_STEPS, BROWSER_PARITY_STEPS } from './steps.js';
 import { type HarnessResult, runRegistered } from './harness.js';
 
 const RTOL = 1e-4;
@@ -354,7 +355,7 @@ async function main(): Promise<BrowserResult> {
   result.kernels = await kernelTable(mode);
   describeBackendConformance(`backend-gpujs ${mode} mode`, gpujsBackend({ mode }), { backendName: 'gpujs', dtypes: ['float32'] });
   defineTrapTests(mode, lib, 'chromium');
-  defineTrainingTests(mode, lib);
+  defineTrainingTests(mode, lib, { memorySteps: BROWSER_MEMORY_STEPS, paritySteps: BROWSER_PARITY_STEPS });
   result.tests = await runRegistered((done) => {
     (globalThis as { __progress?: number }).__progress = done;
   });
