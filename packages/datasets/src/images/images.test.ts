@@ -43,10 +43,23 @@ describe('decodeImage', () => {
     expect(Array.from(decodeImage(pngBytes(2, 1, 1, [0, 65535], 16), 'd.png').data)).toEqual([0, 1]);
   });
 
-  it('decodes a grey JPEG as one channel and a colour one as three, close to the source', () => {
+  it('decodes a one-component (grey) JPEG from libjpeg as one channel, baseline and progressive, close to the source', async () => {
+    // Written by libjpeg through Pillow (test/fixtures/make-grey-jpeg.py): pixel (x, y) = 10x + 8y.
+    for (const file of ['grey-baseline.jpg', 'grey-progressive.jpg']) {
+      const bytes = new Uint8Array(await readFile(join(import.meta.dirname, '../../test/fixtures', file)));
+      expect(readImageHeader(bytes, file)).toMatchObject({ format: 'jpeg', width: 16, height: 12, channels: 1 });
+      const g = decodeImage(bytes, file);
+      expect([g.width, g.height, g.channels, g.data.length]).toEqual([16, 12, 1, 16 * 12]);
+      for (let y = 0; y < 12; y++) {
+        for (let x = 0; x < 16; x++) expect(Math.abs(g.data[16 * y + x] * 255 - (10 * x + 8 * y)), `${file} (${x}, ${y})`).toBeLessThanOrEqual(3);
+      }
+    }
+  });
+
+  it('decodes a YCbCr JPEG (all jpeg-js writes, even of grey pixels) as three channels, close to the source', () => {
     const grey = Array.from({ length: 64 }, (_, i) => 4 * i);
     const g = decodeImage(jpegBytes(8, 8, greyToRgba(grey), 100), 'g.jpg');
-    expect(g.channels).toBe(3); // jpeg-js always writes YCbCr
+    expect(g.channels).toBe(3);
     for (let i = 0; i < 64; i++) expect(Math.abs(g.data[3 * i] - grey[i] / 255)).toBeLessThan(0.03);
     const red = decodeImage(jpegBytes(8, 8, Array.from({ length: 64 }, () => [200, 30, 40, 255]).flat(), 100), 'r.jpg');
     expect(red.data[0]).toBeCloseTo(200 / 255, 1);
