@@ -83,16 +83,15 @@ export async function loadFolder(options: DataOptions): Promise<FolderData> {
   }
 }
 
-/** A whole image folder (no split) for `evaluate`, at the model's input shape. */
-export async function loadFolderForModel(dir: string, inputShape: readonly number[], limit?: number): Promise<{ set: CliImageSet; classNames: string[] }> {
+/**
+ * A whole image folder (no split) for `evaluate`, at the model's input shape: read and
+ * checked (every header), not decoded — `evaluateFolder` streams it.
+ */
+export async function openFolderForModel(dir: string, inputShape: readonly number[]): Promise<ImageDataset> {
   const [channels, height, width] = inputShape;
   if (inputShape.length !== 3 || (channels !== 1 && channels !== 3)) throw new CliError(`the model takes ${inputShape.join('×')} inputs; an image folder gives 1×H×W or 3×H×W images`);
   try {
-    const data = await imageFolder(dir, { imageSize: [height, width], channels });
-    const all = await inMemory(data.train);
-    const count = Math.min(all.count, limit ?? Infinity);
-    const size = channels * height * width;
-    return { set: { ...all, count, images: all.images.subarray(0, count * size), labels: all.labels.subarray(0, count) }, classNames: data.classNames };
+    return (await imageFolder(dir, { imageSize: [height, width], channels })).train;
   } catch (error) {
     if (error instanceof BackpropError) throw new CliError(error.message);
     throw error;

@@ -5,6 +5,7 @@ import { encodeImage, imageFolder, writeMnistImageFolder } from '@backprop/datas
 import { shape } from '@backprop/datasets/testing';
 import { lenet, loadModel } from '@backprop/layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluateFolder, evaluateSet } from '../src/evaluation.js';
 import { createRegistry } from '../src/setup.js';
 import { cli, idxDir, tempDir, weightsOf } from './helpers.js';
 
@@ -61,6 +62,26 @@ describe('train / evaluate / predict on an image folder', () => {
     expect(json.testAccuracy).toBeGreaterThanOrEqual(0.9);
     const text = await cli('evaluate', '--model-dir', join(out, 'model'), '--data', data);
     expect(text.stdout).toMatch(/ {2}ring: \d+\.\d\d%/);
+    expect(text.stdout).toContain('classes: ring, square; streamed)');
+    const limited = JSON.parse((await cli('evaluate', '--model-dir', join(out, 'model'), '--data', data, '--limit', '25', '--json')).stdout);
+    expect(limited.samples).toBe(25);
+  });
+
+  it('streamed evaluation of a folder (batches cut at --limit) gives the in-memory loss, outputs and labels', async () => {
+    const registry = createRegistry();
+    const { model } = await loadModel(join(out, 'model'), { registry });
+    const folder = (await imageFolder(data, { imageSize: [16, 16], channels: 1 })).train;
+    const { x, y } = await folder.load();
+    for (const [limit, batchSize] of [[60, 16], [37, 16], [5, 8]]) {
+      const streamed = await evaluateFolder(model, folder, { name: 'categoricalCrossentropy', config: {} }, limit, batchSize);
+      const memory = await evaluateSet(model, { images: x.values.subarray(0, limit * 256), labels: Uint8Array.from(y.values.subarray(0, limit)), count: limit, rows: 16, cols: 16 }, { name: 'categoricalCrossentropy', config: {} });
+      expect(streamed.count).toBe(limit);
+      expect(Array.from(streamed.labels)).toEqual(Array.from(y.values.subarray(0, limit)));
+      expect(streamed.outputs.length).toBe(limit * 2);
+      expect(Math.abs(streamed.loss - memory.loss), `limit ${limit}, batch ${batchSize}`).toBeLessThan(1e-6);
+      streamed.outputs.forEach((v, i) => expect(Math.abs(v - memory.outputs[i])).toBeLessThan(1e-6));
+    }
+    model.dispose();
   });
 
   it('predict prepares images for the model and prints class names', async () => {

@@ -1,8 +1,8 @@
 import type { Registry } from '@backprop/tensor';
 import type { Command } from 'commander';
-import { type CliImageSet, checkFits, classesOf, detectData, loadData, loadFolderForModel } from '../data.js';
+import { checkFits, classesOf, detectData, loadData, openFolderForModel } from '../data.js';
 import { CliError } from '../errors.js';
-import { evaluateSet } from '../evaluation.js';
+import { evaluateFolder, evaluateSet, type SetEvaluation } from '../evaluation.js';
 import { loadModelFlags } from '../load.js';
 import { headOf } from '../model.js';
 import { confusionMatrix, formatConfusion, perClassAccuracy } from '../metrics.js';
@@ -45,38 +45,41 @@ softmaxCrossEntropyFromLogits for a linear one). Class names come from its metad
     const { model, loss, classNames, path, format } = await loadModelFlags(flags, registry);
     const lossNote = format === 'backprop' ? '' : `, the default for a ${headOf(model)} head: ${format === 'onnx' ? 'an ONNX file stores no loss' : "a TF.js model's loss is not read"}`;
     const label = (i: number): string => classNames?.[i] ?? String(i);
-    let test: CliImageSet;
+    let result: SetEvaluation & { labels: ArrayLike<number>; count: number };
     let source: string;
     if (flags.data !== undefined && (await detectData(flags.data)) === 'folder') {
       // Every image of the folder, at the model's own input shape; its classes must be the model's.
-      const folder = await loadFolderForModel(flags.data, model.inputShape, flags.limit);
-      if (classNames && folder.classNames.join('\n') !== classNames.join('\n')) {
+      const folder = await openFolderForModel(flags.data, model.inputShape);
+      const folderClasses = [...folder.classNames];
+      if (classNames && folderClasses.join('\n') !== classNames.join('\n')) {
         model.dispose();
-        throw new CliError(`${flags.data}: the folder's classes (${folder.classNames.join(', ')}) are not the model's (${classNames.join(', ')})`);
+        throw new CliError(`${flags.data}: the folder's classes (${folderClasses.join(', ')}) are not the model's (${classNames.join(', ')})`);
       }
-      if (folder.classNames.length !== classesOf(model.outputShape)) {
+      if (folderClasses.length !== classesOf(model.outputShape)) {
         model.dispose();
-        throw new CliError(`${flags.data}: ${folder.classNames.length} classes but the model has ${model.outputShape.join('×')} outputs`);
+        throw new CliError(`${flags.data}: ${folderClasses.length} classes but the model has ${model.outputShape.join('×')} outputs`);
       }
-      test = folder.set;
-      source = `image folder ${flags.data} (detected; ${folder.classNames.length} classes: ${folder.classNames.join(', ')})`;
+      source = `image folder ${flags.data} (detected; ${folderClasses.length} classes: ${folderClasses.join(', ')}; streamed)`;
+      // One forward pass, batch by batch as the images are decoded, gives the loss and the outputs.
+      result = await evaluateFolder(model, folder, loss, flags.limit);
     } else {
-      ({ test, source } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit }, classesOf(model.outputShape)));
+      const { test, source: idxSource } = await loadData({ dir: flags.data, limit: 1, testLimit: flags.limit }, classesOf(model.outputShape));
+      checkFits(test, model.inputShape, 'test data');
+      source = idxSource;
+      // One forward pass over the test set gives the loss and the outputs.
+      result = { ...(await evaluateSet(model, test, loss)), labels: test.labels, count: test.count };
     }
-    checkFits(test, model.inputShape, 'test data');
-    // One forward pass over the test set gives the loss and the outputs.
-    const result = await evaluateSet(model, test, loss);
-    const outputs = result.outputs;
-    const confusion = confusionMatrix(outputs, test.labels, outputs.length / test.count);
-    const accuracy = confusion.reduce((s, row, i) => s + row[i], 0) / test.count;
+    const { outputs, count } = result;
+    const confusion = confusionMatrix(outputs, result.labels, outputs.length / count);
+    const accuracy = confusion.reduce((s, row, i) => s + row[i], 0) / count;
     const perClass = perClassAccuracy(confusion);
     model.dispose();
     if (flags.json) {
-      printJson({ ...(format !== 'backprop' ? { model: path, format, classNames } : { modelDir: path, ...(classNames ? { classNames } : {}) }), samples: test.count, testAccuracy: accuracy, testLoss: result.loss, loss: loss.name, perClassAccuracy: perClass, confusionMatrix: confusion });
+      printJson({ ...(format !== 'backprop' ? { model: path, format, classNames } : { modelDir: path, ...(classNames ? { classNames } : {}) }), samples: count, testAccuracy: accuracy, testLoss: result.loss, loss: loss.name, perClassAccuracy: perClass, confusionMatrix: confusion });
       return;
     }
     const lines = [
-      `${format === 'onnx' ? 'ONNX model' : format === 'tfjs' ? 'TF.js Layers model' : 'model'} ${path} on ${test.count} test images of ${source}`,
+      `${format === 'onnx' ? 'ONNX model' : format === 'tfjs' ? 'TF.js Layers model' : 'model'} ${path} on ${count} test images of ${source}`,
       `test accuracy ${percent(accuracy)}  test loss ${result.loss.toFixed(4)} (${loss.name}${lossNote})`,
       '',
       'per-class accuracy:',
