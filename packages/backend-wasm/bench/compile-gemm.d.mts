@@ -1,9 +1,11 @@
 /** Path of assembly/gemm.ts. */
 export declare const gemmSource: string;
-/** The wasm bytes of an AssemblyScript GEMM source (default assembly/gemm.ts) compiled alone with the package's flags (plus `flags`). */
-export declare function compileGemmBinary(source?: string, flags?: string[]): Promise<Uint8Array>;
-/** Compiles an AssemblyScript GEMM source (default assembly/gemm.ts) alone, with the package's flags (plus `flags`). */
-export declare function compileGemm(source?: string, flags?: string[]): Promise<WebAssembly.Module>;
+/** Path of asconfig.json, whose targets compileGemmBinary builds with. */
+export declare const asconfig: string;
+/** The wasm bytes of an AssemblyScript GEMM source (default assembly/gemm.ts) compiled alone with an asconfig.json target (default release; threads: a shared memory). */
+export declare function compileGemmBinary(source?: string, target?: 'release' | 'threads'): Promise<Uint8Array>;
+/** Compiles an AssemblyScript GEMM source (default assembly/gemm.ts) alone with an asconfig.json target (default release). */
+export declare function compileGemm(source?: string, target?: 'release' | 'threads'): Promise<WebAssembly.Module>;
 export interface GemmInstance {
   gemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number,

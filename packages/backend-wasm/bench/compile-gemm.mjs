@@ -1,6 +1,6 @@
 // The GEMM harness shared by bench/gemm*.mjs and the gemm tests: compiles assembly/gemm.ts on its
-// own (no other kernels) into a WebAssembly.Module, in memory, with the flags the package's build
-// uses, so the GEMM can be benchmarked and tested by itself; instantiates it with a bump
+// own (no other kernels) into a WebAssembly.Module, in memory, with asconfig.json's targets (the
+// flags the package's build uses), so the GEMM can be benchmarked and tested by itself; instantiates it with a bump
 // allocator; fills operands; times calls.
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
@@ -9,12 +9,18 @@ export { fillRandom } from './fill-random.mjs';
 
 export const gemmSource = fileURLToPath(new URL('../assembly/gemm.ts', import.meta.url));
 
-/** @param {string} [source] an AssemblyScript file exporting gemm/gemmScratchBytes; @param {string[]} [flags] extra asc flags */
-export async function compileGemmBinary(source = gemmSource, flags = []) {
+export const asconfig = fileURLToPath(new URL('../asconfig.json', import.meta.url));
+
+/**
+ * @param {string} [source] an AssemblyScript file exporting gemm/gemmScratchBytes
+ * @param {'release' | 'threads'} [target] the asconfig.json target whose flags it is built with (threads: a shared memory)
+ */
+export async function compileGemmBinary(source = gemmSource, target = 'release') {
   let binary = null;
   const errors = [];
   const { error } = await asc.main(
-    [source, '--enable', 'simd', '-O3', '--runtime', 'stub', '--importMemory', '--noAssert', '--outFile', 'gemm.wasm', ...flags],
+    // The package's own targets, only the output file overridden (writeFile below catches it).
+    [source, '--config', asconfig, '--target', target, '--outFile', 'gemm.wasm'],
     {
       writeFile(name, contents) {
         if (name.endsWith('.wasm')) binary = contents;
@@ -28,8 +34,8 @@ export async function compileGemmBinary(source = gemmSource, flags = []) {
 }
 
 /** compileGemmBinary, compiled into a WebAssembly.Module. */
-export async function compileGemm(source = gemmSource, flags = []) {
-  return WebAssembly.compile(await compileGemmBinary(source, flags));
+export async function compileGemm(source = gemmSource, target = 'release') {
+  return WebAssembly.compile(await compileGemmBinary(source, target));
 }
 
 /**

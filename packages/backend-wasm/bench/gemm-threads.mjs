@@ -36,7 +36,7 @@ writeFileSync(file, bundled.outputFiles[0].text);
 const { WasmThreadPool, controlBlockBytes } = await import(pathToFileURL(file).href);
 rmSync(dir, { recursive: true });
 
-const g = await instantiateGemm(await compileGemm(undefined, ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536']), 1024, { shared: true });
+const g = await instantiateGemm(await compileGemm(undefined, 'threads'), 1024, { shared: true });
 const kernels = { gemm: g.gemm, gemmScratchBytes: g.gemmScratchBytes };
 const pool = new WasmThreadPool({ threads, module: g.module, memory: g.memory, kernels, control: g.alloc(controlBlockBytes(threads) / 4) });
 const status = await pool.ready;

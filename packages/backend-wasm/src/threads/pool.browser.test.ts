@@ -2,16 +2,11 @@
 // playwright-core — where it takes the other paths: a Web Worker from a Blob, and a main thread
 // that may not block in Atomics.wait (it spins). The page is cross-origin isolated (COOP/COEP),
 // which a shared WebAssembly.Memory needs; a page that is not gets the pool's one-thread report.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumLaunchOptions } from '../../../../scripts/chromium.js';
+import { launchChromium, loadEsbuild, recordPageErrors, scriptPage, serveRoutes, waitForPageResult } from '../../../../scripts/chromium.js';
 import { compileGemmBinary } from '../../bench/compile-gemm.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -67,10 +62,6 @@ async function run() {
 globalThis.__result = run().catch((e) => ({ fatal: String((e && e.stack) || e) }));
 `;
 
-interface Esbuild {
-  build(options: Record<string, unknown>): Promise<{ outputFiles: { text: string }[] }>;
-}
-
 const cleanup: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();
@@ -79,9 +70,7 @@ afterAll(async () => {
 let base = '';
 let context: BrowserContext;
 beforeAll(async () => {
-  // esbuild comes with tsup (a root devDependency), as in test/browser.test.ts.
-  const require = createRequire(import.meta.url);
-  const esbuild = (await import(createRequire(require.resolve('tsup')).resolve('esbuild'))) as Esbuild;
+  const esbuild = await loadEsbuild();
   const built = await esbuild.build({
     stdin: { contents: pageSource, resolveDir: here, loader: 'ts', sourcefile: 'page.ts' },
     bundle: true,
@@ -92,35 +81,29 @@ beforeAll(async () => {
     write: false,
     logLevel: 'silent',
   });
-  const script = built.outputFiles[0].text;
-  const wasm = await compileGemmBinary(undefined, ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536']);
-  const html = '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><script src="/page.js"></script></body></html>';
-  const server: Server = createServer((req, res) => {
-    const [path, query] = (req.url ?? '/').split('?');
+  const script = built.outputFiles![0].text;
+  const wasm = await compileGemmBinary(undefined, 'threads');
+  const server = await serveRoutes((path, query) => {
     // ?isolated=0 serves the page without the headers that make it cross-origin isolated.
-    const isolation: Record<string, string> =
+    const headers: Record<string, string> =
       query === 'isolated=0' ? {} : { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-    if (path === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', ...isolation }).end(script);
-    else if (path === '/gemm.wasm') res.writeHead(200, { 'content-type': 'application/wasm', ...isolation }).end(wasm);
-    else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...isolation }).end(html);
-    else res.writeHead(404).end();
+    if (path === '/page.js') return { type: 'text/javascript; charset=utf-8', body: script, headers };
+    if (path === '/gemm.wasm') return { type: 'application/wasm', body: wasm, headers };
+    if (path === '/') return { ...scriptPage('WasmThreadPool in chromium', '/page.js'), headers };
+    return undefined;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const userDataDir = mkdtempSync(join(tmpdir(), 'backprop-gemm-pool-chromium-'));
-  cleanup.push(() => rmSync(userDataDir, { recursive: true, force: true }));
-  context = await chromium.launchPersistentContext(userDataDir, chromiumLaunchOptions());
-  cleanup.push(() => context.close());
+  cleanup.push(server.close);
+  base = server.url;
+  const browser = await launchChromium(chromium);
+  cleanup.push(browser.close);
+  context = browser.context;
 });
 
 async function runPage(query: string): Promise<{ result: PageResult; pageErrors: string[] }> {
   const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(`uncaught: ${error.message}`));
+  const pageErrors = recordPageErrors(page);
   await page.goto(`${base}/${query}`);
-  await page.waitForFunction(() => (globalThis as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000 });
-  const result = (await page.evaluate(() => (globalThis as { __result?: unknown }).__result)) as PageResult;
+  const result = await waitForPageResult<PageResult>(page, 60_000);
   await page.close();
   return { result, pageErrors };
 }

@@ -6,7 +6,7 @@ import { compileGemm, fillRandom, instantiateGemm, type GemmInstance } from '../
 import { controlBlockBytes, WasmThreadPool, type GemmCall, type GemmKernels } from './pool';
 
 // The threaded build: a shared memory import (which needs a maximum).
-const sharedModule = compileGemm(undefined, ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536']);
+const sharedModule = compileGemm(undefined, 'threads');
 const unsharedModule = compileGemm();
 const pools: WasmThreadPool[] = [];
 afterEach(() => {
