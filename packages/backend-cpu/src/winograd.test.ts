@@ -64,20 +64,20 @@ describe('Winograd F(2×2, 3×3) forward vs im2col + GEMM', () => {
   });
 
   it("'auto' picks Winograd for 3×3 stride 1 with ≥ 8 channels and filters on outputs ≥ 2×2, finite inputs", () => {
-    const geom = (c: number, h: number, strides = 1, pad = 1, k = 3): Conv2DInfo =>
-      computeConv2DInfo([1, c, h, h], { filters: 1, kernelSize: [k, k] }, [strides, strides], [pad, pad]);
+    const geom = (f: number, c: number, h: number, strides = 1, pad = 1, k = 3): Conv2DInfo =>
+      computeConv2DInfo([1, c, h, h], { filters: f, kernelSize: [k, k] }, [strides, strides], [pad, pad]);
     const finite = new Float32Array([1, 2]), infinite = new Float32Array([1, Infinity]), nan = new Float32Array([NaN]);
-    expect(forwardAlgorithm('auto', geom(8, 9), 8, finite, finite)).toBe('conv2dWinograd');
-    expect(forwardAlgorithm('auto', geom(32, 13, 1, 0), 64, finite, finite)).toBe('conv2dWinograd');
-    expect(forwardAlgorithm('auto', geom(16, 5, 1, 0), 16, finite, finite), '3×3 output').toBe('conv2dWinograd');
-    expect(forwardAlgorithm('auto', geom(16, 3, 1, 0), 16, finite, finite), '1×1 output (C·9 > 128)').toBe('conv2dGemm');
-    expect(forwardAlgorithm('auto', geom(4, 9), 8, finite, finite), 'C = 4').toBe('conv2dDirect');
-    expect(forwardAlgorithm('auto', geom(8, 9), 4, finite, finite), 'F = 4').toBe('conv2dDirect');
-    expect(forwardAlgorithm('auto', geom(8, 9, 2), 8, finite, finite), 'stride 2').toBe('conv2dDirect');
-    expect(forwardAlgorithm('auto', geom(32, 9, 1, 2, 5), 8, finite, finite), '5×5').toBe('conv2dGemm');
-    expect(forwardAlgorithm('auto', geom(8, 9), 8, infinite, finite), 'Inf in x').toBe('conv2dDirect');
-    expect(forwardAlgorithm('auto', geom(8, 9), 8, finite, nan), 'NaN in the filter').toBe('conv2dDirect');
-    expect(forwardAlgorithm('auto', geom(64, 9), 8, infinite, finite), 'wide, Inf in x').toBe('conv2dGemm');
+    expect(forwardAlgorithm('auto', geom(8, 8, 9), finite, finite)).toBe('conv2dWinograd');
+    expect(forwardAlgorithm('auto', geom(64, 32, 13, 1, 0), finite, finite)).toBe('conv2dWinograd');
+    expect(forwardAlgorithm('auto', geom(16, 16, 5, 1, 0), finite, finite), '3×3 output').toBe('conv2dWinograd');
+    expect(forwardAlgorithm('auto', geom(16, 16, 3, 1, 0), finite, finite), '1×1 output (C·9 > 128)').toBe('conv2dGemm');
+    expect(forwardAlgorithm('auto', geom(8, 4, 9), finite, finite), 'C = 4').toBe('conv2dDirect');
+    expect(forwardAlgorithm('auto', geom(4, 8, 9), finite, finite), 'F = 4').toBe('conv2dDirect');
+    expect(forwardAlgorithm('auto', geom(8, 8, 9, 2), finite, finite), 'stride 2').toBe('conv2dDirect');
+    expect(forwardAlgorithm('auto', geom(8, 32, 9, 1, 2, 5), finite, finite), '5×5').toBe('conv2dGemm');
+    expect(forwardAlgorithm('auto', geom(8, 8, 9), infinite, finite), 'Inf in x').toBe('conv2dDirect');
+    expect(forwardAlgorithm('auto', geom(8, 8, 9), finite, nan), 'NaN in the filter').toBe('conv2dDirect');
+    expect(forwardAlgorithm('auto', geom(8, 64, 9), infinite, finite), 'wide, Inf in x').toBe('conv2dGemm');
   });
 });
 

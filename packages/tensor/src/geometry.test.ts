@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackpropError } from './errors.js';
-import { computeConv2DInfo, computePool2DInfo, matMulDims, convOutputSize } from './geometry.js';
+import { computeConv2DInfo, computePool2DInfo, matMulDims, convOutputSize, winogradApplies, winogradPays } from './geometry.js';
 
 describe('computeConv2DInfo', () => {
   it('gives every size and count of a conv (worked example W1 (apps/docs/math/convolution.md), Eq 2.1 with the floor)', () => {
@@ -65,5 +65,36 @@ describe('matMulDims', () => {
     expect(matMulDims([3, 2], [3, 4], true, false)).toEqual({ m: 2, k: 3, kB: 3, n: 4 });
     // Shapes that do not multiply come back as they are, for the op to name.
     expect(matMulDims([2, 3], [5, 4], false, false)).toEqual({ m: 2, k: 3, kB: 5, n: 4 });
+  });
+});
+
+describe('winogradApplies and winogradPays', () => {
+  const info = (x: number[], k: number[], strides: [number, number] = [1, 1], pad: [number, number] = [0, 0]) =>
+    computeConv2DInfo(x as [number, number, number, number], k as [number, number, number, number], strides, pad);
+
+  it('applies to 3×3 kernels at stride 1 with any padding and a non-empty output, nothing else', () => {
+    expect(winogradApplies(info([1, 1, 5, 5], [1, 1, 3, 3]))).toBe(true);
+    expect(winogradApplies(info([1, 1, 5, 5], [1, 1, 3, 3], [1, 1], [2, 1]))).toBe(true);
+    expect(winogradApplies(info([1, 1, 5, 5], [1, 1, 3, 3], [2, 2]))).toBe(false);
+    expect(winogradApplies(info([1, 1, 5, 5], [1, 1, 3, 3], [1, 2]))).toBe(false);
+    expect(winogradApplies(info([1, 1, 5, 5], [1, 1, 5, 5]))).toBe(false);
+    expect(winogradApplies(info([1, 1, 5, 5], [1, 1, 3, 1]))).toBe(false);
+    expect(winogradApplies(info([0, 1, 5, 5], [1, 1, 3, 3]))).toBe(true);
+  });
+
+  it('pays from 8 channels and 8 filters, where the 2×2 tiles undercut 9 products an output by 20 %', () => {
+    // Model B's second conv: 32 channels of 13×13, 64 filters → 11×11 outputs, 36 tiles: 576 ≤ 0.8·9·121 = 871.2.
+    expect(winogradPays(info([1, 32, 13, 13], [64, 32, 3, 3]))).toBe(true);
+    expect(winogradPays(info([1, 7, 13, 13], [64, 7, 3, 3]))).toBe(false);
+    expect(winogradPays(info([1, 8, 13, 13], [7, 8, 3, 3]))).toBe(false);
+    expect(winogradPays(info([1, 8, 13, 13], [8, 8, 3, 3]))).toBe(true);
+    // A 3×3 output: 4 tiles, 64 ≤ 0.8·9·9 = 64.8 pays; a 1×1 output: 16 > 7.2 does not.
+    expect(winogradPays(info([1, 16, 5, 5], [16, 16, 3, 3]))).toBe(true);
+    expect(winogradPays(info([1, 16, 3, 3], [16, 16, 3, 3]))).toBe(false);
+    // A 2×1 output: one tile, 16 > 0.8·9·2 = 14.4.
+    expect(winogradPays(info([1, 16, 4, 3], [16, 16, 3, 3]))).toBe(false);
+    // Geometry Winograd does not compute never pays, however many channels.
+    expect(winogradPays(info([1, 64, 32, 32], [64, 64, 3, 3], [2, 2]))).toBe(false);
+    expect(winogradPays(info([1, 64, 32, 32], [64, 64, 5, 5]))).toBe(false);
   });
 });

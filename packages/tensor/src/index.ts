@@ -19,7 +19,16 @@ export type {
 export { KERNEL_NAMES, SPEC_VERSION } from './kernels.js';
 export { Tensor, sizeOfShape, resolveReshape } from './tensor.js';
 export { MAX_TENSOR_BYTES, assertTensorShape, maxElements } from './limits.js';
-export { computeConv2DInfo, computePool2DInfo, convOutputSize, matMulDims } from './geometry.js';
+export {
+  computeConv2DInfo,
+  computePool2DInfo,
+  convOutputSize,
+  matMulDims,
+  winogradApplies,
+  winogradPays,
+  WINOGRAD_MIN_CHANNELS,
+  WINOGRAD_MIN_FILTERS,
+} from './geometry.js';
 export type { Conv2DFilter, Conv2DInfo, MatMulDims, Pool2DInfo } from './geometry.js';
 export {
   checkBoolean,
@@ -58,6 +67,7 @@ export {
 } from './registry.js';
 export type { BackendRegistration, ComponentSpec, Factory, MemoryInfo, Plugin, RegisterOptions } from './registry.js';
 export { createRandom } from './random.js';
+export { crc32 } from './checksum.js';
 export type { Random } from './random.js';
 export * from './ops/index.js';
 export type {

@@ -4,11 +4,11 @@
  * [reference.ts](../../../tensor/src/testing/reference.ts).
  * The math: [convolution.md](../../../../apps/docs/math/convolution.md).
  */
-import { computeConv2DInfo, type Conv2DInfo, defineKernel, type TypedArray } from '@backprop/tensor';
+import { computeConv2DInfo, type Conv2DInfo, defineKernel, type TypedArray, winogradApplies, winogradPays } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import type { ConvAlgorithm } from '../options.js';
 import { allFinite } from './util.js';
-import { WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradApplies, winogradFilters, winogradSaves } from './winograd.js';
+import { winogradFilters } from './winograd.js';
 
 type B = CpuBackend;
 
@@ -20,13 +20,12 @@ type B = CpuBackend;
  * be short (small C·kh·kw); im2col + GEMM otherwise.
  */
 export function forwardAlgorithm(
-  choice: ConvAlgorithm['forward'], g: Conv2DInfo, f: number, x: TypedArray, filter: TypedArray,
+  choice: ConvAlgorithm['forward'], g: Conv2DInfo, x: TypedArray, filter: TypedArray,
 ): 'conv2dWinograd' | 'conv2dDirect' | 'conv2dGemm' {
   if (choice === 'direct') return 'conv2dDirect';
   if (choice === 'gemm') return 'conv2dGemm';
-  const winograd = winogradApplies(g) && allFinite(x) && allFinite(filter);
-  if (choice === 'winograd') return winograd ? 'conv2dWinograd' : 'conv2dGemm';
-  if (winograd && g.inChannels >= WINOGRAD_MIN_CHANNELS && f >= WINOGRAD_MIN_FILTERS && winogradSaves(g)) return 'conv2dWinograd';
+  if (choice === 'winograd') return winogradApplies(g) && allFinite(x) && allFinite(filter) ? 'conv2dWinograd' : 'conv2dGemm';
+  if (winogradPays(g) && allFinite(x) && allFinite(filter)) return 'conv2dWinograd';
   return g.taps <= 128 ? 'conv2dDirect' : 'conv2dGemm';
 }
 
@@ -50,7 +49,7 @@ export const conv2d = defineKernel<'conv2d', B>({
     };
     // Images are independent: threads take shares of the batch (small shares: a share
     // costs only a filter repack, and a worker that is descheduled mid-share stalls less).
-    const algorithm = forwardAlgorithm(backend.convAlgorithm.forward, g, f, args.x, args.k);
+    const algorithm = forwardAlgorithm(backend.convAlgorithm.forward, g, args.x, args.k);
     // Winograd's filter transform is done once here; the shares get it through args.k.
     if (algorithm === 'conv2dWinograd') args.k = winogradFilters(backend, args.k, f, g.inChannels, false);
     backend.parallel(algorithm, args, n, 2 * o.length * g.taps, 8);

@@ -4,11 +4,11 @@
  * [reference.ts](../../../tensor/src/testing/reference.ts).
  * The math: [convolution.md](../../../../apps/docs/math/convolution.md).
  */
-import { computeConv2DInfo, type Conv2DInfo, defineKernel, type TypedArray } from '@backprop/tensor';
+import { computeConv2DInfo, type Conv2DInfo, defineKernel, type TypedArray, winogradPays } from '@backprop/tensor';
 import type { CpuBackend } from '../backend.js';
 import type { ConvAlgorithm } from '../options.js';
 import { allFinite } from './util.js';
-import { winogradFilters, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, winogradSaves } from './winograd.js';
+import { winogradFilters } from './winograd.js';
 
 type B = CpuBackend;
 
@@ -38,7 +38,7 @@ function winogradInput(choice: ConvAlgorithm['input'], g: Conv2DInfo, dy: TypedA
   const gT = inputGradientGeom(g);
   if (gT === null || !allFinite(dy) || !allFinite(k)) return null;
   if (choice === 'winograd') return gT;
-  return gT.inChannels >= WINOGRAD_MIN_CHANNELS && gT.outChannels >= WINOGRAD_MIN_FILTERS && winogradSaves(gT) ? gT : null;
+  return winogradPays(gT) ? gT : null;
 }
 
 /**

@@ -9,7 +9,8 @@
  * 4×4 transform positions; U[ξ] is F×C, V[ξ] is C×tiles), with 16 multiply-adds per tile
  * and channel pair instead of 36: 1.9× fewer for Model B's second conv (11×11 output). The
  * transforms are additions only and are shared across filters (input) or channels (output),
- * so the kernel is worth it when C and F are both large enough (conv2d.ts decides).
+ * so the kernel is worth it when C and F are both large enough (@backprop/tensor's winogradPays,
+ * which conv2d.ts asks).
  * Like the other paths it accumulates in Float64; results differ from the direct sum by
  * rounding only (the transforms use 0, ±1 and ±½), for finite inputs: ±Infinity would
  * meet its own negation in the transforms and give NaN, so conv2d.ts does not use this
@@ -20,24 +21,6 @@ import type { Scratch } from '../scratch.js';
 import { gemmBlock, MR, NR, roundUp } from './gemm.js';
 import { padImage } from './paddedImage.js';
 import { applyActivation } from './util.js';
-
-/** Whether the Winograd kernel computes this geometry (3×3, stride 1, any padding). */
-export function winogradApplies(g: Conv2DInfo): boolean {
-  return g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 1 && g.strideWidth === 1 && g.outHeight > 0 && g.outWidth > 0;
-}
-
-/** Below these the Winograd transforms cost more than the multiplications they save. */
-export const WINOGRAD_MIN_CHANNELS = 8;
-export const WINOGRAD_MIN_FILTERS = 8;
-
-/**
- * 16 products per 2×2 tile (tiles hang past odd edges) against 9 per output. Measured at
- * C = F = 16: a 3×3 output (ratio 0.79) still gains (0.56 → 0.46 ms); a 1×1 output (1.78)
- * cannot.
- */
-export function winogradSaves(g: Conv2DInfo): boolean {
-  return 16 * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2) <= 0.8 * 9 * g.outPixels;
-}
 
 /**
  * The transformed filters U[ξ][f][c] = (G g Gᵀ)[ξ] for conv2dWinograd, computed once per

@@ -2,7 +2,7 @@
  * Y = act(X ⋆ K + b): Winograd F(2×2, 3×3) where it pays, else per image im2col + GEMM; then
  * bias and activation per output plane (assembly/conv.ts). The math: apps/docs/math/convolution.md.
  */
-import { computeConv2DInfo, defineKernel, type Conv2DInfo } from '@backprop/tensor';
+import { computeConv2DInfo, defineKernel, winogradPays } from '@backprop/tensor';
 import type { WasmBackend } from '../backend.js';
 import { ACTIVATION_CODE } from './activations.js';
 import { columnBytes, convFlop, subBatch } from './conv.js';
@@ -12,17 +12,6 @@ const WINOGRAD_GROUP_TILES = 512;
 
 const roundUp4 = (x: number): number => Math.ceil(x / 4) * 4;
 
-/**
- * Winograd F(2×2, 3×3) (assembly/conv.ts) for 3×3 stride-1 convolutions with enough channels and
- * filters to share its transforms, where its 16 products per 2×2 tile undercut 9 per output
- * pixel by 20 % (backend-cpu's winograd.ts chooses the same way). Finite x and filters only.
- */
-export function winogradFits(g: Conv2DInfo): boolean {
-  return g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 1 && g.strideWidth === 1 && g.outPixels > 0
-    && g.inChannels >= 8 && g.outChannels >= 8
-    && 16 * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2) <= 0.8 * 9 * g.outPixels;
-}
-
 export const conv2d = defineKernel<'conv2d', WasmBackend>({
   kernelName: 'conv2d', backendName: 'wasm',
   kernelFunc: ({ inputs: { x, filter, bias }, attrs: { strides, pad, activation, alpha }, backend }) => {
@@ -31,7 +20,9 @@ export const conv2d = defineKernel<'conv2d', WasmBackend>({
     const pb = bias !== undefined ? backend.f32(bias, 'conv2d') : 0;
     const out = backend.makeOutput(g.outShape, 'float32', 'conv2d');
     if (g.batch * g.outImageSize === 0) return out.info;
-    if (winogradFits(g) && backend.wasm.allFinite_f32(px, g.batch * g.inImageSize) !== 0 && backend.wasm.allFinite_f32(pk, g.outChannels * g.taps) !== 0) {
+    // Winograd F(2×2, 3×3) (assembly/conv.ts) where tensor's winogradPays says so, as backend-cpu
+    // chooses; finite x and filters only (±Infinity meets its own negation in the transforms).
+    if (winogradPays(g) && backend.wasm.allFinite_f32(px, g.batch * g.inImageSize) !== 0 && backend.wasm.allFinite_f32(pk, g.outChannels * g.taps) !== 0) {
       const tiles = Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2), f = g.outChannels, c = g.inChannels;
       const group = Math.max(1, Math.min(g.batch, Math.ceil(WINOGRAD_GROUP_TILES / tiles)));
       const sizes = [16 * f * c * 4, 16 * c * group * tiles * 4, (16 * f * group * tiles + 36) * 4, (2 * Math.ceil(g.outHeight / 2) + 2) * (2 * roundUp4(Math.ceil(g.outWidth / 2)) + 2) * 4, backend.wasm.gemmScratchBytes(f, group * tiles, c)];
