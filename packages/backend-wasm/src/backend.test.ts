@@ -128,11 +128,15 @@ describe('wasm backend dtypes and options', () => {
   });
 
   it('rejects bad options with a BackpropError naming the option', () => {
-    expect(() => wasmBackendWithOptions({ threads: 0 })).toThrow(/^wasmBackendWithOptions: threads must be an integer from 1 to 64, got 0$/);
-    expect(() => wasmBackendWithOptions({ threads: 1.5 })).toThrow(/threads must be an integer from 1 to 64/);
-    expect(() => wasmBackendWithOptions({ threads: 65 })).toThrow(/threads must be an integer from 1 to 64/);
-    expect(() => wasmBackendWithOptions({ maxMemoryBytes: 10 })).toThrow(/maxMemoryBytes must be a number of bytes from 65536/);
-    expect(() => wasmBackendWithOptions({ bogus: 1 } as never)).toThrow(/unknown option 'bogus'/);
+    expect(() => wasmBackendWithOptions({ threads: 0 })).toThrow(/^wasmBackendWithOptions: threads must be a positive integer ≤ 64, got 0$/);
+    expect(() => wasmBackendWithOptions({ threads: 1.5 })).toThrow(/^wasmBackendWithOptions: threads must be a positive integer ≤ 64, got 1\.5$/);
+    expect(() => wasmBackendWithOptions({ threads: 65 })).toThrow(/^wasmBackendWithOptions: threads must be a positive integer ≤ 64, got 65$/);
+    expect(() => wasmBackendWithOptions({ maxMemoryBytes: 10 })).toThrow(/^wasmBackendWithOptions: maxMemoryBytes must be a number in \[65536, 4294967296\], got 10$/);
+    expect(() => wasmBackendWithOptions({ initialMemoryBytes: Number.NaN })).toThrow(/^wasmBackendWithOptions: initialMemoryBytes must be a number in \[65536, 4294967296\], got NaN$/);
+    // Arrays and null are not options objects.
+    expect(() => wasmBackendWithOptions([] as never)).toThrow(/^wasmBackendWithOptions: options must be an object, got/);
+    expect(() => wasmBackendWithOptions(null as never)).toThrow(/^wasmBackendWithOptions: options must be an object, got null$/);
+    expect(() => wasmBackendWithOptions({ bogus: 1 } as never)).toThrow(/^wasmBackendWithOptions: unknown option 'bogus'; valid options: threads, maxMemoryBytes, initialMemoryBytes$/);
   });
 });
 

@@ -1,5 +1,5 @@
 /** What a wasm backend can be told when it is created (`wasmBackendWithOptions`, `createWasmBackend`). */
-import { BackpropError, describeValue } from '@backprop/tensor';
+import { checkNumberInRange, checkOptions, checkPositiveInt } from '@backprop/tensor';
 
 export interface WasmBackendOptions {
   /**
@@ -37,21 +37,12 @@ export interface ResolvedWasmOptions {
 /** Checks the options (throws BackpropError naming the bad one) and fills in the defaults. */
 export function resolveWasmOptions(options: WasmBackendOptions = {}): ResolvedWasmOptions {
   const where = 'wasmBackendWithOptions';
-  if (options === null || typeof options !== 'object') throw new BackpropError(where, `options must be an object, got ${describeValue(options)}`);
-  const known = ['threads', 'maxMemoryBytes', 'initialMemoryBytes'];
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new BackpropError(where, `unknown option '${key}'; the options are ${known.join(', ')}`);
-  }
+  checkOptions(where, options, ['threads', 'maxMemoryBytes', 'initialMemoryBytes']);
   const { threads = 1, maxMemoryBytes = MAX_MEMORY_BYTES, initialMemoryBytes = DEFAULT_INITIAL_BYTES } = options;
-  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new BackpropError(where, `threads must be an integer from 1 to ${MAX_THREADS}, got ${describeValue(threads)}`);
-  }
-  const bytes = (name: string, v: unknown): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < WASM_PAGE_BYTES || v > MAX_MEMORY_BYTES) {
-      throw new BackpropError(where, `${name} must be a number of bytes from ${WASM_PAGE_BYTES} (one page) to ${MAX_MEMORY_BYTES} (4 GiB), got ${describeValue(v)}`);
-    }
-    return Math.floor(v / WASM_PAGE_BYTES);
-  };
+  checkPositiveInt(where, 'threads', threads, MAX_THREADS);
+  // From one page to all a 32-bit pointer addresses.
+  const bytes = (name: string, value: unknown): number =>
+    Math.floor(checkNumberInRange(where, name, value, { min: WASM_PAGE_BYTES, max: MAX_MEMORY_BYTES }) / WASM_PAGE_BYTES);
   const maxPages = bytes('maxMemoryBytes', maxMemoryBytes);
   const initialPages = Math.min(bytes('initialMemoryBytes', initialMemoryBytes), maxPages);
   return { threads, maxPages, initialPages };
