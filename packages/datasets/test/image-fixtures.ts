@@ -49,7 +49,16 @@ export function greyToRgba(grey: ArrayLike<number>): number[] {
  * 4 Paeth; any other number is written as it is, predicting 0), its zlib stream split over `idatChunks`
  * IDAT chunks, with real CRCs.
  */
-export function filteredPngBytes(width: number, height: number, samples: 1 | 2 | 3 | 4, data: ArrayLike<number>, filter: number, idatChunks = 1): Uint8Array {
+export function filteredPngBytes(
+  width: number,
+  height: number,
+  samples: 1 | 2 | 3 | 4,
+  data: ArrayLike<number>,
+  filter: number,
+  idatChunks = 1,
+  /** zlib level; 0 stores the rows as they are (a damaged byte of them still inflates). */
+  level: 0 | 6 = 6,
+): Uint8Array {
   const stride = width * samples;
   const raw = (y: number, i: number) => (y < 0 || i < 0 ? 0 : data[y * stride + i]);
   const rows = new Uint8Array((stride + 1) * height);
@@ -65,7 +74,7 @@ export function filteredPngBytes(width: number, height: number, samples: 1 | 2 |
       rows[y * (stride + 1) + 1 + i] = (raw(y, i) - predicted) & 255;
     }
   }
-  const stream = zlibSync(rows);
+  const stream = zlibSync(rows, { level });
   const ihdr = new Uint8Array(13);
   const view = new DataView(ihdr.buffer);
   view.setUint32(0, width);
@@ -82,6 +91,19 @@ export function filteredPngBytes(width: number, height: number, samples: 1 | 2 |
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
+  }
+  return out;
+}
+
+/** `bytes` (a PNG damaged on purpose) with every chunk's CRC recomputed, up to IEND: only the zlib Adler-32 can tell the damage. */
+export function resealPng(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  const view = new DataView(out.buffer);
+  for (let at = 8; at + 12 <= out.length; ) {
+    const length = view.getUint32(at);
+    view.setUint32(at + 8 + length, crc32(out.subarray(at + 4, at + 8 + length)));
+    if (String.fromCharCode(...out.subarray(at + 4, at + 8)) === 'IEND') break;
+    at += 12 + length;
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { BackpropError } from '@backprop/tensor';
 import { decode as decodePngBytes } from 'fast-png';
 import { decode as decodeJpegBytes } from 'jpeg-js';
 import { type ImageLayout, writeImageSample } from './convert.js';
-import { writePngSample } from './png.js';
+import { idatPieces, pngChunkProblem, writePngSample, zlibChecksumProblem } from './png.js';
 
 /**
  * A file of an image data set that cannot be used (unreadable, not a PNG or JPEG, corrupt,
@@ -146,7 +146,7 @@ export function decodeImage(bytes: Uint8Array, file: string, maxPixels = MAX_IMA
   const kind = header.format === 'png' ? 'PNG' : 'JPEG';
   let image: DecodedImage;
   try {
-    image = header.format === 'png' ? fromPng(bytes) : fromJpeg(bytes, header, maxPixels);
+    image = header.format === 'png' ? fromPng(bytes, file) : fromJpeg(bytes, header, maxPixels);
   } catch (error) {
     if (error instanceof ImageDatasetError) throw error;
     const reason = error instanceof RangeError && /memory|allocation|Array buffer/i.test(error.message) ? 'not enough memory to decode the image' : `not a valid ${kind} image`;
@@ -170,8 +170,15 @@ export function decodeImageInto(bytes: Uint8Array, file: string, maxPixels: numb
   writeImageSample(decodeImage(bytes, file, maxPixels), layout, out, offset);
 }
 
-function fromPng(bytes: Uint8Array): DecodedImage {
-  const png = decodePngBytes(bytes);
+function fromPng(bytes: Uint8Array, file: string): DecodedImage {
+  // fast-png checks no CRC by default and fflate no Adler-32: a damaged byte that still
+  // inflates would give wrong pixels. Every chunk's CRC is checked first (naming the chunk),
+  // then fast-png decodes (checking the CRCs too), then the zlib stream's Adler-32.
+  const chunkProblem = pngChunkProblem(bytes);
+  if (chunkProblem !== undefined) throw new ImageDatasetError(file, `not a valid PNG image (${chunkProblem})`);
+  const png = decodePngBytes(bytes, { checkCrc: true });
+  const zlibProblem = zlibChecksumProblem(idatPieces(bytes));
+  if (zlibProblem !== undefined) throw new ImageDatasetError(file, `not a valid PNG image (${zlibProblem})`);
   const { width, height, depth, palette } = png;
   const source = png.channels;
   if (![1, 2, 3, 4].includes(source)) throw new Error(`${source} channels`);

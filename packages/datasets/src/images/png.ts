@@ -1,4 +1,5 @@
-import { unzlibSync } from 'fflate';
+import { crc32 } from '@backprop/tensor';
+import { Unzlib, unzlibSync } from 'fflate';
 import type { ImageLayout } from './convert.js';
 
 /**
@@ -11,8 +12,9 @@ import type { ImageLayout } from './convert.js';
  *
  * Anything else (palette, 1/2/4/16-bit, interlaced, another size or channel count) returns
  * false and is decoded by `decodeImage`; so does a file this path cannot read (damaged
- * data, a wrong length), so that its error is the one `decodeImage` gives. The values are
- * the same as `decodeImage` then `writeImageSample` give, bit for bit (the same v / 255).
+ * data, a wrong length, a chunk CRC or the zlib Adler-32 that does not match), so that its
+ * error is the one `decodeImage` gives. The values are the same as `decodeImage` then
+ * `writeImageSample` give, bit for bit (the same v / 255).
  */
 export function writePngSample(bytes: Uint8Array, layout: ImageLayout, out: Float32Array, offset: number): boolean {
   if (bytes.length < 8 + 25 + 12) return false;
@@ -30,7 +32,7 @@ export function writePngSample(bytes: Uint8Array, layout: ImageLayout, out: Floa
   const expected = (stride + 1) * height;
   // Large images gain nothing here (their pixels cost more than the per-file work) and would keep a large scratch buffer.
   if (expected > MAX_SCRATCH_BYTES) return false;
-  const data = idatData(bytes, view);
+  const data = zlibStream(bytes);
   if (data === undefined) return false;
   let rows: Uint8Array;
   try {
@@ -39,7 +41,7 @@ export function writePngSample(bytes: Uint8Array, layout: ImageLayout, out: Floa
   } catch {
     return false;
   }
-  if (rows.length !== expected || !unfilter(rows, stride, height, samples)) return false;
+  if (rows.length !== expected || adler32(rows) !== storedAdler32(data) || !unfilter(rows, stride, height, samples)) return false;
   const plane = width * height;
   for (let y = 0; y < height; y++) {
     const row = y * (stride + 1) + 1;
@@ -53,44 +55,120 @@ export function writePngSample(bytes: Uint8Array, layout: ImageLayout, out: Floa
   return true;
 }
 
-/** The zlib stream: the IDAT chunks' data (a view when there is one IDAT), or undefined when the chunks are not well formed up to IEND. */
-function idatData(bytes: Uint8Array, view: DataView): Uint8Array | undefined {
-  let at = 8;
-  let first = -1;
-  let firstLength = 0;
-  let total = 0;
-  let parts = 0;
-  for (;;) {
-    if (at + 12 > bytes.length) return undefined;
-    const length = view.getUint32(at);
-    const end = at + 12 + length;
-    if (end > bytes.length) return undefined;
-    const type = view.getUint32(at + 4);
-    if (type === IDAT) {
-      if (first < 0) {
-        first = at + 8;
-        firstLength = length;
-      }
-      total += length;
-      parts++;
-    } else if (type === IEND) break;
-    at = end;
-  }
-  if (parts === 0) return undefined;
-  if (parts === 1) return bytes.subarray(first, first + firstLength);
-  const joined = scratchJoin(total);
+/** The zlib stream (the IDAT chunks' data; a view when there is one IDAT), or undefined when `pngChunkProblem` finds one. */
+function zlibStream(bytes: Uint8Array): Uint8Array | undefined {
+  if (pngChunkProblem(bytes) !== undefined) return undefined;
+  const pieces = idatPieces(bytes);
+  if (pieces.length === 1) return pieces[0];
+  const joined = scratchJoin(pieces.reduce((sum, piece) => sum + piece.length, 0));
   let to = 0;
-  for (at = 8; ; ) {
-    const length = view.getUint32(at);
-    const type = view.getUint32(at + 4);
-    if (type === IEND) break;
-    if (type === IDAT) {
-      joined.set(bytes.subarray(at + 8, at + 8 + length), to);
-      to += length;
-    }
-    at += 12 + length;
+  for (const piece of pieces) {
+    joined.set(piece, to);
+    to += piece.length;
   }
   return joined;
+}
+
+/** The data of each IDAT chunk (views), in order, of a PNG whose chunks `pngChunkProblem` found whole. */
+export function idatPieces(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const pieces: Uint8Array[] = [];
+  for (let at = 8; ; ) {
+    const length = view.getUint32(at);
+    const type = view.getUint32(at + 4);
+    if (type === IEND) return pieces;
+    if (type === IDAT) pieces.push(bytes.subarray(at + 8, at + 8 + length));
+    at += 12 + length;
+  }
+}
+
+/**
+ * What is wrong with a PNG's chunks, or undefined: every chunk up to and including IEND is
+ * whole, and its CRC-32 (over its type and data) matches the one stored; there is an IDAT.
+ * A PNG's compressed bytes are covered only by these CRCs, so a damaged byte that still
+ * inflates is caught here rather than read as wrong pixels. (Bytes after IEND are not
+ * part of the image and are not checked.)
+ */
+export function pngChunkProblem(bytes: Uint8Array): string | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let idat = false;
+  for (let at = 8; ; ) {
+    if (at + 12 > bytes.length) return `truncated at byte ${at}, before the IEND chunk that ends a PNG`;
+    const length = view.getUint32(at);
+    const end = at + 12 + length;
+    const type = chunkTypeName(bytes, at + 4);
+    if (end > bytes.length) return `truncated in the ${type} chunk at byte ${at} (${length} data bytes, ${Math.max(0, bytes.length - at - 12)} present)`;
+    const stored = view.getUint32(end - 4);
+    const computed = crc32(bytes, 0, at + 4, end - 4);
+    if (stored !== computed) return `${type} chunk CRC mismatch at byte ${at} (stored ${hex8(stored)}, computed ${hex8(computed)}): the file is corrupt`;
+    const code = view.getUint32(at + 4);
+    if (code === IDAT) idat = true;
+    if (code === IEND) return idat ? undefined : 'no IDAT chunk (the image data)';
+    at = end;
+  }
+}
+
+/**
+ * What is wrong with a zlib stream given in pieces (a PNG's IDAT chunks' data), or undefined:
+ * it inflates, and the Adler-32 of what it inflates to matches the one stored in its last 4
+ * bytes (fflate does not check it). Inflated piece by piece, so a large image's data is
+ * checked without a second copy of it in memory.
+ */
+export function zlibChecksumProblem(pieces: readonly Uint8Array[]): string | undefined {
+  const total = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  if (total < 6) return `the zlib stream is ${total} bytes, too short to hold its header and checksum`;
+  const trailer = new Uint8Array(4);
+  let offset = 0;
+  for (const piece of pieces) {
+    // The stored Adler-32 may straddle pieces (a last IDAT of fewer than 4 bytes).
+    for (let i = Math.max(0, total - 4 - offset); i < piece.length; i++) trailer[offset + i - (total - 4)] = piece[i];
+    offset += piece.length;
+  }
+  let adler = 1;
+  const inflater = new Unzlib((chunk) => {
+    adler = adler32(chunk, adler);
+  });
+  let left = total;
+  for (const piece of pieces) {
+    for (let at = 0; at < piece.length; at += INFLATE_PIECE) {
+      const part = piece.subarray(at, at + INFLATE_PIECE);
+      left -= part.length;
+      inflater.push(part, left === 0);
+    }
+  }
+  const stored = new DataView(trailer.buffer).getUint32(0);
+  return stored === adler ? undefined : `zlib checksum mismatch (stored Adler-32 ${hex8(stored)}, computed ${hex8(adler)}): corrupt image data`;
+}
+
+/** Adler-32 (zlib's checksum) of `bytes`, continuing from `previous` (1 for a new stream). */
+export function adler32(bytes: Uint8Array, previous = 1): number {
+  let a = previous & 0xffff;
+  let b = previous >>> 16;
+  for (let at = 0; at < bytes.length; ) {
+    // Reduced every 5552 bytes (zlib's NMAX), the most before b could pass 2^32: the sums stay small integers.
+    const end = Math.min(bytes.length, at + 5552);
+    for (; at < end; at++) {
+      a += bytes[at];
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+function storedAdler32(stream: Uint8Array): number {
+  const n = stream.length;
+  return ((stream[n - 4] << 24) | (stream[n - 3] << 16) | (stream[n - 2] << 8) | stream[n - 1]) >>> 0;
+}
+
+function chunkTypeName(bytes: Uint8Array, at: number): string {
+  const type = bytes.subarray(at, at + 4);
+  return type.every((c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) ? String.fromCharCode(...type) : `0x${Array.from(type, (c) => c.toString(16).padStart(2, '0')).join('')}`;
+}
+
+function hex8(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
 /** Undoes the PNG row filters (None, Sub, Up, Average, Paeth) in place; false on an unknown filter type. */
@@ -129,6 +207,8 @@ function unfilter(rows: Uint8Array, stride: number, height: number, bpp: number)
 }
 
 const MAX_SCRATCH_BYTES = 1 << 22;
+/** Compressed bytes inflated at a time when checking a stream's Adler-32 (bounds the inflater's output per step). */
+const INFLATE_PIECE = 1 << 16;
 const IDAT = 0x49444154;
 const IEND = 0x49454e44;
 

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { crc32 } from './index.js';
+
+const ascii = (s: string) => new TextEncoder().encode(s);
+
+describe('crc32', () => {
+  it('gives the standard check values (CRC-32/ISO-HDLC)', () => {
+    expect(crc32(new Uint8Array(0))).toBe(0);
+    expect(crc32(ascii('123456789'))).toBe(0xcbf43926);
+    expect(crc32(ascii('The quick brown fox jumps over the lazy dog'))).toBe(0x414fa339);
+    // A PNG IEND chunk's CRC (over its type, no data) as every PNG stores it.
+    expect(crc32(ascii('IEND'))).toBe(0xae426082);
+  });
+
+  it('runs over pieces and over a range as over the whole', () => {
+    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 131 + 7) & 255);
+    const whole = crc32(bytes);
+    expect(crc32(bytes.subarray(300), crc32(bytes.subarray(0, 300)))).toBe(whole);
+    expect(crc32(bytes, 0, 10, 20)).toBe(crc32(bytes.subarray(10, 20)));
+    // Any single-bit change is detected.
+    const flipped = bytes.slice();
+    flipped[500] ^= 4;
+    expect(crc32(flipped)).not.toBe(whole);
+  });
+});
