@@ -53,7 +53,7 @@ export interface ImageFolderData {
   interpolation: Interpolation;
   train: ImageDataset;
   validation?: ImageDataset;
-  /** Files left out (only with `onInvalid: 'skip'`); decoding failures found later are added as they happen. */
+  /** Files left out (only with `onInvalid: 'skip'`); decoding failures found later are added as they happen, each file once. */
   skipped: SkippedImage[];
 }
 
@@ -86,8 +86,12 @@ export interface BatchOptions {
  * (seed, p). While one batch is used, the next is already being read and decoded.
  */
 export interface ImageBatches extends AsyncIterable<ImageBatch> {
-  /** Images in one pass (fewer where `onInvalid: 'skip'` leaves some out on the way). */
+  /**
+   * Images in one pass: with `onInvalid: 'skip'`, fewer once a pass has found files that do
+   * not decode (they are left out of every later pass and `load()`, not decoded again).
+   */
   readonly sampleCount: number;
+  /** Batches in one pass, of `sampleCount` images. */
   readonly batchCount: number;
 }
 
@@ -253,8 +257,11 @@ export function stratifiedSplit(labels: Int32Array, numClasses: number, split: n
 
 /** One split of an image data set: its images (not decoded until asked for) and labels. */
 export class ImageDataset {
+  /** Images listed (their headers read); see `usableCount` for those left once some fail to decode. */
   readonly count: number;
   readonly inputShape: [number, number, number];
+  /** Indices of the images found not to decode (with `onInvalid: 'skip'`): listed in `skipped` once, then left out. */
+  private readonly failed = new Set<number>();
 
   /** @internal use `imageFolder`, `imageFolderFromFiles` or `imageFolderFromBitmaps`. */
   constructor(
@@ -271,6 +278,11 @@ export class ImageDataset {
     this.inputShape = [layout.channels, layout.height, layout.width];
   }
 
+  /** Images not (yet) found to fail decoding: `count` less the ones skipped while decoding. */
+  get usableCount(): number {
+    return this.count - this.failed.size;
+  }
+
   /** Values per image: channels × height × width. */
   get sampleSize(): number {
     return this.layout.channels * this.layout.height * this.layout.width;
@@ -282,7 +294,7 @@ export class ImageDataset {
    * out (and listed in `skipped`).
    */
   async load(): Promise<ImageBatch> {
-    return this.decodeBatch(this.sources.map((_, i) => i));
+    return this.decodeBatch(this.sources.map((_, i) => i).filter((i) => !this.failed.has(i)));
   }
 
   /** Lazily decoded batches (see `ImageBatches`). */
@@ -296,11 +308,16 @@ export class ImageDataset {
     let pass = o.firstPass === undefined ? 0 : checkNonNegativeInt(where, 'firstPass', o.firstPass);
     const dataset = this;
     return {
-      sampleCount: count,
-      batchCount: Math.ceil(count / batchSize),
+      get sampleCount() {
+        return dataset.usableCount;
+      },
+      get batchCount() {
+        return Math.ceil(dataset.usableCount / batchSize);
+      },
       [Symbol.asyncIterator]() {
+        // The order of all `count` images with the failed ones taken out: the rest keep their order.
         const order = passOrder(count, shuffle ? seed : null, pass++);
-        return dataset.iterate(order, batchSize);
+        return dataset.iterate(dataset.failed.size === 0 ? order : order.filter((i) => !dataset.failed.has(i)), batchSize);
       },
     };
   }
@@ -334,7 +351,10 @@ export class ImageDataset {
         else writeImageSample(await source.decode(settings.maxPixels), layout, values, k * size);
       } catch (error) {
         if (!settings.skip || !(error instanceof ImageDatasetError)) throw error;
-        this.skipped.push({ file: source.name, reason: reasonOf(error) });
+        if (!this.failed.has(index)) {
+          this.failed.add(index);
+          this.skipped.push({ file: source.name, reason: reasonOf(error) });
+        }
         labels[k] = -1;
         return;
       }

@@ -238,6 +238,48 @@ describe('imageFolder', () => {
     expect(strict).toBeInstanceOf(ImageDatasetError);
   });
 
+  it("with onInvalid: 'skip', a file that fails to decode is listed once and left out of later passes, not decoded again", async () => {
+    const good = pngBytes(2, 2, 1, [0, 50, 100, 150]);
+    const damaged = good.slice();
+    damaged[damaged.length - 20] ^= 1; // in the IDAT data: the header reads, the pixels do not
+    const reads = new Map<string, number>();
+    const file = (path: string, bytes: Uint8Array) => ({
+      name: path.split('/').pop()!,
+      webkitRelativePath: path,
+      arrayBuffer: async () => {
+        reads.set(path, (reads.get(path) ?? 0) + 1);
+        return bytes.slice().buffer;
+      },
+      slice: (start?: number, end?: number) => ({ arrayBuffer: async () => bytes.slice(start, end).buffer }),
+    });
+    const data = await imageFolderFromFiles([file('p/a/1.png', good), file('p/a/2.png', good), file('p/b/1.png', good), file('p/b/2.png', damaged), file('p/b/3.png', good)], {
+      onInvalid: 'skip',
+    });
+    expect(data.skipped).toEqual([]);
+    const batches = data.train.batches({ batchSize: 2, shuffle: true, seed: 4 });
+    expect([batches.sampleCount, batches.batchCount]).toEqual([5, 3]);
+    const seen: number[] = [];
+    for (let pass = 0; pass < 4; pass++) {
+      let n = 0;
+      const labels: number[] = [];
+      for await (const batch of batches) {
+        n += batch.y.shape[0];
+        labels.push(...batch.y.values);
+      }
+      seen.push(n);
+      expect(labels.sort()).toEqual([0, 0, 1, 1]);
+      expect(data.skipped).toEqual([{ file: 'p/b/2.png', reason: expect.stringMatching(/^not a valid PNG image \(IDAT chunk CRC mismatch/) }]);
+      expect([batches.sampleCount, batches.batchCount]).toEqual([4, 2]);
+    }
+    expect(seen).toEqual([4, 4, 4, 4]);
+    expect((await data.train.load()).y.shape).toEqual([4]);
+    expect(data.train.usableCount).toBe(4);
+    expect(data.train.count).toBe(5);
+    // Decoded once (the first pass); every good file once a pass and once for load().
+    expect(reads.get('p/b/2.png')).toBe(1);
+    expect(reads.get('p/a/1.png')).toBe(5);
+  });
+
   it('refuses bad options with a BackpropError', async () => {
     await expect(imageFolder(shapes, { channels: 2 as 1 })).rejects.toThrow(/imageFolder: channels must be 1 or 3, got 2/);
     await expect(imageFolder(shapes, { validationSplit: 1 })).rejects.toThrow(BackpropError);
