@@ -84,15 +84,32 @@ export interface GemmThreadPoolStatus {
   failures: string[];
 }
 
-// Control block layout: a header of Int32s, then per thread a slot of SLOT_BYTES:
-// Int32 [generation, export index, argument count, unused], then MAX_ARGS Float64 arguments.
+/**
+ * Where things sit in the control block: a header of Int32s (the GENERATION, BUSY, ERROR and
+ * SHUTDOWN flags), then per thread a slot of `slotBytes`: Int32 [generation, export index,
+ * argument count, unused], then `maxArgs` Float64 arguments from `argsAt`. The workers get it in
+ * their init message, so the numbers are written once, here.
+ */
+const HEADER_BYTES = 64;
+const SLOT_BYTES = 256;
+const SLOT_INTS = 4;
+const ARGS_AT = 4 * SLOT_INTS;
 const GENERATION = 0;
 const BUSY = 1;
 const ERROR = 2;
 const SHUTDOWN = 3;
-const HEADER_BYTES = 64;
-const SLOT_BYTES = 256;
-const MAX_ARGS = (SLOT_BYTES - 16) / 8;
+const LAYOUT = {
+  generation: GENERATION,
+  busy: BUSY,
+  error: ERROR,
+  shutdown: SHUTDOWN,
+  headerBytes: HEADER_BYTES,
+  slotBytes: SLOT_BYTES,
+  slotInts: SLOT_INTS,
+  argsAt: ARGS_AT,
+  maxArgs: (SLOT_BYTES - ARGS_AT) / 8,
+};
+type ControlLayout = typeof LAYOUT;
 
 /** Bytes of shared memory the pool's control block needs. */
 export function controlBlockBytes(threads: number): number {
@@ -112,10 +129,11 @@ const isShared = (memory: WebAssembly.Memory): boolean => typeof SharedArrayBuff
 /**
  * The worker's whole program, sent as source text (so no separate file has to be found next to a
  * bundle): instantiate the module on the shared memory, report ready, then serve jobs until the
- * shutdown flag. Self-contained on purpose — it is stringified, nothing outside it exists there.
+ * shutdown flag. Self-contained on purpose — it is stringified, nothing outside it exists there:
+ * even the control block's layout comes in `init`.
  */
 function poolWorkerProgram(
-  init: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: number; index: number; threads: number; names: string[] },
+  init: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: number; layout: ControlLayout; index: number; threads: number; names: string[] },
   post: (message: { type: 'ready' } | { type: 'failed'; reason: string }) => void,
 ): void {
   let fns: ((...args: number[]) => unknown)[];
@@ -128,27 +146,27 @@ function poolWorkerProgram(
     post({ type: 'failed', reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     return;
   }
-  // Header of 16 Int32s (64 bytes), then this worker's slot of 256 bytes: 4 Int32s, 30 Float64s.
-  const ctl = new Int32Array(init.memory.buffer, init.control, 16);
-  const at = init.control + 64 + init.index * 256;
-  const slot = new Int32Array(init.memory.buffer, at, 4);
-  const args = new Float64Array(init.memory.buffer, at + 16, 30);
+  const { layout } = init;
+  const ctl = new Int32Array(init.memory.buffer, init.control, layout.headerBytes / 4);
+  const at = init.control + layout.headerBytes + init.index * layout.slotBytes;
+  const slot = new Int32Array(init.memory.buffer, at, layout.slotInts);
+  const args = new Float64Array(init.memory.buffer, at + layout.argsAt, layout.maxArgs);
   // Read before reporting ready: any job given to this worker comes after, with a newer generation.
-  let seen = Atomics.load(ctl, 0);
+  let seen = Atomics.load(ctl, layout.generation);
   post({ type: 'ready' });
   for (;;) {
-    Atomics.wait(ctl, 0, seen);
-    const generation = Atomics.load(ctl, 0);
+    Atomics.wait(ctl, layout.generation, seen);
+    const generation = Atomics.load(ctl, layout.generation);
     if (generation === seen) continue;
     seen = generation;
-    if (Atomics.load(ctl, 3) !== 0) return;
+    if (Atomics.load(ctl, layout.shutdown) !== 0) return;
     if (Atomics.load(slot, 0) !== generation) continue; // a job without a call for this worker
     try {
       fns[slot[1]](...args.subarray(0, slot[2]));
     } catch {
-      Atomics.store(ctl, 2, init.index);
+      Atomics.store(ctl, layout.error, init.index);
     }
-    if (Atomics.sub(ctl, 1, 1) === 1) Atomics.notify(ctl, 1);
+    if (Atomics.sub(ctl, layout.busy, 1) === 1) Atomics.notify(ctl, layout.busy);
   }
 }
 
@@ -318,7 +336,7 @@ export class WasmThreadPool {
             this.started[index] = true;
             settle();
           });
-          worker.postMessage({ module, memory: this.memory, control: this.control, index, threads: this.threads, names: this.names });
+          worker.postMessage({ module, memory: this.memory, control: this.control, layout: LAYOUT, index, threads: this.threads, names: this.names });
         },
         (error: unknown) => fail(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
       );
@@ -406,14 +424,14 @@ export class WasmThreadPool {
         continue;
       }
       const fn = this.index.get(call.fn);
-      if (fn === undefined || call.args.length > MAX_ARGS) {
+      if (fn === undefined || call.args.length > LAYOUT.maxArgs) {
         throw new BackpropError('WasmThreadPool.run', `cannot hand '${call.fn}' with ${call.args.length} arguments to a worker`);
       }
       const at = this.control + HEADER_BYTES + i * SLOT_BYTES;
-      const slot = new Int32Array(this.memory.buffer, at, 4);
+      const slot = new Int32Array(this.memory.buffer, at, LAYOUT.slotInts);
       slot[1] = fn;
       slot[2] = call.args.length;
-      new Float64Array(this.memory.buffer, at + 16, call.args.length).set(call.args);
+      new Float64Array(this.memory.buffer, at + LAYOUT.argsAt, call.args.length).set(call.args);
       Atomics.store(slot, 0, generation);
       given++;
     }
