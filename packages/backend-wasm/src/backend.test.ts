@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as ops from '@backprop/tensor';
-import { computeConv2DInfo, createRandom, Registry, winogradPays, type Tensor } from '@backprop/tensor';
+import { BackpropError, computeConv2DInfo, createRandom, DisposedTensorError, Registry, winogradPays, type DataId, type Tensor, type TensorInfo } from '@backprop/tensor';
 import { expectArraysClose, reference as R } from '@backprop/tensor/testing';
 import {
   WasmBackend,
@@ -73,6 +73,48 @@ describe('wasm backend storage', () => {
     expect(registry.memory().numDataBuffers).toBe(1);
     w.dispose();
     registry.removeBackend('wasm');
+  });
+});
+
+describe('handles the backend does not hold', () => {
+  const info = (dataId: DataId): TensorInfo => ({ dataId, shape: [2], dtype: 'float32' });
+
+  it('a disposed tensor\'s data is a DisposedTensorError in reads and kernels; disposing it again is a no-op', () => {
+    const backend = createWasmBackend();
+    const id = backend.write(new Float32Array([1, 2]), [2], 'float32');
+    backend.disposeData(id);
+    expect(() => backend.readSync(id)).toThrow(DisposedTensorError);
+    expect(() => backend.readSync(id)).toThrow(/^readSync: the tensor was disposed; its values are gone$/);
+    expect(() => backend.f32(info(id), 'relu')).toThrow(DisposedTensorError);
+    backend.disposeData(id);
+    expect(backend.memory()).toEqual({ numDataBuffers: 0, numBytes: 0 });
+  });
+
+  it('data of another backend, or of another wasm backend\'s memory, is a BackpropError saying so, in reads, kernels and disposeData', () => {
+    const backend = createWasmBackend();
+    const other = createWasmBackend();
+    const otherId = other.write(new Float32Array([1, 2]), [2], 'float32');
+    const foreign = { values: new Float32Array(2) } as unknown as DataId;
+    const cases: [DataId, RegExp][] = [
+      [foreign, /the tensor belongs to another backend, not to this wasm backend/],
+      [otherId, /the tensor belongs to another wasm backend \(another linear memory\), not to this wasm backend/],
+    ];
+    for (const [id, message] of cases) {
+      for (const use of [() => backend.readSync(id), () => backend.f32(info(id), 'relu'), () => backend.disposeData(id)]) {
+        let error: unknown;
+        try {
+          use();
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(BackpropError);
+        expect(error).not.toBeInstanceOf(WasmDtypeError);
+        expect((error as Error).message).toMatch(message);
+      }
+    }
+    // The other backend's tensor is untouched by the refused disposeData.
+    expect(other.memory()).toEqual({ numDataBuffers: 1, numBytes: 8 });
+    expect(Array.from(other.readSync(otherId))).toEqual([1, 2]);
   });
 });
 

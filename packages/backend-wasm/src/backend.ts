@@ -1,4 +1,6 @@
 import {
+  BackpropError,
+  DisposedTensorError,
   SPEC_VERSION,
   bytesPerElement,
   copyConverted,
@@ -30,6 +32,8 @@ export const SUM_CHUNK_IMAGES = 4;
 /** The storage handle of the wasm backend: where a tensor's values sit in the linear memory. */
 export class WasmData {
   constructor(
+    /** The backend whose linear memory holds the values (a pointer means nothing in another's). */
+    readonly owner: WasmBackend,
     /** Byte offset in the linear memory (64-byte aligned). */
     public ptr: number,
     /** Bytes of the values (size × bytes per element). */
@@ -151,7 +155,7 @@ export class WasmBackend implements Backend {
   }
 
   disposeData(dataId: DataId): void {
-    const data = dataId as WasmData;
+    const data = this.owned(dataId, 'disposeData');
     if (!data.live) return;
     data.live = false;
     this.numBuffers--;
@@ -307,11 +311,18 @@ export class WasmBackend implements Backend {
     return new CTOR[data.dtype](this.linearMemory.buffer, data.ptr, data.size);
   }
 
+  /** A live handle of this backend's (throws DisposedTensorError for a disposed one). */
   private data(dataId: DataId, where: string): WasmData {
-    const data = dataId as WasmData;
-    if (!(data instanceof WasmData)) throw new WasmDtypeError(where, 'this tensor does not belong to the wasm backend');
-    if (!data.live) throw new WasmMemoryError(where, 'tensor data was disposed');
+    const data = this.owned(dataId, where);
+    if (!data.live) throw new DisposedTensorError(where, 'the tensor was disposed; its values are gone');
     return data;
+  }
+
+  /** `dataId` as a handle of this backend; a handle of another backend (another wasm backend's included) throws BackpropError. */
+  private owned(dataId: DataId, where: string): WasmData {
+    if (dataId instanceof WasmData && dataId.owner === this) return dataId;
+    const whose = dataId instanceof WasmData ? 'another wasm backend (another linear memory)' : 'another backend';
+    throw new BackpropError(where, `the tensor belongs to ${whose}, not to this wasm backend; create it in this backend's registry, or copy its values over with tensor(await t.data(), t.shape, { registry })`);
   }
 
   private allocData(size: number, dtype: DataType, what: () => string, where: string): WasmData {
@@ -324,7 +335,7 @@ export class WasmBackend implements Backend {
     }
     this.numBuffers++;
     this.bytes += byteLength;
-    return new WasmData(ptr, byteLength, size, dtype);
+    return new WasmData(this, ptr, byteLength, size, dtype);
   }
 
   private outOfMemory(where: string, what: string, bytes: number): WasmMemoryError {
