@@ -180,7 +180,8 @@ export async function createImageDataset(
   const [height, width] = settings.imageSize ?? commonSize(kept, root);
   const layout: ImageLayout = { channels, height, width, interpolation: settings.interpolation };
   const entries = kept.map(({ source }) => source);
-  const labels = Int32Array.from(entries, (s) => classNames.indexOf(s.className));
+  const labelOf = new Map(classNames.map((name, label) => [name, label]));
+  const labels = Int32Array.from(entries, (s) => labelOf.get(s.className)!);
   const make = (indices: number[]): ImageDataset =>
     new ImageDataset(
       indices.map((i) => entries[i]),
@@ -193,7 +194,7 @@ export async function createImageDataset(
   const all = entries.map((_, i) => i);
   const inputShape: [number, number, number] = [channels, height, width];
   if (settings.validationSplit === undefined) return { classNames, inputShape, interpolation: layout.interpolation, train: make(all), skipped };
-  const { train, validation } = stratifiedSplit(labels, classNames.length, settings.validationSplit, settings.seed, root);
+  const { train, validation } = stratifiedSplit(labels, classNames, settings.validationSplit, settings.seed, root);
   return { classNames, inputShape, interpolation: layout.interpolation, train: make(train), validation: make(validation), skipped };
 }
 
@@ -229,20 +230,26 @@ function commonSize(kept: { source: ImageSource; header: ImageHeader }[], root: 
 
 /**
  * Holds out `round(n_c · split)` images of each class c, chosen by a seeded shuffle of the
- * class's images; both sides keep folder order. Refused when either side would be empty.
+ * class's images; both sides keep folder order. Refused when a class would have no training
+ * image (a small class at a large split: 1 image at split ≥ 0.5), or either side no image.
  */
-export function stratifiedSplit(labels: Int32Array, numClasses: number, split: number, seed: number, root: string): { train: number[]; validation: number[] } {
+export function stratifiedSplit(labels: Int32Array, classNames: readonly string[], split: number, seed: number, root: string): { train: number[]; validation: number[] } {
   const rng = createRandom(seed);
   const held = new Uint8Array(labels.length);
-  for (let c = 0; c < numClasses; c++) {
-    const members: number[] = [];
-    labels.forEach((label, i) => {
-      if (label === c) members.push(i);
-    });
-    rng.shuffle(members);
-    const count = Math.round(members.length * split);
-    for (let k = 0; k < count; k++) held[members[k]] = 1;
-  }
+  // One pass puts each image in its class's list (in folder order, as the shuffle expects).
+  const members: number[][] = classNames.map(() => []);
+  labels.forEach((label, i) => members[label].push(i));
+  members.forEach((list, c) => {
+    const count = Math.round(list.length * split);
+    if (count === list.length && list.length > 0) {
+      throw new ImageDatasetError(
+        root,
+        `validationSplit ${split} holds out all ${list.length} image${list.length === 1 ? '' : 's'} of class '${classNames[c]}', leaving it no training image; expected at least one training image per class (add images to the class or use a smaller validationSplit)`,
+      );
+    }
+    rng.shuffle(list);
+    for (let k = 0; k < count; k++) held[list[k]] = 1;
+  });
   const train: number[] = [];
   const validation: number[] = [];
   held.forEach((h, i) => (h ? validation : train).push(i));

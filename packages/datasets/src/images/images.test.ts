@@ -179,6 +179,22 @@ describe('imageFolder', () => {
     expect(new Set([...names(a), ...a.train.sources.map((s) => s.name)]).size).toBe(12);
   });
 
+  it('refuses a split that would leave a class no training image, naming the class', async () => {
+    const px = pngBytes(2, 2, 1, [0, 50, 100, 150]);
+    await writeTree(join(root, 'small'), { 'big/1.png': px, 'big/2.png': px, 'big/3.png': px, 'big/4.png': px, 'one/1.png': px, 'two/1.png': px, 'two/2.png': px });
+    // round(1 × 0.5) = 1: the one image of 'one' would be held out.
+    expect((await rejection(imageFolder(join(root, 'small'), { validationSplit: 0.5 }))).message).toBe(
+      `${join(root, 'small')}: validationSplit 0.5 holds out all 1 image of class 'one', leaving it no training image; expected at least one training image per class (add images to the class or use a smaller validationSplit)`,
+    );
+    // round(2 × 0.75) = 2: both images of 'b' (round(4 × 0.75) = 3 of 'a' leaves it one).
+    await writeTree(join(root, 'small2'), { 'a/1.png': px, 'a/2.png': px, 'a/3.png': px, 'a/4.png': px, 'b/1.png': px, 'b/2.png': px });
+    expect((await rejection(imageFolder(join(root, 'small2'), { validationSplit: 0.75 }))).message).toMatch(/validationSplit 0\.75 holds out all 2 images of class 'b', leaving it no training image/);
+    // At 0.4 each class keeps a training image: big 4 → 2 held, one 1 → 0, two 2 → 1.
+    const data = await imageFolder(join(root, 'small'), { validationSplit: 0.4 });
+    expect([data.train.count, data.validation!.count]).toEqual([4, 3]);
+    expect(new Set(data.train.labels)).toEqual(new Set([0, 1, 2]));
+  });
+
   it('batches decode what load() decodes; shuffled passes differ and repeat with the seed', async () => {
     const { train } = await imageFolder(shapes, { channels: 1 });
     const all = await train.load();
