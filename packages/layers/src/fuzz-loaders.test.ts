@@ -258,6 +258,12 @@ function judge(model: Sequential, described: unknown, bytes: Uint8Array): string
   } else if (model.optimizer) {
     throw new Error('an optimizer appeared from a manifest without one');
   }
+  // Each random layer's stream is where the manifest says (at 0 without randomStreams).
+  for (const layer of model.layers) {
+    if (layer.randomStreamPosition === undefined) continue;
+    const saved = m.randomStreams?.[layer.name!] ?? 0;
+    if (layer.randomStreamPosition !== saved) throw new Error(`layer '${layer.name}' resumes its random stream at ${layer.randomStreamPosition}, the manifest says ${saved}`);
+  }
   const sameWeights = original.model.getWeights().every((w) => equalBytes(bytesOf(w.values), bytesOf(decoded.get(w.name) ?? new Float32Array())));
   if (!sameWeights || canonical(model.toJSON()) !== original.topology) return 'loaded the (valid) model the file describes';
   const out = model.predict(original.input);

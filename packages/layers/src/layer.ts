@@ -158,6 +158,21 @@ export abstract class Layer {
    */
   restartRandomStream(): void {}
 
+  /**
+   * How many training forwards have drawn from the layer's random stream (Dropout, the
+   * augmentation layers); undefined for a layer that draws nothing. Saved with a model's
+   * training state (`randomStreams` in the manifest) so that a resumed run draws the
+   * masks and transforms the uninterrupted run would have, not the first epoch's again.
+   */
+  get randomStreamPosition(): number | undefined {
+    return undefined;
+  }
+
+  /** Moves the random stream to `position` (a saved `randomStreamPosition`); only for a layer that has one. */
+  seekRandomStream(_position: number): void {
+    throw this.error('draws no random numbers; it has no random stream to move');
+  }
+
   get built(): boolean {
     return this.outputShape !== undefined;
   }

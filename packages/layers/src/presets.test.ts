@@ -3,8 +3,11 @@ import { loadMnist } from '@backprop/datasets';
 import { lossesPlugin } from '@backprop/losses';
 import { optimizersPlugin } from '@backprop/optimizers';
 import { Registry } from '@backprop/tensor';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fromArtifacts, gradCheck, layersPlugin, lenetBn, PRESETS, toArtifacts } from './index.js';
+import { fromArtifacts, gradCheck, layersPlugin, lenetBn, loadModel, PRESETS, saveModel, type Sequential, toArtifacts } from './index.js';
 
 const registry = new Registry().use(cpuBackend, layersPlugin, lossesPlugin, optimizersPlugin);
 
@@ -57,5 +60,41 @@ describe("the 'lenet-bn' preset", () => {
     y.dispose();
     model.dispose();
     copy.dispose();
+  });
+
+  it('resumes exactly: 1 epoch, save, load and 1 more epoch give the weights of 2 epochs in one run (masks and transforms continue, not replay)', async () => {
+    const { train } = await loadMnist({ trainLimit: 48, testLimit: 0 });
+    const x = { values: train.images, shape: [48, 1, 28, 28] };
+    const y = { values: train.labels, shape: [48] };
+    const { model: whole, loss, optimizer } = lenetBn({ registry, seed: 5 });
+    const options = { loss, batchSize: 16, seed: 2 };
+    // The bits of every weight: a resumed run is the same run, not a close one.
+    const bits = (model: Sequential): Record<string, number[]> => Object.fromEntries(model.getWeights().map((w) => [w.name, Array.from(new Uint32Array(Float32Array.from(w.values).buffer))]));
+    await whole.fit(x, y, { ...options, optimizer, epochs: 2 });
+    const first = lenetBn({ registry, seed: 5 }).model;
+    await first.fit(x, y, { ...options, optimizer, epochs: 1 });
+    const dir = await mkdtemp(join(tmpdir(), 'backprop-lenet-bn-'));
+    try {
+      const { manifestPath } = await saveModel(first, dir);
+      expect(manifestPath).toBe(join(dir, 'model.json'));
+      // Three batches of one epoch: each random layer has drawn for three training forwards.
+      const { model: resumed, manifest } = await loadModel(dir, { registry });
+      expect(manifest.randomStreams).toEqual({ random_rotation_0: 3, random_translation_1: 3, dropout_10: 3, dropout_15: 3 });
+      expect(resumed.layers.map((l) => l.randomStreamPosition).filter((p) => p !== undefined)).toEqual([3, 3, 3, 3]);
+      await resumed.fit(x, y, { ...options, epochs: 2, initialEpoch: 1 });
+      expect(bits(resumed)).toEqual(bits(whole));
+      // The streams' positions are what makes it exact: started again from 0 (what a load
+      // did before they were saved), the second epoch replays the first's masks and transforms.
+      const { model: replayed } = await loadModel(dir, { registry });
+      for (const layer of replayed.layers) layer.restartRandomStream();
+      await replayed.fit(x, y, { ...options, epochs: 2, initialEpoch: 1 });
+      expect(bits(replayed)).not.toEqual(bits(whole));
+      resumed.dispose();
+      replayed.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      whole.dispose();
+      first.dispose();
+    }
   });
 });

@@ -11,6 +11,7 @@ import {
   Conv2D,
   crc32,
   Dense,
+  Dropout,
   Flatten,
   fromArtifacts,
   layersPlugin,
@@ -22,6 +23,7 @@ import {
   type ModelArtifacts,
   type ModelManifest,
   paperNetwork,
+  RandomFlip,
   saveModel,
   Sequential,
   toArtifacts,
@@ -300,6 +302,9 @@ describe('manifest integrity and schema', () => {
       ['seed "x"', (m) => void (m.topology.seed = 'x'), "topology: model JSON: seed must be a finite number, got 'x'"],
       ['inputShape null', (m) => void (m.topology.inputShape = null), /topology: model JSON: inputShape must be an array of positive integers, got null/],
       ['metadata: 5', (m) => void (m.metadata = 5), 'metadata must be an object, got 5'],
+      ['randomStreams: 5', (m) => void (m.randomStreams = 5), 'randomStreams must be an object of { <layer name>: <position> }, got 5'],
+      ['stream position -1', (m) => void (m.randomStreams = { dropout_1: -1 }), "randomStreams['dropout_1'] must be a non-negative integer (training forwards drawn so far), got -1"],
+      ['stream of a layer without one', (m) => void (m.randomStreams = { dense_4: 0 }), "randomStreams names 'dense_4', which is not a layer of the model that draws random numbers (the model's random layers: none)"],
       ['library missing', (m) => void delete m.library, "library must be '@backprop/layers', got undefined"],
       ['version 2', (m) => void (m.topology.formatVersion = 2), 'unsupported format version 2; this library reads version 1'],
     ];
@@ -333,6 +338,46 @@ describe('manifest integrity and schema', () => {
       expect(error.message).toBe(`model weights: ${what} value ${index} is ${value}; a model with non-finite values is not loaded`);
     }
     model.dispose();
+  });
+
+  it("saves the random layers' stream positions with the training state and restores them; a list that does not match the model is refused", async () => {
+    const model = new Sequential({
+      registry,
+      seed: 2,
+      inputShape: [1, 4, 4],
+      layers: [new RandomFlip({ seed: 4 }), new Flatten(), new Dense({ units: 8 }), new Dropout({ rate: 0.5 }), new Dense({ units: 2, activation: 'softmax' })],
+    });
+    const rng = createRandom(3);
+    const x = { values: Float32Array.from({ length: 6 * 16 }, () => rng.next()), shape: [6, 1, 4, 4] };
+    // Two epochs of three batches: six training forwards drew from each stream.
+    await model.fit(x, { values: [0, 1, 1, 0, 1, 0], shape: [6] }, { loss: 'categoricalCrossentropy', optimizer: 'adam', batchSize: 2, epochs: 2 });
+    const artifacts = toArtifacts(model);
+    expect(artifacts.manifest.randomStreams).toEqual({ random_flip_0: 6, dropout_3: 6 });
+    const copy = fromArtifacts(artifacts, { registry });
+    expect(copy.layers.map((l) => l.randomStreamPosition)).toEqual([6, undefined, undefined, 6, undefined]);
+    // The copy's next training forward draws the flips and the mask the original's does.
+    const input = registry.makeTensor(x.values, x.shape, 'float32');
+    const forward = (m: Sequential): number[] => registry.scope(() => Array.from(m.forward(input, { training: true }).dataSync()));
+    expect(forward(copy)).toEqual(forward(model));
+    expect(copy.layers[0].randomStreamPosition).toBe(7);
+    // Without the training state (as files saved before the positions were), the streams start from 0.
+    const bare = toArtifacts(model, { includeOptimizer: false });
+    expect(bare.manifest.randomStreams).toBeUndefined();
+    const fresh = fromArtifacts(bare, { registry });
+    expect(fresh.layers.map((l) => l.randomStreamPosition)).toEqual([0, undefined, undefined, 0, undefined]);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ random_flip_0: 6 }, "randomStreams has no position for layer 'dropout_3' (the model's random layers: random_flip_0, dropout_3)"],
+      [{ random_flip_0: 6, dropout_3: 6, dense_2: 6 }, "randomStreams names 'dense_2', which is not a layer of the model that draws random numbers (the model's random layers: random_flip_0, dropout_3)"],
+      [{ random_flip_0: 6, dropout_3: 1.5 }, "randomStreams['dropout_3'] must be a non-negative integer (training forwards drawn so far), got 1.5"],
+    ];
+    for (const [randomStreams, message] of cases) {
+      const error = thrown(() => fromArtifacts({ manifest: reseal({ ...artifacts.manifest, randomStreams } as ModelManifest), weightData: artifacts.weightData }, { registry }));
+      expect(error).toBeInstanceOf(BackpropError);
+      expect(error.message).toBe(`model manifest: ${message}`);
+    }
+    expect(thrown(() => model.layers[2].seekRandomStream(1)).message).toBe('layer 2 (Dense): draws no random numbers; it has no random stream to move');
+    for (const m of [model, copy, fresh]) m.dispose();
+    input.dispose();
   });
 
   it('fromArtifacts checks its arguments', async () => {

@@ -92,6 +92,14 @@ export interface ModelManifest {
     specs: WeightSpec[];
   };
   optimizer?: { spec: ComponentJSON; iterations: number; slots: string[] };
+  /**
+   * The position of each random layer's stream (Dropout, the augmentation layers), by
+   * layer name: the training forwards drawn so far (`Layer.randomStreamPosition`).
+   * Saved with the optimizer state (`includeOptimizer`) so that training resumed from
+   * the file draws the masks and transforms the uninterrupted run would have; absent
+   * (older files, `includeOptimizer: false`), the loaded streams start from 0.
+   */
+  randomStreams?: Record<string, number>;
   /** Free-form JSON the caller stores with the model (e.g. the CLI's training state). */
   metadata?: Record<string, unknown>;
   /**
@@ -123,22 +131,21 @@ type ArtifactOptions = { includeOptimizer?: boolean; metadata?: Record<string, u
  * state (a diverged model is never checkpointed over a good one).
  */
 export function toArtifacts(model: Sequential, options: ArtifactOptions = {}): ModelArtifacts {
-  const { tensors, optimizer, metadata, classNames } = collect('toArtifacts', model, options);
-  return pack('toArtifacts', model, runSync(readNamed(tensors)), optimizer, metadata, classNames);
+  const { tensors, ...state } = collect('toArtifacts', model, options);
+  return pack('toArtifacts', model, runSync(readNamed(tensors)), state);
 }
 
 /** `toArtifacts` reading the weights with `await data()`: works on every backend (WebGPU included). */
 export async function toArtifactsAsync(model: Sequential, options: ArtifactOptions = {}): Promise<ModelArtifacts> {
-  const { tensors, optimizer, metadata, classNames } = collect('toArtifactsAsync', model, options);
-  return pack('toArtifactsAsync', model, await runAsync(readNamed(tensors)), optimizer, metadata, classNames);
+  const { tensors, ...state } = collect('toArtifactsAsync', model, options);
+  return pack('toArtifactsAsync', model, await runAsync(readNamed(tensors)), state);
 }
 
-/** Every tensor to save (weights, then optimizer slots), in order. */
-function collect(
-  where: string,
-  model: Sequential,
-  options: ArtifactOptions,
-): { tensors: { name: string; tensor: Tensor }[]; optimizer: ModelManifest['optimizer']; metadata: Record<string, unknown> | undefined; classNames: string[] | undefined } {
+/** What a manifest records besides the topology and the weight specs. */
+type ManifestState = Pick<ModelManifest, 'optimizer' | 'randomStreams' | 'metadata' | 'classNames'>;
+
+/** Every tensor to save (weights, then optimizer slots), in order, and the rest of the manifest's state. */
+function collect(where: string, model: Sequential, options: ArtifactOptions): ManifestState & { tensors: { name: string; tensor: Tensor }[] } {
   if (!(model instanceof Sequential)) throw new BackpropError(where, `expects a Sequential model, got ${describe(model)}`);
   // A disposed model has no parameters left: saving it would write an empty model over a good one.
   model.assertUsable(where);
@@ -151,15 +158,18 @@ function collect(
     throw new BackpropError(where, detail);
   });
   const tensors = paramTensors(model.params());
+  const training = options.includeOptimizer ?? true;
   let optimizer: ModelManifest['optimizer'];
-  if ((options.includeOptimizer ?? true) && model.optimizer) {
+  if (training && model.optimizer) {
     const state = model.optimizer.getState();
     const slots = Object.keys(state.tensors).sort();
     for (const slot of slots) tensors.push({ name: OPTIMIZER_PREFIX + slot, tensor: state.tensors[slot] });
     optimizer = { spec: { name: model.optimizer.name, config: toJSONData(where, 'optimizer config', model.optimizer.getConfig()) }, iterations: state.iterations, slots };
   }
   for (const t of tensors) if (t.tensor.isDisposed) throw new BackpropError(where, `${describeSpec(t.name)} was disposed; nothing is saved`);
-  return { tensors, optimizer, metadata, classNames };
+  const random = model.layers.filter((l) => l.randomStreamPosition !== undefined);
+  const randomStreams = training && random.length > 0 ? Object.fromEntries(random.map((l) => [l.name!, l.randomStreamPosition!])) : undefined;
+  return { tensors, optimizer, randomStreams, metadata, classNames };
 }
 
 /** Class names as the manifest holds them: distinct non-empty strings, one per output of the model. */
@@ -179,14 +189,7 @@ function checkClassNames(value: unknown, outputShape: readonly number[], fail: (
   return [...(value as string[])];
 }
 
-function pack(
-  where: string,
-  model: Sequential,
-  named: NamedArray[],
-  optimizer: ModelManifest['optimizer'],
-  metadata: Record<string, unknown> | undefined,
-  classNames?: string[],
-): ModelArtifacts {
+function pack(where: string, model: Sequential, named: NamedArray[], { optimizer, randomStreams, metadata, classNames }: ManifestState): ModelArtifacts {
   const specs: WeightSpec[] = [];
   let byteLength = 0;
   for (const w of named) {
@@ -211,6 +214,7 @@ function pack(
     library: LIBRARY,
   };
   if (optimizer) manifest.optimizer = optimizer;
+  if (randomStreams) manifest.randomStreams = randomStreams;
   if (metadata) manifest.metadata = metadata;
   if (classNames) manifest.classNames = classNames;
   manifest.manifestCrc32 = manifestChecksum(manifest);
@@ -383,6 +387,13 @@ function checkManifest(value: unknown, registry: Registry, where: string): Check
     }
     optimizer.dispose();
   }
+  // randomStreams: a position per random layer (its names are matched with the model's below).
+  if (m.randomStreams !== undefined) {
+    if (!isPlainObject(m.randomStreams)) fail(`randomStreams must be an object of { <layer name>: <position> }, got ${describe(m.randomStreams)}`);
+    for (const [name, position] of Object.entries(m.randomStreams as Record<string, unknown>)) {
+      if (!isSize(position)) fail(`randomStreams['${name}'] must be a non-negative integer (training forwards drawn so far), got ${describe(position)}`);
+    }
+  }
   const slotSpecs = new Set(slots.map((s) => OPTIMIZER_PREFIX + s));
   for (const name of names) {
     if (name.startsWith(OPTIMIZER_PREFIX) && !slotSpecs.has(name)) fail(`spec '${name}' is not one of optimizer.slots`);
@@ -415,7 +426,24 @@ function checkManifest(value: unknown, registry: Registry, where: string): Check
       if (!sameShape(shape, expected!)) fail(`optimizer slot '${slot}' has shape ${shapeToString(shape)} but parameter '${param}' has ${shapeToString(expected!)}`);
     }
   }
+  if (m.randomStreams !== undefined) {
+    const saved = Object.keys(m.randomStreams as Record<string, number>);
+    const random = randomLayerNames(model, registry);
+    const unknown = saved.find((name) => !random.includes(name));
+    const missing = random.find((name) => !saved.includes(name));
+    const layers = `the model's random layers: ${random.length > 0 ? random.join(', ') : 'none'}`;
+    if (unknown !== undefined) fail(`randomStreams names '${unknown}', which is not a layer of the model that draws random numbers (${layers})`);
+    if (missing !== undefined) fail(`randomStreams has no position for layer '${missing}' (${layers})`);
+  }
   return { ...(m as unknown as ModelManifest), topology: model, checked: true };
+}
+
+/** The names of the layers of a (checked) topology that draw random numbers (Dropout, augmentation), found without building it. */
+function randomLayerNames(topology: ModelJSON, registry: Registry): string[] {
+  const layers = createLayers(topology.layers, registry);
+  checkLayerList('Sequential', layers);
+  nameLayers(layers);
+  return layers.filter((l) => l.randomStreamPosition !== undefined).map((l) => l.name!);
 }
 
 /** Checks the bytes against the (checked) manifest, then builds the model and its optimizer. */
@@ -453,6 +481,9 @@ function restore(manifest: CheckedManifest, bytes: Uint8Array, registry: Registr
       });
     }
     model.setWeights([...arrays.values()].filter((w) => !slotNames.has(w.name)));
+    // checkManifest matched the names with the model's random layers.
+    const positions = manifest.randomStreams;
+    if (positions) for (const layer of model.layers) if (layer.randomStreamPosition !== undefined) layer.seekRandomStream(positions[layer.name!]);
     if (manifest.optimizer) model.optimizer = restoreOptimizer(model, manifest.optimizer, arrays, registry, dtype);
   } catch (error) {
     model.dispose();

@@ -60,6 +60,14 @@ abstract class RandomAffine extends Layer {
     this.stream.restart();
   }
 
+  override get randomStreamPosition(): number {
+    return this.stream.position;
+  }
+
+  override seekRandomStream(position: number): void {
+    this.stream.seek(position);
+  }
+
   forward(x: Tensor, options: ForwardOptions = {}): Tensor {
     this.checkInput(x);
     this.applied = options.training === true && !this.isIdentity;

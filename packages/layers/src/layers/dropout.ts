@@ -49,6 +49,14 @@ export class Dropout extends Layer {
     this.stream.restart();
   }
 
+  override get randomStreamPosition(): number {
+    return this.stream.position;
+  }
+
+  override seekRandomStream(position: number): void {
+    this.stream.seek(position);
+  }
+
   forward(x: Tensor, options: ForwardOptions = {}): Tensor {
     this.checkInput(x);
     this.applied = options.training === true && this.rate > 0;

@@ -5,7 +5,9 @@ import { checkFiniteNumber, createRandom, type Random } from '@backprop/tensor';
  * layers). The stream's seed is the layer's `seed` option or, without one, a number
  * drawn from the model's seeded generator when the layer is built: the same model seed
  * gives the same masks and transforms, run after run. Training forward k uses the
- * generator seeded by (seed, k), so `restart` replays the draws from the start.
+ * generator seeded by (seed, k), so `restart` replays the draws from the start, and a
+ * checkpoint that saves the position k (`randomStreams` in a saved model's manifest)
+ * lets a resumed run draw what the uninterrupted run would have.
  */
 export class RandomStream {
   private seed = 0;
@@ -28,6 +30,16 @@ export class RandomStream {
 
   restart(): void {
     this.draws = 0;
+  }
+
+  /** The number of training forwards drawn so far: the next one uses the generator of (seed, position). */
+  get position(): number {
+    return this.draws;
+  }
+
+  /** Moves to `position` (a non-negative integer, checked by the caller): the next forward draws what forward `position` did. */
+  seek(position: number): void {
+    this.draws = position;
   }
 }
 
