@@ -9,7 +9,9 @@
  * thread, so there `await compileWasmKernels()` once before `use(wasmBackend)`.
  */
 import { WASM_BASE64, WASM_THREADS_BASE64 } from '../generated/wasmBinary.js';
+import { WasmSupportError } from './errors.js';
 import type { WasmExports } from './exports.js';
+import { whyWasmUnavailable } from './simd.js';
 
 let compiled: WebAssembly.Module | null = null;
 let pending: Promise<WebAssembly.Module> | null = null;
@@ -20,6 +22,24 @@ function decodeBase64(text: string): Uint8Array {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
+}
+
+/**
+ * What an engine's refusal to compile the kernels means, as a WasmSupportError: no SIMD (or no
+ * WebAssembly) when the probe says so, else the engine's own reason; `sync` adds that browsers
+ * refuse synchronous compilation of modules this size on the main thread.
+ */
+function compileFailure(error: unknown, sync: boolean): WasmSupportError {
+  const where = '@backprop/backend-wasm';
+  const why = whyWasmUnavailable();
+  if (why !== null) return new WasmSupportError(where, why);
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new WasmSupportError(
+    where,
+    sync
+      ? `this engine refused to compile the kernels synchronously (${detail}); browsers allow only small modules to compile synchronously on the main thread: await compileWasmKernels() once before creating a wasm backend`
+      : `this engine could not compile the kernels (${detail})`,
+  );
 }
 
 /** The kernels' bytes (a fresh copy). */
@@ -35,7 +55,8 @@ export function wasmThreadsBytes(): Uint8Array {
 /**
  * Compiles the kernels asynchronously (once), both builds (the threads build for backends with
  * threads > 1; an engine that cannot compile it leaves those backends on one thread, with a
- * warning); later backends instantiate without compiling.
+ * warning); later backends instantiate without compiling. An engine that cannot compile the
+ * kernels (no SIMD) rejects with WasmSupportError, and a later call tries again.
  */
 export function compileWasmKernels(): Promise<WebAssembly.Module> {
   if (compiled !== null && compiledThreads !== null) return Promise.resolve(compiled);
@@ -45,19 +66,34 @@ export function compileWasmKernels(): Promise<WebAssembly.Module> {
       (m) => void (compiledThreads = m),
       () => undefined,
     ),
-  ]).then(([m]) => m);
+  ]).then(
+    ([m]) => m,
+    (error: unknown) => {
+      pending = null;
+      throw compileFailure(error, false);
+    },
+  );
   return pending;
 }
 
-/** The compiled module, compiling it synchronously on first use. */
+/** `bytes` compiled synchronously; an engine that refuses throws WasmSupportError. */
+function compileSync(bytes: Uint8Array): WebAssembly.Module {
+  try {
+    return new WebAssembly.Module(bytes as BufferSource);
+  } catch (error) {
+    throw compileFailure(error, true);
+  }
+}
+
+/** The compiled module, compiling it synchronously on first use (WasmSupportError where the engine refuses). */
 export function wasmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(wasmBytes() as BufferSource);
+  compiled ??= compileSync(wasmBytes());
   return compiled;
 }
 
 /** The threads build, compiled synchronously on first use (a backend with threads > 1 only). */
 export function wasmThreadsModule(): WebAssembly.Module {
-  compiledThreads ??= new WebAssembly.Module(wasmThreadsBytes() as BufferSource);
+  compiledThreads ??= compileSync(wasmThreadsBytes());
   return compiledThreads;
 }
 
