@@ -82,4 +82,40 @@ describe('fit / evaluateAsync / predictAsync on a stream of batches', () => {
     expect(() => m.evaluate(stream(4) as never, {} as never, { loss: 'categoricalCrossentropy' })).toThrow(/use evaluateAsync\(stream, options\)/);
     m.dispose();
   });
+
+  it('checks the options of evaluateAsync and predictAsync as the in-memory ones do, before reading a batch', async () => {
+    const m = model();
+    let read = 0;
+    const counted = {
+      async *[Symbol.asyncIterator]() {
+        for await (const batch of stream(5)) {
+          read++;
+          yield batch;
+        }
+      },
+    };
+    const x = { values: images, shape: [COUNT, 1, 2, 3] };
+    const y = { values: labels, shape: [COUNT] };
+    const loss = 'categoricalCrossentropy';
+    // batchSize 0 made evaluateAsync on a stream loop for ever on its first batch.
+    for (const batchSize of [0, -1, 2.5, Number.NaN, '4']) {
+      const message = `batchSize must be a positive integer, got ${typeof batchSize === 'string' ? `'${batchSize}'` : String(batchSize)}`;
+      await expect(m.evaluateAsync(counted, { loss, batchSize } as never)).rejects.toThrow(`evaluateAsync: ${message}`);
+      await expect(m.evaluateAsync(x, y, { loss, batchSize } as never)).rejects.toThrow(`evaluateAsync: ${message}`);
+      await expect(m.predictAsync(counted, { batchSize } as never)).rejects.toThrow(`predictAsync: ${message}`);
+      await expect(m.predictAsync(x, { batchSize } as never)).rejects.toThrow(`predictAsync: ${message}`);
+    }
+    await expect(m.evaluateAsync(counted, { loss, returnOutputs: 'yes' } as never)).rejects.toThrow(/evaluateAsync: returnOutputs must be/);
+    await expect(m.predictAsync(counted, 5 as never)).rejects.toThrow('predictAsync: options must be an object, got 5');
+    await expect(m.evaluateAsync(counted, { loss: 'nope' })).rejects.toThrow(BackpropError);
+    expect(read).toBe(0);
+    // A batchSize smaller than the stream's batches splits them: the same result.
+    const whole = await m.evaluateAsync(counted, { loss, returnOutputs: true });
+    const split = await m.evaluateAsync(counted, { loss, batchSize: 2, returnOutputs: true });
+    expect(read).toBe(8);
+    expect(split.accuracy).toBe(whole.accuracy);
+    expect(split.loss).toBeCloseTo(whole.loss, 6);
+    expect(Array.from(split.outputs!)).toEqual(Array.from(whole.outputs!));
+    m.dispose();
+  });
 });

@@ -1,4 +1,4 @@
-import { BackpropError, checkBoolean, type Loss, type Tensor } from '@backprop/tensor';
+import { BackpropError, checkBoolean, checkPositiveInt, describeValue, type Loss, type Tensor } from '@backprop/tensor';
 import { type BatchIterable, checkCounts, checkTargetValues, type DataBatch, inputSet, isBatchIterable, isPlainObject, targetSet } from './data.js';
 import { type EvaluateOptions, type EvaluateResult, evaluateSets, evaluation } from './evaluation.js';
 import { prediction, type PredictOptions } from './prediction.js';
@@ -69,7 +69,9 @@ async function batchSets(model: Sequential, where: string, at: string, batch: Da
 /** Mean loss and accuracy over every batch of one pass of the stream (weighted by batch size). */
 export async function evaluateStream(model: Sequential, where: string, data: BatchIterable, options: EvaluateOptions): Promise<EvaluateResult> {
   if (!isPlainObject(options) || options.loss === undefined) throw new BackpropError(where, 'needs options { loss } as its second argument with a stream of batches');
+  // The in-memory evaluate's option checks, before the first batch is read.
   const loss = model.resolveLoss(options.loss);
+  if (options.batchSize !== undefined) checkPositiveInt(where, 'batchSize', options.batchSize);
   const returnOutputs = checkBoolean(where, 'returnOutputs', options.returnOutputs, false);
   let lossSum = 0;
   let correct = 0;
@@ -91,6 +93,9 @@ export async function evaluateStream(model: Sequential, where: string, data: Bat
 
 /** The outputs for every input of one pass of the stream, as one (N, …outputShape) tensor; `y` in the batches is ignored. */
 export async function predictStream(model: Sequential, where: string, data: BatchIterable, options: PredictOptions): Promise<Tensor> {
+  // The in-memory predict's option checks (prediction repeats them per batch), before the first batch is read.
+  if (!isPlainObject(options as unknown)) throw new BackpropError(where, `options must be an object, got ${describeValue(options)}`);
+  if (options.batchSize !== undefined) checkPositiveInt(where, 'batchSize', options.batchSize);
   const parts: (Float32Array | Float64Array)[] = [];
   let b = 0;
   for await (const batch of data) {
