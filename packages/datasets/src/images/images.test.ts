@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackpropError } from '@backprop/tensor';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { greyToRgba, jpegBytes, pngBytes, writeTree } from '../../test/image-fixtures.js';
 import { shape } from '../testing/index.js';
 import { decodeImage, ImageDatasetError, imageFolderFromFiles, imageSetFromIdx, LUMINANCE_WEIGHTS, MNIST_FILES, readImageHeader, writeImageSample, colouriseImages, defaultMnistDir } from '../index.js';
-import { imageFolder, writeMnistImageFolder } from '../node.js';
+import { imageFolder, writeImageFolder, writeMnistImageFolder } from '../node.js';
 
 let root: string;
 beforeAll(async () => {
@@ -370,5 +370,88 @@ describe('writeMnistImageFolder', () => {
     // Pixel 0 is the background colour, pixel 1 the foreground, in each channel plane.
     expect(colour.length).toBe(6);
     expect(colour[0]).not.toBe(colour[1]);
+  });
+});
+
+describe('writeImageFolder and writeMnistImageFolder check their input before writing', () => {
+  const two = { pixels: new Uint8Array(8), shape: [2, 1, 2, 2] as [number, number, number, number], labels: [0, 1], classNames: ['a', 'b'] };
+  const message = async (promise: Promise<unknown>): Promise<string> => {
+    try {
+      await promise;
+    } catch (error) {
+      expect(error).toBeInstanceOf(BackpropError);
+      return (error as Error).message;
+    }
+    throw new Error('expected a BackpropError, the promise resolved');
+  };
+
+  it('refuses class names that are not one folder each: outside dir, nested, empty, duplicate', async () => {
+    const dir = join(root, 'write', 'inner');
+    const cases: [unknown[], string][] = [
+      [['../x', 'b'], `writeImageFolder: classNames[0] is '../x': a class name is a folder name, without '/', '\\' or NUL and not '.' or '..'`],
+      [['a', 'c/d'], "writeImageFolder: classNames[1] is 'c/d': a class name is a folder name"],
+      [['a', 'c\\d'], 'writeImageFolder: classNames[1] is'],
+      [['a', 'c\0'], 'writeImageFolder: classNames[1] is'],
+      [['..', 'b'], "writeImageFolder: classNames[0] is '..'"],
+      [['.', 'b'], "writeImageFolder: classNames[0] is '.'"],
+      [['', 'b'], "writeImageFolder: classNames[0] must be a non-empty string, got ''"],
+      [['a', 7], 'writeImageFolder: classNames[1] must be a non-empty string, got 7'],
+      [['a', 'a'], "writeImageFolder: classNames[1] repeats classNames[0] ('a'): each class needs its own folder"],
+    ];
+    for (const [classNames, expected] of cases) {
+      expect(await message(writeImageFolder(dir, { ...two, classNames: classNames as string[] }))).toContain(expected);
+    }
+    expect(await message(writeImageFolder(dir, { ...two, classNames: 'ab' as never }))).toBe("writeImageFolder: classNames must be a non-empty array of folder names, got 'ab'");
+    // Nothing was written, inside dir or beside it.
+    expect(await readdir(root)).not.toContain('write');
+  });
+
+  it('refuses a bad format, quality, shape, pixels or label', async () => {
+    const dir = join(root, 'write-bad');
+    const cases: [Record<string, unknown>, string | RegExp][] = [
+      [{ format: 'gif' }, "writeImageFolder: format must be 'png' or 'jpeg', got 'gif'"],
+      [{ quality: 0 }, 'writeImageFolder: quality must be a positive integer ≤ 100, got 0'],
+      [{ quality: 101 }, 'writeImageFolder: quality must be a positive integer ≤ 100, got 101'],
+      [{ quality: 50.5 }, 'writeImageFolder: quality must be a positive integer ≤ 100, got 50.5'],
+      [{ shape: [0, 1, 2, 2], pixels: new Uint8Array(0), labels: [] }, 'writeImageFolder: shape[0] (count) must be a positive integer, got 0'],
+      [{ shape: [2, 2, 2, 2] }, 'writeImageFolder: shape[1] (channels) must be 1 or 3, got 2'],
+      [{ shape: [2, 1, 0, 4] }, 'writeImageFolder: shape[2] (height) must be a positive integer ≤ 65535, got 0'],
+      [{ shape: [2, 1, 2, 0] }, 'writeImageFolder: shape[3] (width) must be a positive integer ≤ 65535, got 0'],
+      [{ shape: [2, 1, 4] }, 'writeImageFolder: shape must be [count, channels, height, width], got [2, 1, 4]'],
+      [{ pixels: new Uint8Array(7) }, 'writeImageFolder: pixels has 7 bytes, shape [2, 1, 2, 2] needs 8'],
+      [{ pixels: [0, 0, 0, 0, 0, 0, 0, 0] }, /^writeImageFolder: pixels must be a Uint8Array of bytes, got /],
+      [{ labels: [0] }, 'writeImageFolder: 1 labels for 2 images'],
+      [{ labels: [0, 2] }, 'writeImageFolder: label 2 of image 1 is not a class index 0..1 (2 classNames)'],
+      [{ labels: [0.5, 1] }, 'writeImageFolder: label 0.5 of image 0 is not a class index 0..1 (2 classNames)'],
+      [{ colour: true }, "writeImageFolder: unknown option 'colour'; valid options: pixels, shape, labels, classNames, format, quality"],
+    ];
+    for (const [change, expected] of cases) {
+      const got = await message(writeImageFolder(dir, { ...two, ...change } as never));
+      if (typeof expected === 'string') expect(got).toBe(expected);
+      else expect(got).toMatch(expected);
+    }
+    expect(await message(writeImageFolder('', two))).toBe("writeImageFolder: dir must be a non-empty string, got ''");
+    expect(await message(writeImageFolder(dir, undefined as never))).toBe('writeImageFolder: options must be an object, got undefined');
+    expect(await readdir(root)).not.toContain('write-bad');
+    // A folder that cannot be created is named with the cause.
+    await writeTree(root, { 'a-file': 'not a folder' });
+    expect(await message(writeImageFolder(join(root, 'a-file'), two))).toMatch(/a-file\/a: cannot be created as a folder \((ENOTDIR|EEXIST): /);
+    // Good input still writes, and JPEG quality is used.
+    expect(await writeImageFolder(join(root, 'write-ok'), { ...two, format: 'jpeg', quality: 40 })).toBe(2);
+    expect((await imageFolder(join(root, 'write-ok'))).classNames).toEqual(['a', 'b']);
+  });
+
+  it('writeMnistImageFolder refuses a bad limit or colour, and names a missing MNIST file', async () => {
+    const dir = join(root, 'mnist-bad');
+    expect(await message(writeMnistImageFolder(dir, { limit: -1 }))).toBe('writeMnistImageFolder: limit must be a positive integer or Infinity, got -1');
+    expect(await message(writeMnistImageFolder(dir, { limit: 0 }))).toBe('writeMnistImageFolder: limit must be a positive integer or Infinity, got 0');
+    expect(await message(writeMnistImageFolder(dir, { limit: 2.5 }))).toBe('writeMnistImageFolder: limit must be a positive integer or Infinity, got 2.5');
+    expect(await message(writeMnistImageFolder(dir, { colour: 'yes' as never }))).toBe("writeMnistImageFolder: colour must be true or false, got 'yes'");
+    expect(await message(writeMnistImageFolder(dir, { mnistDir: 3 as never }))).toBe('writeMnistImageFolder: mnistDir must be a non-empty string, got 3');
+    const missing = join(root, 'no-mnist');
+    expect(await message(writeMnistImageFolder(dir, { mnistDir: missing, limit: 5 }))).toMatch(
+      new RegExp(`^${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/train-(images-idx3|labels-idx1)-ubyte: cannot be read as an MNIST IDX file \\(ENOENT: no such file or directory\\)$`),
+    );
+    expect(await readdir(root)).not.toContain('mnist-bad');
   });
 });

@@ -1,9 +1,9 @@
 import { closeSync, type Dirent, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { BackpropError, checkFiniteNumber, checkOneOf, checkOptions, describeValue } from '@backprop/tensor';
-import { writeFileAtomic } from '@backprop/tensor/node';
-import { parseIdx } from '../idx.js';
+import { BackpropError, checkBoolean, checkFiniteNumber, checkNonEmptyString, checkOneOf, checkOptions, checkPositiveInt, describeValue } from '@backprop/tensor';
+import { fileError, writeFileAtomic } from '@backprop/tensor/node';
+import { IdxFormatError, parseIdx } from '../idx.js';
 import { checkLabels, defaultMnistDir, MNIST_FILES } from '../mnist.js';
 import { ImageDatasetError } from './decode.js';
 import { colouriseImages, encodeImage } from './encode.js';
@@ -95,37 +95,61 @@ function fileSource(path: string, name: string, className: string): ImageSource 
 export interface WriteImageFolderOptions {
   /** Bytes, (count, channels, height, width) planar. */
   pixels: Uint8Array;
-  /** `[count, channels, height, width]`, channels 1 or 3. */
+  /** `[count, channels, height, width]`: count, height and width ≥ 1 (height and width ≤ 65535), channels 1 or 3. */
   shape: readonly [number, number, number, number];
   /** Label of each image: an index into `classNames`. */
   labels: ArrayLike<number>;
+  /** One folder name per class: distinct, non-empty, without '/', '\' or NUL, not '.' or '..'. */
   classNames: readonly string[];
   /** 'png' (default, lossless) or 'jpeg'. */
   format?: 'png' | 'jpeg';
-  /** JPEG quality, 1–100 (default 95). */
+  /** JPEG quality, an integer 1–100 (default 95). */
   quality?: number;
 }
+
+const WRITE_IMAGE_FOLDER_OPTIONS = ['pixels', 'shape', 'labels', 'classNames', 'format', 'quality'] as const;
 
 /**
  * Writes images as an image folder: `dir/<class name>/<index>.png` (or .jpg), the index
  * zero-padded so that sorted file order is the images' order. Each file is written
- * atomically. Returns the number of files written.
+ * atomically. Every option is checked before anything is written; a class name is a folder
+ * name, so one that would write outside `dir` ('..', 'a/b') or merge two classes (a
+ * duplicate) is refused. Returns the number of files written.
  */
 export async function writeImageFolder(dir: string, options: WriteImageFolderOptions): Promise<number> {
   const where = 'writeImageFolder';
-  const { pixels, shape, labels, classNames, format = 'png', quality = 95 } = options;
-  const [count, channels, height, width] = shape;
-  if (channels !== 1 && channels !== 3) throw new BackpropError(where, `channels must be 1 or 3, got ${channels}`);
-  if (pixels.length !== count * channels * height * width) throw new BackpropError(where, `${pixels.length} bytes do not fill shape [${shape.join(', ')}]`);
+  checkNonEmptyString(where, 'dir', dir);
+  const o = checkOptions(where, options, WRITE_IMAGE_FOLDER_OPTIONS, { required: true }) as Partial<WriteImageFolderOptions>;
+  const { pixels, shape, labels } = o;
+  const classNames = checkClassNames(where, o.classNames);
+  const format = o.format === undefined ? 'png' : checkOneOf(where, 'format', o.format, ['png', 'jpeg'] as const);
+  const quality = o.quality === undefined ? 95 : checkPositiveInt(where, 'quality', o.quality, 100);
+  if (!Array.isArray(shape) || shape.length !== 4) throw new BackpropError(where, `shape must be [count, channels, height, width], got ${describeValue(shape)}`);
+  const count = checkPositiveInt(where, 'shape[0] (count)', shape[0]);
+  const channels = checkOneOf(where, 'shape[1] (channels)', shape[1], [1, 3] as const);
+  const height = checkPositiveInt(where, 'shape[2] (height)', shape[2], 65535);
+  const width = checkPositiveInt(where, 'shape[3] (width)', shape[3], 65535);
+  if (!(pixels instanceof Uint8Array)) throw new BackpropError(where, `pixels must be a Uint8Array of bytes, got ${describeValue(pixels)}`);
+  if (pixels.length !== count * channels * height * width) {
+    throw new BackpropError(where, `pixels has ${pixels.length} bytes, shape [${shape.join(', ')}] needs ${count * channels * height * width}`);
+  }
+  if (labels === null || typeof labels !== 'object' || typeof labels.length !== 'number') throw new BackpropError(where, `labels must be an array of class indices, got ${describeValue(labels)}`);
   if (labels.length !== count) throw new BackpropError(where, `${labels.length} labels for ${count} images`);
-  const digits = String(Math.max(count - 1, 0)).length;
+  for (let n = 0; n < count; n++) {
+    const label = labels[n];
+    if (!Number.isInteger(label) || label < 0 || label >= classNames.length) {
+      throw new BackpropError(where, `label ${describeValue(label)} of image ${n} is not a class index 0..${classNames.length - 1} (${classNames.length} classNames)`);
+    }
+  }
+  const digits = String(count - 1).length;
   const extension = format === 'png' ? 'png' : 'jpg';
-  for (const name of new Set(Array.from(labels, (label, n) => {
-    const className = classNames[label];
-    if (className === undefined) throw new BackpropError(where, `label ${label} of image ${n} has no class name (${classNames.length} classes)`);
-    return className;
-  }))) {
-    await mkdir(join(dir, name), { recursive: true });
+  for (const label of new Set(Array.from(labels))) {
+    const folder = join(dir, classNames[label]);
+    try {
+      await mkdir(folder, { recursive: true });
+    } catch (error) {
+      throw fileError(folder, 'cannot be created as a folder', error);
+    }
   }
   const size = channels * height * width;
   for (let n = 0; n < count; n++) {
@@ -135,10 +159,26 @@ export async function writeImageFolder(dir: string, options: WriteImageFolderOpt
   return count;
 }
 
+/** Class names that can be folder names of `dir`: strings, distinct, non-empty, no path separator or NUL, not '.' or '..'. */
+function checkClassNames(where: string, classNames: unknown): readonly string[] {
+  if (!Array.isArray(classNames) || classNames.length === 0) throw new BackpropError(where, `classNames must be a non-empty array of folder names, got ${describeValue(classNames)}`);
+  const seen = new Map<string, number>();
+  classNames.forEach((name, i) => {
+    if (typeof name !== 'string' || name === '') throw new BackpropError(where, `classNames[${i}] must be a non-empty string, got ${describeValue(name)}`);
+    if (/[/\\\0]/.test(name) || name === '.' || name === '..') {
+      throw new BackpropError(where, `classNames[${i}] is ${describeValue(name)}: a class name is a folder name, without '/', '\\' or NUL and not '.' or '..'`);
+    }
+    const first = seen.get(name);
+    if (first !== undefined) throw new BackpropError(where, `classNames[${i}] repeats classNames[${first}] (${describeValue(name)}): each class needs its own folder`);
+    seen.set(name, i);
+  });
+  return classNames;
+}
+
 export interface WriteMnistImageFolderOptions {
   /** 'train' (default, 60000 images) or 'test' (10000). */
   set?: 'train' | 'test';
-  /** At most this many images, the first ones (default: all). */
+  /** At most this many images, the first ones: a positive integer or Infinity (default: all). */
   limit?: number;
   /** Colour variant: see `colouriseImages` (default false: 8-bit grey, the IDX bytes exactly). */
   colour?: boolean;
@@ -160,16 +200,32 @@ export async function writeMnistImageFolder(dir: string, options: WriteMnistImag
   const set = o.set === undefined ? 'train' : checkOneOf(where, 'set', o.set, ['train', 'test'] as const);
   const format = o.format === undefined ? 'png' : checkOneOf(where, 'format', o.format, ['png', 'jpeg'] as const);
   const seed = o.seed === undefined ? 0 : checkFiniteNumber(where, 'seed', o.seed);
-  const mnistDir = o.mnistDir ?? (await defaultMnistDir());
+  const limit = o.limit === undefined || o.limit === Infinity ? Infinity : o.limit;
+  // 0 is refused too: a folder of no images is not an image folder.
+  if (limit !== Infinity && !(Number.isInteger(limit) && limit >= 1)) throw new BackpropError(where, `limit must be a positive integer or Infinity, got ${describeValue(o.limit)}`);
+  const colour = checkBoolean(where, 'colour', o.colour, false);
+  const mnistDir = o.mnistDir === undefined ? await defaultMnistDir() : checkNonEmptyString(where, 'mnistDir', o.mnistDir);
+  checkNonEmptyString(where, 'dir', dir);
   const files = set === 'train' ? [MNIST_FILES.trainImages, MNIST_FILES.trainLabels] : [MNIST_FILES.testImages, MNIST_FILES.testLabels];
-  const [images, labels] = await Promise.all(files.map(async (name) => parseIdx(new Uint8Array(await readFile(join(mnistDir, name))), join(mnistDir, name))));
+  const read = async (name: string) => {
+    const file = join(mnistDir, name);
+    try {
+      return parseIdx(new Uint8Array(await readFile(file)), file);
+    } catch (error) {
+      throw fileError(file, 'cannot be read as an MNIST IDX file', error);
+    }
+  };
+  const [images, labels] = await Promise.all(files.map(read));
+  if (images.shape.length !== 3) throw new IdxFormatError(join(mnistDir, files[0]), `holds an array of shape [${images.shape.join(', ')}]; MNIST images are [count, height, width]`);
   const [total, height, width] = images.shape;
-  const count = Math.min(total, o.limit ?? Infinity);
+  if (labels.shape.length !== 1 || labels.shape[0] < Math.min(total, limit)) {
+    throw new IdxFormatError(join(mnistDir, files[1]), `holds labels of shape [${labels.shape.join(', ')}] for ${total} images`);
+  }
+  const count = Math.min(total, limit);
   const classNames = Array.from({ length: 10 }, (_, i) => String(i));
   const labelBytes = labels.data.subarray(0, count);
   checkLabels(labelBytes, 10, join(mnistDir, files[1]));
   const grey = images.data.subarray(0, count * height * width);
-  const colour = o.colour === true;
   await writeImageFolder(dir, {
     pixels: colour ? colouriseImages(grey, count, seed) : grey,
     shape: [count, colour ? 3 : 1, height, width],
