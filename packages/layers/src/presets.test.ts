@@ -34,6 +34,13 @@ describe("the 'lenet-bn' preset", () => {
     expect(model.countParams()).toBe(225706);
     expect(model.trainableParams().length).toBe(11);
     model.dispose();
+    // Each description names the head the model has (a folder's class count), and the decay's period in steps.
+    for (const preset of Object.values(PRESETS)) {
+      const { model: three, description } = preset({ registry, classes: 3, inputShape: [1, 16, 16] });
+      expect(description).toMatch(/→ Dense 3 (softmax|sigmoid); /);
+      if (preset !== PRESETS.paper) expect(description).toMatch(/ per 1,875 steps, an MNIST epoch at batch 32\)$/);
+      three.dispose();
+    }
   });
 
   it('passes gradCheck on real MNIST images (float64, dropout masks and augmentation held fixed)', () => {
@@ -54,7 +61,10 @@ describe("the 'lenet-bn' preset", () => {
     const step = model.trainOnBatch(x, y, model.resolveLoss(loss), model.resolveOptimizer(optimizer));
     expect(Number.isFinite(step.loss)).toBe(true);
     const copy = fromArtifacts(toArtifacts(model), { registry });
-    expect(copy.getWeights().find((w) => w.name === 'batch_normalization_3/movingMean')!.values).toEqual(model.getWeights().find((w) => w.name === 'batch_normalization_3/movingMean')!.values);
+    const movingMean = (m: Sequential) => m.getWeights().find((w) => w.name === 'batch_normalization_3/movingMean')!.values;
+    // The step updated the statistics (they start at 0): the reload then has something to carry.
+    expect(Array.from(movingMean(model)).filter((v) => v !== 0).length).toBe(32);
+    expect(movingMean(copy)).toEqual(movingMean(model));
     expect(Array.from(copy.predict(x).dataSync())).toEqual(Array.from(model.predict(x).dataSync()));
     x.dispose();
     y.dispose();

@@ -31,6 +31,9 @@ function presetModel(name: string, options: PresetOptions, layers: (classes: num
   });
 }
 
+// The presets' learning rates decay per 1,875 steps whatever the data: one MNIST epoch at batch 32, not an epoch of another set.
+const DECAY_STEPS = '1,875 steps, an MNIST epoch at batch 32';
+
 /** A model with the loss and optimizer it is meant to be trained with (by registry name). */
 export interface Preset {
   model: Sequential;
@@ -58,7 +61,7 @@ export function paperNetwork(options: PresetOptions = {}): Preset {
     model,
     loss: { name: 'binaryCrossentropy', config: {} },
     optimizer: { name: 'sgd', config: { learningRate: 1 } },
-    description: 'Conv 8@5×5 ReLU → MaxPool 2 → Flatten → Dense 128 ReLU → Dense 10 sigmoid; BCE; SGD',
+    description: `Conv 8@5×5 ReLU → MaxPool 2 → Flatten → Dense 128 ReLU → Dense ${model.outputShape[0]} sigmoid; BCE; SGD`,
   };
 }
 
@@ -81,7 +84,7 @@ export function lenet(options: PresetOptions = {}): Preset {
     model,
     loss: { name: 'categoricalCrossentropy', config: {} },
     optimizer: { name: 'adam', config: { learningRate: { type: 'exponential', initial: 0.001, decayRate: 0.4, decaySteps: 1875 } } },
-    description: 'Conv 32@3×3 ReLU → MaxPool 2 → Conv 64@3×3 ReLU → MaxPool 2 → Dense 128 ReLU → Dense 10 softmax; CE; Adam (lr 1e-3, ×0.4 per epoch)',
+    description: `Conv 32@3×3 ReLU → MaxPool 2 → Conv 64@3×3 ReLU → MaxPool 2 → Dense 128 ReLU → Dense ${model.outputShape[0]} softmax; CE; Adam (lr 1e-3, ×0.4 per ${DECAY_STEPS})`,
   };
 }
 
@@ -121,8 +124,7 @@ export function lenetBn(options: PresetOptions = {}): Preset {
     model,
     loss: { name: 'categoricalCrossentropy', config: {} },
     optimizer: { name: 'adam', config: { learningRate: { type: 'exponential', initial: 0.001, decayRate: 0.75, decaySteps: 1875 } } },
-    description:
-      'RandomRotation ±0.03 turn → RandomTranslation ±8 % → Conv 32@3×3 → BN → ReLU → MaxPool 2 → Conv 64@3×3 → BN → ReLU → MaxPool 2 → Dropout 0.25 → Dense 128 → BN → ReLU → Dropout 0.5 → Dense 10 softmax; CE; Adam (lr 1e-3, ×0.75 per epoch)',
+    description: `RandomRotation ±0.03 turn → RandomTranslation ±8 % → Conv 32@3×3 → BN → ReLU → MaxPool 2 → Conv 64@3×3 → BN → ReLU → MaxPool 2 → Dropout 0.25 → Dense 128 → BN → ReLU → Dropout 0.5 → Dense ${model.outputShape[0]} softmax; CE; Adam (lr 1e-3, ×0.75 per ${DECAY_STEPS})`,
   };
 }
 

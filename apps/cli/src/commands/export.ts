@@ -24,9 +24,11 @@ export function configureExport(command: Command, registry: Registry): Command {
     .addHelpText(
       'after',
       `
-The ONNX file (opset 13, IR 7) has the input 'input' [N, 1, 28, 28] and the output 'output',
-float32, and the class names in its metadata: the saved model's (a model trained on an
-image folder records them), else '0'…'9' when the model has 10 outputs.
+The ONNX file (opset 13, IR 7) has the input 'input' [N, C, H, W], the model's own input shape
+with a dynamic batch ([N, 1, 28, 28] for an MNIST model, e.g. [N, 3, 32, 32] for one trained
+on a folder of 32×32 colour images), and the output 'output', float32, and the class names in
+its metadata: the saved model's (a model trained on an image folder records them), else
+'0'…'9' when the model has 10 outputs.
 
 Examples:
   backprop export --model-dir runs/paper-20250101-120000/model --format onnx --out paper.onnx
