@@ -23,8 +23,10 @@ export interface LabelledFile {
  * `<input type="file" webkitdirectory>` (each file's class is the first folder below the
  * picked one, read from `webkitRelativePath`), or a list of `{ className, file }`. Files
  * without a .png/.jpg/.jpeg name, and files directly in the picked folder, are not images of
- * a class and are left out (counted in `ignored`). Decoding, conversion, resizing, the split
- * and every check are those of `imageFolder` in Node.
+ * a class and are left out (counted in `ignored`); a class folder holding only such files is
+ * still a class (an error: it has no images), as in Node, so that it cannot vanish and shift
+ * the labels of the classes after it. Decoding, conversion, resizing, the split and every
+ * check are those of `imageFolder` in Node.
  */
 export async function imageFolderFromFiles(
   files: Iterable<FileLike> | ArrayLike<FileLike> | Iterable<LabelledFile>,
@@ -34,11 +36,14 @@ export async function imageFolderFromFiles(
   const list = toList<FileLike | LabelledFile>(where, files as Iterable<FileLike | LabelledFile>);
   const sources: ImageSource[] = [];
   const ignored: string[] = [];
+  // Every class a file was picked in, its images or not (imageFolder's subfolders).
+  const classes = new Set<string>();
   let root = 'the files';
   list.forEach((item, i) => {
     if (isLabelled(item)) {
       if (typeof item.className !== 'string' || item.className === '') throw new BackpropError(where, `item ${i}: className must be a non-empty string, got ${describeValue(item.className)}`);
       const name = `${item.className}/${item.file.name}`;
+      classes.add(item.className);
       if (!isImageFileName(item.file.name)) ignored.push(name);
       else sources.push(fileSource(name, item.className, item.file));
       return;
@@ -50,10 +55,11 @@ export async function imageFolderFromFiles(
     }
     const parts = path.split('/');
     root = parts[0];
+    if (parts.length >= 3) classes.add(parts[1]);
     if (parts.length < 3 || !isImageFileName(item.name)) ignored.push(path);
     else sources.push(fileSource(path, parts[1], item));
   });
-  return { ...(await createImageDataset(sources, root, options, where)), ignored };
+  return { ...(await createImageDataset(sources, root, options, where, [...classes])), ignored };
 }
 
 /** A decoded `ImageBitmap` with its class (and a name for messages). */

@@ -330,6 +330,33 @@ describe('imageFolderFromFiles (browser Files)', () => {
     await expect(imageFolderFromFiles([new File([new Uint8Array(1)], 'x.png')])).rejects.toThrow(/x\.png has no webkitRelativePath/);
   });
 
+  it('a class folder holding only non-image files is a class with no images, as in imageFolder (not a vanished class that shifts the labels)', async () => {
+    const px = pngBytes(2, 2, 1, [0, 50, 100, 150]);
+    const like = (path: string, bytes: Uint8Array) => ({
+      name: path.split('/').pop()!,
+      webkitRelativePath: path,
+      arrayBuffer: async () => bytes.slice().buffer,
+      slice: (start?: number, end?: number) => ({ arrayBuffer: async () => bytes.slice(start, end).buffer }),
+    });
+    const picked = [like('pick/a/1.png', px), like('pick/b/notes.txt', new Uint8Array(4)), like('pick/c/1.png', px), like('pick/top.png', px)];
+    const error = await rejection(imageFolderFromFiles(picked));
+    expect(error.message).toBe("pick: class 'b' has no images; remove the folder or add images");
+    // The same folder on disk gives the same error.
+    await writeTree(join(root, 'pick'), { 'a/1.png': px, 'b/notes.txt': 'x', 'c/1.png': px, 'top.png': px });
+    expect((await rejection(imageFolder(join(root, 'pick')))).message).toBe(`${join(root, 'pick')}: class 'b' has no images; remove the folder or add images`);
+    // Labelled files: a class given only non-image files is refused the same way.
+    const labelled = [
+      { className: 'a', file: like('1.png', px) },
+      { className: 'b', file: like('notes.txt', new Uint8Array(4)) },
+      { className: 'c', file: like('1.png', px) },
+    ];
+    expect((await rejection(imageFolderFromFiles(labelled))).message).toMatch(/class 'b' has no images/);
+    // Without the class of non-images, the labels are those of imageFolder: a → 0, c → 1.
+    const ok = await imageFolderFromFiles([picked[0], picked[2], picked[3]]);
+    expect(ok.classNames).toEqual(['a', 'c']);
+    expect(ok.ignored).toEqual(['pick/top.png']);
+  });
+
   it('the browser entry imports no node: module', async () => {
     for (const name of ['decode', 'convert', 'encode', 'folder', 'browser']) {
       expect(await readFile(new URL(`./${name}.ts`, import.meta.url), 'utf8')).not.toMatch(/from 'node:/);
