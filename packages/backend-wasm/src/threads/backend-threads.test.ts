@@ -143,14 +143,22 @@ describe('the thread pool of a backend', () => {
     expect(wasmBuildInfo({ threads: 3 }).threads).toBe(3);
   });
 
-  it('dispose() terminates the workers; the memory is shared and has the maximum asked for', async () => {
-    const registry = new Registry().use(wasmBackendWithOptions({ threads: 2, maxMemoryBytes: 64 * 2 ** 20 }));
+  it('dispose() stops the workers: `exited`, taken before, resolves once their threads have exited; the memory is shared and has the maximum asked for', async () => {
+    const registry = new Registry().use(wasmBackendWithOptions({ threads: 3, maxMemoryBytes: 64 * 2 ** 20 }));
     const backend = registry.setBackend('wasm') as WasmBackend;
     await backend.threadsReady;
     expect(backend.linearMemory.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(backend.threads).toBe(2);
+    expect(backend.linearMemory.buffer.byteLength).toBeLessThanOrEqual(64 * 2 ** 20);
+    expect(() => backend.linearMemory.grow(64 * 16 + 1)).toThrow(RangeError);
+    expect(backend.threads).toBe(3);
+    const exited = backend.pool!.exited;
+    let settled = false;
+    void exited.then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled, 'pending while the workers run').toBe(false);
     registry.removeBackend('wasm');
-    await backend.pool!.exited;
+    // Resolves on the workers' 'exit' events: a worker that kept running would time this test out.
+    await expect(exited).resolves.toBe(2);
     expect(backend.threads).toBe(1);
   });
 
@@ -158,7 +166,7 @@ describe('the thread pool of a backend', () => {
     const registry = new Registry().use(wasmBackendWithOptions({ threads: 2, maxMemoryBytes: 4 * 2 ** 20, initialMemoryBytes: 2 ** 20 }));
     registries.push(registry);
     registry.setBackend('wasm');
-    expect(() => ops.zeros([2 * 2 ** 20], { registry })).toThrow(/^wasm backend|out of wasm linear memory/);
+    expect(() => ops.zeros([2 * 2 ** 20], { registry })).toThrow(/^write: out of wasm linear memory allocating a float32 tensor of shape \[2097152\] \(8388608 bytes\): the limit is 4194304 bytes \(maxMemoryBytes\)/);
     expect(() => ops.zeros([2 * 2 ** 20], { registry })).toThrow(expect.objectContaining({ name: 'WasmMemoryError' }));
   });
 });

@@ -173,7 +173,8 @@ function poolWorkerProgram(
 /** Minimal common face of a Node worker_threads Worker and a browser Worker. */
 interface StartedWorker {
   postMessage(message: unknown): void;
-  terminate(): unknown;
+  /** Stops the worker; resolves once its thread has exited (a browser's terminate() is final at once). */
+  terminate(): Promise<void>;
   onMessage(listener: (message: unknown) => void): void;
   onError(listener: (reason: string) => void): void;
 }
@@ -187,7 +188,10 @@ async function startWorker(): Promise<StartedWorker> {
     URL.revokeObjectURL(url);
     return {
       postMessage: (m) => worker.postMessage(m),
-      terminate: () => worker.terminate(),
+      terminate: () => {
+        worker.terminate();
+        return Promise.resolve();
+      },
       onMessage: (listener) => worker.addEventListener('message', (e) => listener(e.data)),
       onError: (listener) => worker.addEventListener('error', (e) => listener(e.message || 'worker error event')),
     };
@@ -199,12 +203,17 @@ async function startWorker(): Promise<StartedWorker> {
   // with --input-type=module (which workers inherit), as an ES module.
   const source = `import('node:worker_threads').then(({ parentPort }) => parentPort.once('message', (init) => ${program}(init, (m) => parentPort.postMessage(m))));`;
   const worker = new NodeWorker(source, { eval: true });
+  // Its 'exit' event, whenever it comes (the worker may return on the shutdown flag before terminate()).
+  const exit = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   // Workers never keep the process alive. Adding a 'message' listener refs the worker again, so
   // unref after every listener is added.
   worker.unref();
   return {
     postMessage: (m) => worker.postMessage(m),
-    terminate: () => worker.terminate(),
+    terminate: () => {
+      void worker.terminate();
+      return exit;
+    },
     onMessage: (listener) => {
       worker.on('message', listener);
       worker.unref();
@@ -308,7 +317,7 @@ export class WasmThreadPool {
         settled = true;
         clearTimeout(timer);
         this.failures.push(`worker ${index} did not start: ${reason}; its share of the work runs on the main thread`);
-        this.workers[index]?.terminate();
+        void this.workers[index]?.terminate();
         this.workers[index] = null;
         settle();
       };
@@ -463,8 +472,12 @@ export class WasmThreadPool {
     }
   }
 
-  /** Resolves once terminate() has stopped every worker. */
-  exited: Promise<void> = new Promise<void>(() => {});
+  private resolveExited: (workers: number) => void = () => undefined;
+  /**
+   * Resolves, once terminate() was called and the thread of every worker created has
+   * exited ('exit' events in Node), to how many exited. Pending until terminate().
+   */
+  readonly exited: Promise<number> = new Promise<number>((resolve) => (this.resolveExited = resolve));
 
   /** Stops the workers; later calls run on the main thread alone. */
   terminate(): void {
@@ -476,7 +489,8 @@ export class WasmThreadPool {
       Atomics.add(ctl, GENERATION, 1);
       Atomics.notify(ctl, GENERATION);
     }
-    this.exited = Promise.all(this.workers.map((worker) => worker?.terminate())).then(() => undefined);
+    const workers = this.workers.filter((worker) => worker !== null);
+    void Promise.all(workers.map((worker) => worker.terminate())).then(() => this.resolveExited(workers.length));
     this.started.fill(false, 1);
   }
 }
