@@ -11,6 +11,7 @@ import {
   wasmBackendWithOptions,
 } from './index.js';
 import { SPARSE_FILTER_MAX_DENSITY } from './kernels/conv2dBackwardFilter.js';
+import { recordSplitExports } from './testUtil.js';
 
 const MiB = 1024 * 1024;
 
@@ -186,26 +187,29 @@ describe('conv2dBackwardFilter over the non-zeros of dy', () => {
   const geo = { strides: [2, 1] as [number, number], pad: [1, 2] as [number, number] };
   const xShape = [3, 4, 9, 8], filterShape = [5, 4, 3, 3] as [number, number, number, number];
 
-  async function run(dyValues: Float32Array, xValues: Float32Array): Promise<{ got: Float64Array; want: Float64Array }> {
+  async function run(dyValues: Float32Array, xValues: Float32Array): Promise<{ got: Float64Array; want: Float64Array; ran: Set<string> }> {
     const registry = registryWith();
     const x: Tensor = ops.tensor(xValues, xShape, { registry });
     const dyShape = ops.conv2d(x, ops.zeros(filterShape, { registry }), geo).shape;
     const dy = ops.tensor(dyValues.subarray(0, dyShape.reduce((a, b) => a * b)), dyShape, { registry });
+    const ran = recordSplitExports(registry.backend as WasmBackend);
     const got = Float64Array.from(await ops.conv2dBackwardFilter(x, dy, filterShape, geo).data());
     const want = R.conv2dBackwardFilter(
       { x: R.quantize(R.ref(xValues, xShape), 'float32'), dy: R.quantize(R.ref(dy.dataSync(), dyShape), 'float32') },
       { ...geo, filterShape },
     ).values;
     registry.removeBackend('wasm');
-    return { got, want };
+    return { got, want, ran: new Set(ran) };
   }
 
   it('matches the reference on a mostly-zero dy (the sparse path) and on a dense one (the GEMM path)', async () => {
     const n = 3 * 5 * 5 * 10;
     const sparse = uniform(n, 3).map((v, i) => (i % 10 === 0 ? v : 0));
     expect(sparse.filter((v) => v !== 0).length / n).toBeLessThanOrEqual(SPARSE_FILTER_MAX_DENSITY);
-    for (const dy of [sparse, uniform(n, 4)]) {
-      const { got, want } = await run(dy, uniform(3 * 4 * 9 * 8, 5));
+    const paths: [Float32Array, string][] = [[sparse, 'conv2dBackwardFilterSparse_f32'], [uniform(n, 4), 'conv2dBackwardFilter_f32']];
+    for (const [dy, path] of paths) {
+      const { got, want, ran } = await run(dy, uniform(3 * 4 * 9 * 8, 5));
+      expect(ran).toEqual(new Set([path]));
       expectArraysClose(got, want, { rtol: 1e-4, atol: 1e-5 });
     }
   });
@@ -215,7 +219,8 @@ describe('conv2dBackwardFilter over the non-zeros of dy', () => {
     const dy = uniform(n, 3).map((v, i) => (i % 10 === 0 ? v : 0));
     const x = uniform(3 * 4 * 9 * 8, 5);
     x[40] = Number.NaN;
-    const { got, want } = await run(dy, x);
+    const { got, want, ran } = await run(dy, x);
+    expect(ran).toEqual(new Set(['conv2dBackwardFilter_f32']));
     expect(got.some(Number.isNaN)).toBe(true);
     expectArraysClose(got, want, { rtol: 1e-4, atol: 1e-5 });
   });
@@ -251,6 +256,7 @@ describe('Winograd F(2×2, 3×3) forward (3×3 stride 1, ≥ 8 channels and filt
   ];
   it.each(cases)('matches the reference on x $xShape, $f filters, pad $pad, $activation', async ({ xShape, f, pad, activation }) => {
     const registry = registryWith();
+    const ran = recordSplitExports(registry.backend as WasmBackend);
     const filterShape = [f, xShape[1]!, 3, 3];
     const geo = { strides: [1, 1] as [number, number], pad: pad as [number, number] };
     expect(winogradPays(computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], geo.strides, geo.pad))).toBe(true);
@@ -259,6 +265,7 @@ describe('Winograd F(2×2, 3×3) forward (3×3 stride 1, ≥ 8 channels and filt
     const x = ops.tensor(xv, xShape, { registry }), k = ops.tensor(kv, filterShape, { registry }), b = ops.tensor(bv, [f], { registry });
     const got = await ops.conv2d(x, k, { ...geo, bias: b, activation, alpha: 0.1 }).data();
     const want = R.conv2d({ x: q(xv, xShape), filter: q(kv, filterShape), bias: q(bv, [f]) }, { ...geo, activation, alpha: 0.1 });
+    expect(new Set(ran)).toEqual(new Set(['conv2dWinograd_f32']));
     expectArraysClose(got, want.values, { rtol: 1e-4, atol: 1e-5 });
     registry.removeBackend('wasm');
   });
@@ -269,8 +276,10 @@ describe('Winograd F(2×2, 3×3) forward (3×3 stride 1, ≥ 8 channels and filt
     const xv = uniform(288, 14).map(Math.abs);
     xv[14] = Number.POSITIVE_INFINITY;
     const kv = uniform(576, 15).map(Math.abs);
+    const ran = recordSplitExports(registry.backend as WasmBackend);
     const got = await ops.conv2d(ops.tensor(xv, xShape, { registry }), ops.tensor(kv, filterShape, { registry })).data();
     const want = R.conv2d({ x: q(xv, xShape), filter: q(kv, filterShape) }, { strides: [1, 1], pad: [0, 0], activation: 'linear', alpha: 0 }).values;
+    expect(ran).toEqual(['conv2d_f32']);
     expect(Array.from(got).some((v) => v === Number.POSITIVE_INFINITY)).toBe(true);
     expect(Array.from(got).some(Number.isNaN)).toBe(false);
     expectArraysClose(got, want, { rtol: 1e-4, atol: 1e-5 });

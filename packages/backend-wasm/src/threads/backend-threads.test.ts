@@ -11,6 +11,7 @@ import { layersPlugin, paperNetwork } from '@backprop/layers';
 import { lossesPlugin } from '@backprop/losses';
 import { optimizersPlugin } from '@backprop/optimizers';
 import { WasmBackend, wasmBackendWithOptions, wasmBuildInfo } from '../index.js';
+import { recordSplitExports } from '../testUtil.js';
 
 const registries: Registry[] = [];
 afterEach(() => {
@@ -33,19 +34,20 @@ function values(n: number, seed: number, zeros = 0): Float32Array {
   return Float32Array.from({ length: n }, () => (rng.uniform(0, 1) < zeros ? 0 : rng.uniform(-1, 1)));
 }
 
-type Case = [title: string, run: (registry: Registry) => Tensor];
+/** A kernel call big enough to split, and for the kernels with two paths, the export that must run. */
+type Case = [title: string, run: (registry: Registry) => Tensor, path?: string];
 const t = (registry: Registry, shape: number[], seed: number, zeros = 0) => ops.tensor(values(shape.reduce((a, b) => a * b), seed, zeros), shape, { registry });
 const conv = { strides: [1, 1] as [number, number], pad: [2, 2] as [number, number] };
 // Batches of 13 and 10: parts of unequal size, and a last chunk of the filter gradient's sums shorter than the others.
 const cases: Case[] = [
   ['matMul (columns of C)', (r) => ops.matMul(t(r, [96, 300], 1), t(r, [300, 200], 2))],
   ['matMul, Bᵀ with bias and ReLU (rows of C)', (r) => ops.matMul(t(r, [257, 300], 3), t(r, [20, 300], 4), { transposeB: true, bias: t(r, [20], 5), activation: 'relu' })],
-  ['conv2d with bias and ReLU', (r) => ops.conv2d(t(r, [13, 8, 24, 24], 6), t(r, [16, 8, 5, 5], 7), { ...conv, bias: t(r, [16], 8), activation: 'relu' })],
+  ['conv2d with bias and ReLU', (r) => ops.conv2d(t(r, [13, 8, 24, 24], 6), t(r, [16, 8, 5, 5], 7), { ...conv, bias: t(r, [16], 8), activation: 'relu' }), 'conv2d_f32'],
   // 3×3 stride 1: Winograd, in groups of 15 images (512 tiles) within each part.
-  ['conv2d 3×3 (Winograd) with bias and ReLU', (r) => ops.conv2d(t(r, [29, 16, 13, 13], 15), t(r, [64, 16, 3, 3], 16), { strides: 1, pad: 0, bias: t(r, [64], 17), activation: 'relu' })],
+  ['conv2d 3×3 (Winograd) with bias and ReLU', (r) => ops.conv2d(t(r, [29, 16, 13, 13], 15), t(r, [64, 16, 3, 3], 16), { strides: 1, pad: 0, bias: t(r, [64], 17), activation: 'relu' }), 'conv2dWinograd_f32'],
   ['conv2dBackwardInput', (r) => ops.conv2dBackwardInput(t(r, [13, 16, 24, 24], 9), t(r, [16, 8, 5, 5], 10), [13, 8, 24, 24], conv)],
-  ['conv2dBackwardFilter (GEMM)', (r) => ops.conv2dBackwardFilter(t(r, [10, 8, 24, 24], 11), t(r, [10, 16, 24, 24], 12), [16, 8, 5, 5], conv)],
-  ['conv2dBackwardFilter (sparse dy)', (r) => ops.conv2dBackwardFilter(t(r, [10, 8, 24, 24], 13), t(r, [10, 16, 24, 24], 14, 0.9), [16, 8, 5, 5], conv)],
+  ['conv2dBackwardFilter (GEMM)', (r) => ops.conv2dBackwardFilter(t(r, [10, 8, 24, 24], 11), t(r, [10, 16, 24, 24], 12), [16, 8, 5, 5], conv), 'conv2dBackwardFilter_f32'],
+  ['conv2dBackwardFilter (sparse dy)', (r) => ops.conv2dBackwardFilter(t(r, [10, 8, 24, 24], 13), t(r, [10, 16, 24, 24], 14, 0.9), [16, 8, 5, 5], conv), 'conv2dBackwardFilterSparse_f32'],
   ['biasGrad', (r) => ops.biasGrad(t(r, [42, 16, 64, 64], 15))],
   ['maxPool 2×2', (r) => ops.maxPool(t(r, [40, 16, 64, 64], 16), { poolSize: 2 })],
   ['maxPool 3×3 stride 2', (r) => ops.maxPool(t(r, [33, 16, 65, 65], 17), { poolSize: 3, strides: 2 })],
@@ -56,16 +58,21 @@ const cases: Case[] = [
 ];
 
 describe('threads: 2 gives the bits of threads: 1', () => {
-  for (const [title, run] of cases) {
+  for (const [title, run, path] of cases) {
     it(title, async () => {
       const one = await onThreads(1);
       const two = await onThreads(2);
       expect(one.backend.threads).toBe(1);
+      const [ranOne, ranTwo] = [recordSplitExports(one.backend), recordSplitExports(two.backend)];
       const want = run(one.registry).dataSync();
       const splitBefore = two.backend.pool!.splitJobs;
       const got = run(two.registry).dataSync();
-      // The kernel really handed work to the worker.
+      // The kernel really handed work to the worker, on the path the case is about.
       expect(two.backend.pool!.splitJobs).toBeGreaterThan(splitBefore);
+      if (path !== undefined) {
+        expect(new Set(ranOne)).toEqual(new Set([path]));
+        expect(ranTwo).toEqual([path, path]);
+      }
       expect(got.length).toBe(want.length);
       let differing = 0;
       for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) differing++;
