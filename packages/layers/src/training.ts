@@ -5,12 +5,12 @@ import {
   checkNumberInRange,
   checkPositiveInt,
   type ComponentJSON,
-  createRandom,
   describeValue,
   isLoss,
   isOptimizer,
   type Loss,
   type Optimizer,
+  seededOrder,
   Tensor,
 } from '@backprop/tensor';
 import {
@@ -292,13 +292,8 @@ export async function trainEpochs(
   return history;
 }
 
-/** The sample order of one epoch: a function of (seed, epoch) only. */
-export function epochOrder(count: number, seed: number, epoch: number): Int32Array {
-  const order = new Int32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  createRandom(Math.imul(seed | 0, 0x9e3779b1) ^ (epoch + 1)).shuffle(order);
-  return order;
-}
+/** The sample order of one epoch: a function of (seed, epoch) only (tensor's `seededOrder`, which image-folder batches shuffle by too). */
+export const epochOrder: (count: number, seed: number, epoch: number) => Int32Array = seededOrder;
 
 export function checkFitOptions(where: string, options: unknown): asserts options is FitOptions {
   if (!isPlainObject(options)) {

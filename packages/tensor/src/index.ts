@@ -66,7 +66,7 @@ export {
   use,
 } from './registry.js';
 export type { BackendRegistration, ComponentSpec, Factory, MemoryInfo, Plugin, RegisterOptions } from './registry.js';
-export { createRandom } from './random.js';
+export { createRandom, seededOrder } from './random.js';
 export { crc32 } from './checksum.js';
 export type { Random } from './random.js';
 export * from './ops/index.js';

@@ -1,4 +1,4 @@
-import { checkFiniteNumber } from './validation.js';
+import { checkFiniteNumber, checkNonNegativeInt } from './validation.js';
 
 /**
  * Seeded pseudo-random numbers (xoshiro128**, seeded through splitmix32), so
@@ -73,6 +73,24 @@ export function createRandom(seed: number): Random {
     fork: () => createRandom(nextUint()),
   };
   return random;
+}
+
+/**
+ * The order of pass `pass` (an epoch) over `count` items: 0…count − 1 shuffled (Fisher–Yates)
+ * by a generator seeded from (seed, pass) only, a golden-ratio multiply of the seed's integer
+ * part mixed with pass + 1. Pass p's order never depends on the passes before it, so a run
+ * resumed at epoch p shuffles as the original did; `fit` over arrays and an image folder's
+ * `batches({ shuffle: true })` both use it, so the same seed visits samples in the same order.
+ */
+export function seededOrder(count: number, seed: number, pass: number): Int32Array {
+  const where = 'seededOrder';
+  checkNonNegativeInt(where, 'count', count);
+  checkFiniteNumber(where, 'seed', seed);
+  checkNonNegativeInt(where, 'pass', pass);
+  const order = new Int32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  createRandom(Math.imul(seed | 0, 0x9e3779b1) ^ (pass + 1)).shuffle(order);
+  return order;
 }
 
 function rotl(x: number, k: number): number {

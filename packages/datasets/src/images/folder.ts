@@ -1,4 +1,4 @@
-import { checkBoolean, checkFiniteNumber, checkNonNegativeInt, checkIntPair, checkNumberInRange, checkOneOf, checkOptions, checkPositiveInt, createRandom } from '@backprop/tensor';
+import { checkBoolean, checkFiniteNumber, checkNonNegativeInt, checkIntPair, checkNumberInRange, checkOneOf, checkOptions, checkPositiveInt, createRandom, seededOrder } from '@backprop/tensor';
 import { type ImageLayout, type Interpolation, writeImageSample } from './convert.js';
 import { type DecodedImage, decodeImage, decodeImageInto, type ImageHeader, ImageDatasetError, MAX_IMAGE_PIXELS, readImageHeader } from './decode.js';
 
@@ -323,7 +323,9 @@ export class ImageDataset {
       },
       [Symbol.asyncIterator]() {
         // The order of all `count` images with the failed ones taken out: the rest keep their order.
-        const order = passOrder(count, shuffle ? seed : null, pass++);
+        const thisPass = pass++;
+        // Shuffled as fit shuffles arrays (seededOrder): the same seed visits the images in the same order.
+        const order = shuffle ? seededOrder(count, seed, thisPass) : Int32Array.from({ length: count }, (_, i) => i);
         return dataset.iterate(dataset.failed.size === 0 ? order : order.filter((i) => !dataset.failed.has(i)), batchSize);
       },
     };
@@ -378,14 +380,6 @@ export class ImageDataset {
     }
     return { x: { values: values.slice(0, n * size), shape: [n, ...this.inputShape] }, y: { values: labels.slice(0, n), shape: [n] } };
   }
-}
-
-/** Pass `pass`'s order: folder order, or (with a seed) a shuffle derived from (seed, pass) only. */
-function passOrder(count: number, seed: number | null, pass: number): Int32Array {
-  const order = new Int32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  if (seed !== null) createRandom(Math.imul(seed | 0, 0x9e3779b1) ^ (pass + 1)).shuffle(order);
-  return order;
 }
 
 /** `fn` over `items` with at most `limit` calls in flight; results in order. The first failure rejects. */

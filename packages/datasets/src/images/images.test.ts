@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackpropError } from '@backprop/tensor';
+import { BackpropError, seededOrder } from '@backprop/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { greyToRgba, jpegBytes, pngBytes, writeTree } from '../../test/image-fixtures.js';
 import { shape } from '../testing/index.js';
@@ -220,6 +220,9 @@ describe('imageFolder', () => {
     expect(await labelsOf(again)).toEqual(pass0);
     // A resumed run starts at its epoch: the same order as that pass of the original.
     expect(await labelsOf(train.batches({ batchSize: 4, shuffle: true, seed: 3, firstPass: 1 }))).toEqual(pass1);
+    // Pass p visits the images in seededOrder(count, seed, p): the order fit gives arrays of the same samples.
+    expect(pass0).toEqual(Array.from(seededOrder(train.count, 3, 0), (i) => train.labels[i]));
+    expect(pass1).toEqual(Array.from(seededOrder(train.count, 3, 1), (i) => train.labels[i]));
   });
 
   it('refuses a folder with one class, an empty class, no images, mixed channels or sizes', async () => {
