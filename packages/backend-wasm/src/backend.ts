@@ -61,7 +61,7 @@ const CTOR: Record<DataType, ArrayCtor> = { float32: Float32Array, float64: Floa
  * here; shared with the workers when threads > 1); kernels get byte offsets and write their
  * outputs in place, so nothing is copied between JavaScript and wasm except in `write` and
  * `readSync`/`read`. float32 is the compute dtype; float64 and int32 tensors are stored (and
- * cast, and int32 labels feed oneHot/argMax) but other kernels refuse them.
+ * cast, int32 labels feed oneHot, and argMax outputs int32) but other kernels refuse them.
  *
  * With threads > 1 the big kernels (matMul, the convolutions and their gradients, biasGrad,
  * pooling) cut their work into parts computed exactly as one call would (src/threads/pool.ts):

@@ -11,6 +11,8 @@ type PoolDims = [number, number, number, number, number, number, number, number,
 type Pool = (x: Ptr, o: Ptr, ...dims: PoolDims) => void;
 /** n, c, h, w, f, kh, kw, sh, sw, ph, pw, ho, wo. */
 type ConvDims = [number, number, number, number, number, number, number, number, number, number, number, number, number];
+/** n, c, h, w, f, ph, pw, ho, wo, act, alpha, group, u, v, m, pad, scratch. */
+type WinogradArgs = [number, number, number, number, number, number, number, number, number, number, number, number, Ptr, Ptr, Ptr, Ptr, Ptr];
 
 export interface WasmExports {
   heapBase(): Ptr;
@@ -35,8 +37,8 @@ export interface WasmExports {
   oneHot(indices: Ptr, o: Ptr, n: number, depth: number, dtype: number): void;
   cast(x: Ptr, from: number, o: Ptr, to: number, n: number): void;
   conv2d_f32(x: Ptr, k: Ptr, bias: Ptr, hasBias: number, y: Ptr, ...rest: [...ConvDims, number, number, Ptr, Ptr]): void;
-  /** n c h w f ph pw ho wo, act, alpha, then u, v, m, scratch. */
-  conv2dWinograd_f32(x: Ptr, k: Ptr, bias: Ptr, hasBias: number, y: Ptr, ...rest: number[]): void;
+  /** group: images per set of 16 GEMMs; u, v, m: the transformed filters, inputs and products; pad: a padded image; scratch: the GEMM's. */
+  conv2dWinograd_f32(x: Ptr, k: Ptr, bias: Ptr, hasBias: number, y: Ptr, ...rest: WinogradArgs): void;
   conv2dBackwardInput_f32(dy: Ptr, k: Ptr, dx: Ptr, ...rest: [...ConvDims, Ptr, Ptr]): void;
   /** Writes ceil(n / chunk) partial sums of F·C·kh·kw floats from `partials`. */
   conv2dBackwardFilter_f32(x: Ptr, dy: Ptr, partials: Ptr, ...rest: [...ConvDims, number, Ptr, Ptr]): void;

@@ -1,5 +1,5 @@
 // assembly/gemm.ts, compiled on its own, against a float64 triple loop: every transpose combination,
-// odd sizes on both sides of the micro-tile (4×8) and cache-block (KC 256, MC 128, NC 1024) edges,
+// odd sizes on both sides of the micro-tile (MR × NR = 2×16) and cache-block (KC 256, MC 128, NC 1024) edges,
 // accumulate on and off, row strides wider than the rows; plus the property the threaded backend
 // relies on: computing C in column or row pieces gives bit-identical results to one call.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -90,7 +90,7 @@ const flags = [
 describe('gemm against a float64 triple loop', () => {
   for (const [transA, transB] of flags) {
     const name = `${transA ? 'Aᵀ' : 'A'}·${transB ? 'Bᵀ' : 'B'}`;
-    it(`${name}: odd sizes around the 4×8 tile, accumulate off and on, wide strides`, () => {
+    it(`${name}: odd sizes around the 2×16 tile, accumulate off and on, wide strides`, () => {
       const sizes = [1, 3, 4, 8, 17, 31, 33];
       let seed = 1;
       for (const M of sizes) {

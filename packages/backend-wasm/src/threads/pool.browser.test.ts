@@ -1,4 +1,4 @@
-// The GEMM thread pool in a real browser — Debian's Chromium (scripts/chromium.ts) driven by
+// The thread pool (here running gemm) in a real browser — Debian's Chromium (scripts/chromium.ts) driven by
 // playwright-core — where it takes the other paths: a Web Worker from a Blob, and a main thread
 // that may not block in Atomics.wait (it spins). The page is cross-origin isolated (COOP/COEP),
 // which a shared WebAssembly.Memory needs; a page that is not gets the pool's one-thread report.

@@ -3,7 +3,8 @@
 // a worker can fail to start reported while gemm goes on correct on the main thread.
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileGemm, fillRandom, instantiateGemm, type GemmInstance } from '../../bench/compile-gemm.mjs';
-import { controlBlockBytes, WasmThreadPool, type GemmCall, type GemmKernels } from './pool';
+import type { WasmExports } from '../exports.js';
+import { controlBlockBytes, WasmThreadPool, type GemmCall } from './pool';
 
 // The threaded build: a shared memory import (which needs a maximum).
 const sharedModule = compileGemm(undefined, 'threads');
@@ -14,18 +15,17 @@ afterEach(() => {
 });
 
 /** The main thread's kernels, with a log of the blocks it computed itself. */
-function logged(g: GemmInstance): { kernels: GemmKernels; calls: { M: number; N: number }[] } {
+function logged(g: GemmInstance): { kernels: WasmExports; calls: { M: number; N: number }[] } {
   const calls: { M: number; N: number }[] = [];
-  return {
-    calls,
-    kernels: {
-      gemm: (tA, tB, M, N, ...rest) => {
-        calls.push({ M, N });
-        g.gemm(!!tA, !!tB, M, N, rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6], !!rest[7], rest[8]);
-      },
-      gemmScratchBytes: (M, N, K) => g.gemmScratchBytes(M, N, K),
+  const kernels: Pick<WasmExports, 'gemm' | 'gemmScratchBytes'> = {
+    gemm: (tA, tB, M, N, ...rest) => {
+      calls.push({ M, N });
+      g.gemm(!!tA, !!tB, M, N, rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6], !!rest[7], rest[8]);
     },
+    gemmScratchBytes: (M, N, K) => g.gemmScratchBytes(M, N, K),
   };
+  // The gemm-only module has no other exports, and these tests run only gemm on the pool.
+  return { calls, kernels: kernels as WasmExports };
 }
 
 /** Lays out a product in g's memory; returns the call and a function giving C's current values. */

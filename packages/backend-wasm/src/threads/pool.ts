@@ -36,9 +36,6 @@
 import { BackpropError } from '@backprop/tensor';
 import type { WasmExports } from '../exports.js';
 
-/** The two exports of assembly/gemm.ts the pool calls for `gemm` (pointers are byte offsets, flags 0/1). */
-export type GemmKernels = Pick<WasmExports, 'gemm' | 'gemmScratchBytes'>;
-
 /** One call of a module export: its name and arguments (pointers are byte offsets). */
 export interface ExportCall {
   fn: string;
@@ -61,7 +58,7 @@ export interface GemmCall {
   accumulate: boolean;
 }
 
-export interface GemmThreadPoolOptions {
+export interface WasmThreadPoolOptions {
   /** Threads in all, the main thread included (≥ 1). */
   threads: number;
   /** The kernels compiled with a shared memory import; each worker instantiates it. */
@@ -69,7 +66,7 @@ export interface GemmThreadPoolOptions {
   /** The shared memory the main thread's instance works on. */
   memory: WebAssembly.Memory;
   /** The main thread's instance (the exports `run` names are called on it when the main thread runs them). */
-  kernels: GemmKernels;
+  kernels: WasmExports;
   /** Byte offset of controlBlockBytes(threads) bytes of the memory, 64-byte aligned, for the pool alone. */
   control: number;
   /** How long a worker may take to report ready before it counts as failed (default 10 s). */
@@ -79,7 +76,7 @@ export interface GemmThreadPoolOptions {
 }
 
 /** What `ready` resolves to: how many workers run, and why the others do not. */
-export interface GemmThreadPoolStatus {
+export interface WasmThreadPoolStatus {
   workers: number;
   failures: string[];
 }
@@ -241,8 +238,8 @@ export class WasmThreadPool {
   /** Why workers did not start (one line each); empty while all are starting or running. */
   readonly failures: string[] = [];
   /** Resolves once every worker has started or failed. */
-  readonly ready: Promise<GemmThreadPoolStatus>;
-  private readonly kernels: GemmKernels;
+  readonly ready: Promise<WasmThreadPoolStatus>;
+  private readonly kernels: WasmExports;
   private readonly memory: WebAssembly.Memory;
   private readonly control: number;
   private readonly minParallelFlop: number;
@@ -256,7 +253,7 @@ export class WasmThreadPool {
   /** Jobs that were given to at least one worker (tests check that work was really split). */
   splitJobs = 0;
 
-  constructor(options: GemmThreadPoolOptions) {
+  constructor(options: WasmThreadPoolOptions) {
     const where = 'WasmThreadPool';
     const { threads, module, memory, kernels, control, startTimeoutMs = 10_000, minParallelFlop = 2 ** 21 } = options;
     if (!Number.isInteger(threads) || threads < 1) throw new BackpropError(where, `threads must be an integer ≥ 1, got ${threads}`);
@@ -277,7 +274,7 @@ export class WasmThreadPool {
     }
     if (!isShared(memory)) {
       this.failures.push(
-        'the memory is not shared (a shared WebAssembly.Memory needs SharedArrayBuffer: in a browser, a cross-origin isolated page), so gemm runs on one thread',
+        'the memory is not shared (a shared WebAssembly.Memory needs SharedArrayBuffer: in a browser, a cross-origin isolated page), so the kernels run on one thread',
       );
       this.ready = Promise.resolve({ workers: 0, failures: this.failures });
       return;
