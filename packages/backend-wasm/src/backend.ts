@@ -85,7 +85,9 @@ export class WasmBackend implements Backend {
     const { maxPages, initialPages, threads } = resolveWasmOptions(options);
     assertWasmSupported();
     let memory: WebAssembly.Memory | null = null;
-    let module = wasmModule();
+    let module: WebAssembly.Module | null = null;
+    // Whether the kernels run on the shared memory with the threads build (then a pool starts).
+    let threaded = false;
     if (threads > 1) {
       // A shared memory (and the build importing one) or, failing that, one thread: never a crash.
       const fallback = (why: string) => this.warnings.push(`threads: ${threads} were asked for, the kernels run on 1: ${why}`);
@@ -96,12 +98,14 @@ export class WasmBackend implements Backend {
           const shared = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages, shared: true });
           module = wasmThreadsModule();
           memory = shared;
+          threaded = true;
         } catch (error) {
-          module = wasmModule();
           fallback(`the shared memory or the threads build failed: ${(error as Error).message}`);
         }
       }
     }
+    // The single-thread build, compiled only when it is the one that runs.
+    module ??= wasmModule();
     try {
       memory ??= new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
     } catch (error) {
@@ -113,7 +117,7 @@ export class WasmBackend implements Backend {
     this.linearMemory = memory;
     this.wasm = instantiate(memory, module);
     this.allocator = new LinearAllocator(memory, this.wasm.heapBase(), maxPages * WASM_PAGE_BYTES);
-    if (threads > 1 && module !== wasmModule()) {
+    if (threaded) {
       const control = this.allocator.alloc(controlBlockBytes(threads));
       if (control === null) throw this.outOfMemory('wasm backend', 'the thread pool\'s control block', controlBlockBytes(threads));
       // A worker that answers late costs nothing (its share runs here meanwhile): a long timeout

@@ -75,3 +75,26 @@ describe('compiling the kernels where the engine cannot', () => {
     expect(() => createWasmBackend()).toThrow(/refused to compile the kernels synchronously/);
   });
 });
+
+describe('which build a backend compiles', () => {
+  it('a backend on threads compiles only the threads build; one thread only the single-thread build', async () => {
+    vi.resetModules();
+    const { createWasmBackend } = await import('./plugin.js');
+    const { wasmBytes, wasmThreadsBytes } = await import('./module.js');
+    const compiled: Buffer[] = [];
+    (WebAssembly as { Module: unknown }).Module = new Proxy(originalModule, {
+      construct(target, args: [Uint8Array]) {
+        compiled.push(Buffer.from(args[0]));
+        return Reflect.construct(target, args) as object;
+      },
+    });
+    expect(wasmBytes().length).toBeGreaterThan(0);
+    expect(Buffer.from(wasmThreadsBytes()).equals(Buffer.from(wasmBytes())), 'the two builds differ').toBe(false);
+    const threaded = createWasmBackend({ threads: 2 });
+    expect(threaded.pool).not.toBeNull();
+    expect(compiled.map((bytes) => bytes.equals(Buffer.from(wasmThreadsBytes())))).toEqual([true]);
+    threaded.dispose();
+    createWasmBackend();
+    expect(compiled.map((bytes) => bytes.equals(Buffer.from(wasmBytes())))).toEqual([false, true]);
+  });
+});
