@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { decodeImage, MAX_IMAGE_PIXELS, readImageHeader, writeImageSample } from '@backprop/datasets';
+import { decodeImage, LUMINANCE_WEIGHTS, MAX_IMAGE_PIXELS, readImageHeader, writeImageSample } from '@backprop/datasets';
 import { PNG } from 'pngjs';
 import { CliError, oneLine } from './errors.js';
 
@@ -74,11 +74,13 @@ export function toGrey(png: { width: number; height: number; data: Uint8Array })
   const { width, height, data } = png;
   const out = new Float32Array(width * height);
   const alpha = new Float32Array(width * height);
+  // The image folders' grey conversion (@backprop/datasets), so a digit reads as a folder's grey image does.
+  const [r, g, b] = LUMINANCE_WEIGHTS;
   let opaqueLuma = 0;
   let opaque = 0;
   for (let i = 0; i < out.length; i++) {
     alpha[i] = data[4 * i + 3] / 255;
-    out[i] = (0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2]) / 255;
+    out[i] = (r * data[4 * i] + g * data[4 * i + 1] + b * data[4 * i + 2]) / 255;
     opaqueLuma += out[i] * alpha[i];
     opaque += alpha[i];
   }
