@@ -1,4 +1,4 @@
-import { BackpropError, checkFloatDtype, type ComponentJSON, defaultRegistry, describeValue as describe, type FloatDataType, maxElements, type Optimizer, type Registry, shapeToString, sizeOfShape, type Tensor } from '@backprop/tensor';
+import { BackpropError, checkFloatDtype, type ComponentJSON, crc32, defaultRegistry, describeValue as describe, type FloatDataType, maxElements, type Optimizer, type Registry, shapeToString, sizeOfShape, type Tensor } from '@backprop/tensor';
 import { fileError, writeFileAtomic } from '@backprop/tensor/node';
 import { firstNonFinite, isPlainObject } from './data.js';
 import { runAsync, runSync } from './readback.js';
@@ -694,19 +694,5 @@ function hex(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE), the checksum of zip and PNG. */
-export function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
+/** CRC-32 (IEEE), the checksum of zip and PNG: tensor's, re-exported where the model format names it. */
+export { crc32 };
