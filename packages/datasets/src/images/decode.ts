@@ -137,8 +137,9 @@ function jpegHeader(bytes: Uint8Array, file: string): ImageHeader | undefined {
 
 /**
  * Decodes a whole PNG or JPEG file. Every failure is an `ImageDatasetError` naming `file`:
- * the decoders' own exceptions (whatever they throw on damaged bytes) are wrapped, and the
- * header is checked against `maxPixels` before the decoder allocates anything.
+ * the decoders' own exceptions (whatever they throw on damaged bytes) are wrapped, the
+ * header is checked against `maxPixels` before the decoder allocates anything, and a PNG
+ * must match its checksums (every chunk's CRC-32, the zlib stream's Adler-32).
  */
 export function decodeImage(bytes: Uint8Array, file: string, maxPixels = MAX_IMAGE_PIXELS): DecodedImage {
   const header = readImageHeader(bytes, file, maxPixels);
