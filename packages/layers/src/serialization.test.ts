@@ -376,6 +376,12 @@ describe('manifest integrity and schema', () => {
       expect(error.message).toBe(`model manifest: ${message}`);
     }
     expect(thrown(() => model.layers[2].seekRandomStream(1)).message).toBe('layer 2 (Dense): draws no random numbers; it has no random stream to move');
+    for (const [layer, position] of [[0, -1], [3, 1.5]] as const) {
+      const error = thrown(() => model.layers[layer].seekRandomStream(position));
+      expect(error).toBeInstanceOf(BackpropError);
+      expect(error.message).toMatch(new RegExp(`^layer ${layer} \\(\\w+\\): position must be a non-negative integer`));
+    }
+    expect(model.layers.map((l) => l.randomStreamPosition)).toEqual([7, undefined, undefined, 7, undefined]);
     for (const m of [model, copy, fresh]) m.dispose();
     input.dispose();
   });

@@ -1,4 +1,4 @@
-import { affineResample, checkNumberInRange, checkOneOf, type Random, type Tensor } from '@backprop/tensor';
+import { affineResample, checkNonNegativeInt, checkNumberInRange, checkOneOf, type Random, type Tensor } from '@backprop/tensor';
 import { type BackwardOptions, type BuildContext, type ForwardOptions, Layer, type LayerConfig } from '../layer.js';
 import { checkSeed, RandomStream } from './random-stream.js';
 
@@ -65,7 +65,7 @@ abstract class RandomAffine extends Layer {
   }
 
   override seekRandomStream(position: number): void {
-    this.stream.seek(position);
+    this.stream.seek(checkNonNegativeInt(this.where, 'position', position));
   }
 
   forward(x: Tensor, options: ForwardOptions = {}): Tensor {

@@ -1,4 +1,4 @@
-import { checkNumberInRange, mul, type Tensor } from '@backprop/tensor';
+import { checkNonNegativeInt, checkNumberInRange, mul, type Tensor } from '@backprop/tensor';
 import { type BuildContext, type ForwardOptions, Layer, type LayerConfig } from '../layer.js';
 import { checkSeed, RandomStream } from './random-stream.js';
 
@@ -54,7 +54,7 @@ export class Dropout extends Layer {
   }
 
   override seekRandomStream(position: number): void {
-    this.stream.seek(position);
+    this.stream.seek(checkNonNegativeInt(this.where, 'position', position));
   }
 
   forward(x: Tensor, options: ForwardOptions = {}): Tensor {
