@@ -1,5 +1,5 @@
 /** Element-wise kernels (assembly/elementwise.ts, assembly/unary.ts): allocate the output, call the export. */
-import { defineKernel, type KernelConfig, type TensorInfo } from '@backprop/tensor';
+import { defineKernel, sizeOfShape, type KernelConfig, type TensorInfo } from '@backprop/tensor';
 import type { WasmBackend } from '../backend.js';
 import type { WasmExports } from '../exports.js';
 
@@ -15,7 +15,7 @@ function binary<K extends BinaryName>(kernelName: K): KernelConfig<K, B> {
     kernelFunc: (({ inputs: { a, b }, backend }: { inputs: { a: TensorInfo; b: TensorInfo }; backend: B }) => {
       const pa = backend.f32(a, kernelName), pb = backend.f32(b, kernelName);
       const out = backend.makeOutput(a.shape, 'float32', kernelName);
-      (backend.wasm[fn] as WasmExports['add_f32'])(pa, pb, out.ptr, a.shape.reduce((s, d) => s * d, 1));
+      (backend.wasm[fn] as WasmExports['add_f32'])(pa, pb, out.ptr, sizeOfShape(a.shape));
       return out.info;
     }) as never,
   });
@@ -28,7 +28,7 @@ function withScalar<K extends ScalarName>(kernelName: K): KernelConfig<K, B> {
     kernelFunc: (({ inputs: { x }, attrs: { scalar }, backend }: { inputs: { x: TensorInfo }; attrs: { scalar: number }; backend: B }) => {
       const px = backend.f32(x, kernelName);
       const out = backend.makeOutput(x.shape, 'float32', kernelName);
-      backend.wasm[fn](px, scalar, out.ptr, x.shape.reduce((s, d) => s * d, 1));
+      backend.wasm[fn](px, scalar, out.ptr, sizeOfShape(x.shape));
       return out.info;
     }) as never,
   });
@@ -41,7 +41,7 @@ function unary<K extends UnaryName>(kernelName: K): KernelConfig<K, B> {
     kernelFunc: (({ inputs: { x }, backend }: { inputs: { x: TensorInfo }; backend: B }) => {
       const px = backend.f32(x, kernelName);
       const out = backend.makeOutput(x.shape, 'float32', kernelName);
-      backend.wasm[fn](px, out.ptr, x.shape.reduce((s, d) => s * d, 1));
+      backend.wasm[fn](px, out.ptr, sizeOfShape(x.shape));
       return out.info;
     }) as never,
   });
@@ -53,7 +53,7 @@ export const powScalar = defineKernel<'powScalar', B>({
   kernelFunc: ({ inputs: { x }, attrs: { exponent }, backend }) => {
     const px = backend.f32(x, 'powScalar');
     const out = backend.makeOutput(x.shape, 'float32', 'powScalar');
-    backend.wasm.powScalar_f32(px, exponent, out.ptr, x.shape.reduce((s, d) => s * d, 1));
+    backend.wasm.powScalar_f32(px, exponent, out.ptr, sizeOfShape(x.shape));
     return out.info;
   },
 });
