@@ -4,7 +4,7 @@
  * in step); threads are what a backend runs its kernels on.
  */
 import { WasmBackend } from './backend.js';
-import { wasmBytes, wasmThreadsBytes } from './module.js';
+import { WASM_BYTE_LENGTH, WASM_THREADS_BYTE_LENGTH } from './module.js';
 import { resolveWasmOptions, type WasmBackendOptions } from './options.js';
 
 /** Whether asconfig.json enables relaxed SIMD for the kernels (checked against it by build-info.test.ts). */
@@ -33,10 +33,9 @@ export interface WasmBuildInfo {
  */
 export function wasmBuildInfo(source: WasmBackendOptions | WasmBackend = {}): WasmBuildInfo {
   if (source instanceof WasmBackend) {
-    const threaded = source.pool !== null;
-    const moduleBytes = (threaded ? wasmThreadsBytes() : wasmBytes()).length;
+    const moduleBytes = source.pool !== null ? WASM_THREADS_BYTE_LENGTH : WASM_BYTE_LENGTH;
     return { simd: true, relaxedSimd: RELAXED_SIMD, threads: source.threads, moduleBytes, warnings: source.threadWarnings };
   }
   const { threads } = resolveWasmOptions(source);
-  return { simd: true, relaxedSimd: RELAXED_SIMD, threads, moduleBytes: (threads > 1 ? wasmThreadsBytes() : wasmBytes()).length, warnings: [] };
+  return { simd: true, relaxedSimd: RELAXED_SIMD, threads, moduleBytes: threads > 1 ? WASM_THREADS_BYTE_LENGTH : WASM_BYTE_LENGTH, warnings: [] };
 }

@@ -47,6 +47,15 @@ export function wasmBytes(): Uint8Array {
   return decodeBase64(WASM_BASE64);
 }
 
+/** Bytes that base64 `text` decodes to, from its length and padding alone. */
+function decodedLength(text: string): number {
+  return (text.length / 4) * 3 - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
+}
+
+/** Sizes of the two builds in bytes (wasmBytes().length and wasmThreadsBytes().length, without decoding them). */
+export const WASM_BYTE_LENGTH = decodedLength(WASM_BASE64);
+export const WASM_THREADS_BYTE_LENGTH = decodedLength(WASM_THREADS_BASE64);
+
 /** The bytes of the kernels built for threads (`--sharedMemory`: they import a shared memory). */
 export function wasmThreadsBytes(): Uint8Array {
   return decodeBase64(WASM_THREADS_BASE64);
