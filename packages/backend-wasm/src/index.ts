@@ -1,10 +1,8 @@
 export { wasmBackend, wasmBackendWithOptions, createWasmBackend } from './plugin.js';
-export { WasmBackend, WasmData, SUM_CHUNK_IMAGES, type WasmOutput } from './backend.js';
-export { LinearAllocator, BLOCK_ALIGN } from './allocator.js';
+export { WasmBackend, SUM_CHUNK_IMAGES } from './backend.js';
 export { MAX_MEMORY_BYTES, MAX_THREADS, type WasmBackendOptions } from './options.js';
 export { WasmDtypeError, WasmMemoryError, WasmSupportError } from './errors.js';
-export { SIMD_PROBE, assertWasmSupported, whyWasmUnavailable } from './simd.js';
+export { assertWasmSupported, whyWasmUnavailable } from './simd.js';
 export { compileWasmKernels, wasmBytes, wasmThreadsBytes } from './module.js';
 export { wasmBuildInfo, type WasmBuildInfo } from './build-info.js';
-export { wasmKernels } from './kernels/index.js';
 export type { WasmExports } from './exports.js';

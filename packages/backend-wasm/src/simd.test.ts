@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from '@backprop/tensor';
-import { SIMD_PROBE, WasmSupportError, assertWasmSupported, wasmBackend, whyWasmUnavailable } from './index.js';
+import { WasmSupportError, assertWasmSupported, wasmBackend, whyWasmUnavailable } from './index.js';
+import { SIMD_PROBE } from './simd.js';
 
 describe('WebAssembly SIMD detection', () => {
   it('accepts this engine (Node 20 has fixed-width SIMD) and installs the plugin', () => {
