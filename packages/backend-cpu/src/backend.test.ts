@@ -1,4 +1,4 @@
-import { add, BackpropError, conv2d, conv2dBackwardFilter, conv2dBackwardInput, matMul, tensor, zeros } from '@backprop/tensor';
+import { add, BackpropError, conv2d, DisposedTensorError, conv2dBackwardFilter, conv2dBackwardInput, matMul, tensor, zeros } from '@backprop/tensor';
 import { describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from './backend.js';
 import type { CpuBackendOptions } from './options.js';
@@ -22,7 +22,8 @@ describe('CpuBackend storage', () => {
     expect(b.memory()).toEqual({ numDataBuffers: 1, numBytes: 16 });
     b.disposeData(id2);
     expect(b.memory()).toEqual({ numDataBuffers: 0, numBytes: 0 });
-    expect(() => b.readSync(id)).toThrow(/disposed/);
+    expect(() => b.readSync(id)).toThrow(DisposedTensorError);
+    expect(() => b.readSync(id)).toThrow(/^cpu backend: the tensor was disposed; its values are gone$/);
   });
 
   it('recycled buffers never leak stale values into accumulating kernels', () => {

@@ -8,6 +8,7 @@ import {
   type DataType,
   type TensorInfo,
   type TypedArray,
+  DisposedTensorError,
 } from '@backprop/tensor';
 import { type ConvAlgorithm, type CpuBackendOptions, PARALLEL_MIN_FLOPS, resolveConvAlgorithm } from './options.js';
 import { ScratchBuffers } from './scratch.js';
@@ -133,7 +134,7 @@ export class CpuBackend implements Backend {
   /** The typed array behind a tensor (not a copy: kernels read and, when in place, write it). */
   values(info: TensorInfo | DataId): TypedArray {
     const data = ((info as TensorInfo).dataId ?? info) as CpuData;
-    if (!data.live) throw new Error('cpu backend: tensor data was disposed');
+    if (!data.live) throw new DisposedTensorError('cpu backend', 'the tensor was disposed; its values are gone');
     return data.values;
   }
 

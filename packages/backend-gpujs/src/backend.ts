@@ -7,6 +7,7 @@ import {
   type DataType,
   type TensorInfo,
   type TypedArray,
+  DisposedTensorError,
 } from '@backprop/tensor';
 import gpujs from 'gpu.js';
 import { GpujsModeError, type GpujsConcreteMode, type GpujsMode, availableModes, resolveMode } from './modes.js';
@@ -246,7 +247,7 @@ export class GpujsBackend implements Backend {
   /** The storage of a tensor, checked live. */
   check(info: TensorInfo | DataId): GpujsData {
     const data = ((info as TensorInfo).dataId ?? info) as GpujsData;
-    if (!data.live) throw new Error('@backprop/backend-gpujs: tensor data was disposed');
+    if (!data.live) throw new DisposedTensorError('@backprop/backend-gpujs', 'the tensor was disposed; its values are gone');
     return data;
   }
 
