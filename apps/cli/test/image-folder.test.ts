@@ -117,14 +117,23 @@ describe('train / evaluate / predict on an image folder', () => {
     expect(Buffer.from(uri![1], 'base64')[25]).toBe(2);
   });
 
-  it('--resume continues a folder run exactly: 1 + 1 epochs give the weights of 2 epochs', async () => {
+  it('--resume continues a folder run exactly: 1 + 1 epochs give the weights of 2 epochs (lenet-bn: dropout and augmentation continue, not replay)', async () => {
     const root = tempDir();
-    const args = ['--data', data, '--channels', '1', '--model', 'lenet', '--batch-size', '8', '--seed', '3'];
+    // lenet-bn draws dropout masks and augmentation maps every step: the resumed epoch must draw the uninterrupted run's second-epoch ones.
+    const args = ['--data', data, '--channels', '1', '--model', 'lenet-bn', '--batch-size', '8', '--seed', '3'];
     const straight = await cli('train', ...args, '--epochs', '2', '--out', join(root, 'straight'));
     expect(straight.code, straight.stderr).toBe(0);
     const first = await cli('train', ...args, '--epochs', '1', '--out', join(root, 'resumed'));
     expect(first.code, first.stderr).toBe(0);
-    const resumed = await cli('train', '--resume', join(root, 'resumed', 'checkpoint'), '--epochs', '2');
+    const checkpoint = join(root, 'resumed', 'checkpoint');
+    // Flags that would change the run are refused against what it trains on: its split, and its images' size and channels (the images' own here).
+    for (const [flag, value, saved] of [['--validation-split', '0.3', '0.2'], ['--image-size', '20x20', '16x16'], ['--channels', '3', '1']]) {
+      const refused = await cli('train', '--resume', checkpoint, '--epochs', '2', flag, value);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain(`${flag} ${value} differs from the checkpoint's ${saved}; drop ${flag}`);
+    }
+    // The run's own values (--validation-split is the folder's default share) are accepted.
+    const resumed = await cli('train', '--resume', checkpoint, '--epochs', '2', '--validation-split', '0.2', '--image-size', '16', '--channels', '1');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(weightsOf(join(root, 'resumed', 'model')).equals(weightsOf(join(root, 'straight', 'model')))).toBe(true);
   });

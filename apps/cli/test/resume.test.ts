@@ -34,6 +34,10 @@ describe('checkpoints and resuming', () => {
     const batch = await cli('train', '--resume', checkpoint, '--epochs', '2', '--batch-size', '64');
     expect(batch.code).toBe(2);
     expect(batch.stderr).toMatch(/--batch-size 64 differs from the checkpoint's 32/);
+    // An IDX run has no image size or channels to set: a flag for them would be silently ignored.
+    const size = await cli('train', '--resume', checkpoint, '--epochs', '2', '--image-size', '28');
+    expect(size.code).toBe(2);
+    expect(size.stderr).toContain("--image-size 28x28 differs from the checkpoint's (unset); drop --image-size");
     const done = await cli('train', '--resume', checkpoint, '--epochs', '1');
     expect(done.code).toBe(2);
     expect(done.stderr).toMatch(/already finished 1 epoch/);

@@ -170,16 +170,25 @@ interface Prepared {
   finishOnly: boolean;
 }
 
-/** Checks flags against a checkpoint's run: the options that shape training must not change on resume. */
-function checkResumeFlags(flags: TrainFlags, cmd: Command, meta: CheckpointMetadata, dir: string): void {
+/**
+ * Checks flags against a checkpoint's run: the options that shape training must not change
+ * on resume (the run continues with the checkpoint's own; a flag that repeats it is accepted).
+ */
+function checkResumeFlags(flags: TrainFlags, cmd: Command, meta: CheckpointMetadata, model: Sequential, dir: string): void {
+  const data = meta.args.data;
+  const folder = data.kind === 'folder';
+  // An image folder run's images as it trains on them (the model's input), whether it set them or took the images' own.
+  const [channels, height, width] = model.inputShape;
   const fixed: [keyof TrainFlags, string, unknown][] = [
     ['model', '--model', meta.args.model],
     ['batchSize', '--batch-size', meta.args.batchSize],
     ['seed', '--seed', meta.seed],
-    ['validationSplit', '--validation-split', meta.args.validationSplit],
-    ['limit', '--limit', meta.args.data.limit],
-    ['data', '--data', meta.args.data.dir],
-    ['channels', '--channels', meta.args.data.channels === undefined ? undefined : String(meta.args.data.channels)],
+    // A folder run's split is its data's (the held-out share of each class); an IDX run's, the held-out tail of the training set.
+    ['validationSplit', '--validation-split', folder ? data.validationSplit : meta.args.validationSplit],
+    ['limit', '--limit', data.limit],
+    ['data', '--data', data.dir],
+    ['imageSize', '--image-size', folder ? `${height}x${width}` : undefined],
+    ['channels', '--channels', folder ? String(channels) : undefined],
     ['loss', '--loss', meta.args.loss.name],
     ['optimizer', '--optimizer', meta.args.optimizer.name],
     ['lr', '--lr', meta.args.optimizer.config.learningRate],
@@ -188,6 +197,7 @@ function checkResumeFlags(flags: TrainFlags, cmd: Command, meta: CheckpointMetad
     if (!isExplicit(cmd, key)) continue;
     let value = flags[key];
     if (key === 'data' && typeof value === 'string') value = resolve(value);
+    if (key === 'imageSize' && Array.isArray(value)) value = value.join('x');
     if (value !== saved) {
       throw new UsageError(`--resume continues the run saved in ${dir}: ${flag} ${String(value)} differs from the checkpoint's ${saved === undefined ? '(unset)' : String(saved)}; drop ${flag}`);
     }
@@ -207,7 +217,12 @@ async function prepareResume(flags: TrainFlags, cmd: Command, registry: Registry
     loaded.model.dispose();
     throw new CliError(`${join(dir, 'model.json')}: not a training checkpoint (no CLI training metadata); pass a run's checkpoint/ directory`);
   }
-  checkResumeFlags(flags, cmd, meta, dir);
+  try {
+    checkResumeFlags(flags, cmd, meta, loaded.model, dir);
+  } catch (error) {
+    loaded.model.dispose();
+    throw error;
+  }
   const bad = await findNonFinite(loaded.model);
   if (bad) {
     loaded.model.dispose();
