@@ -26,7 +26,7 @@ export function dataOptions(command: Command, which: 'train' | 'test'): Command 
       .option('--limit <n>', 'train on the first N training images (default: all 60,000)', positiveInt)
       .option('--test-limit <n>', 'evaluate on the first N test images (default: all 10,000)', positiveInt);
   } else {
-    command.option('--limit <n>', 'use the first N test images (default: all 10,000)', positiveInt);
+    command.option('--limit <n>', 'use the first N test images (default: all 10,000); of an image folder, N images drawn at random (seeded: the same N every time)', positiveInt);
   }
   return command;
 }

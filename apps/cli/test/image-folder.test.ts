@@ -67,20 +67,34 @@ describe('train / evaluate / predict on an image folder', () => {
     expect(limited.samples).toBe(25);
   });
 
-  it('streamed evaluation of a folder (batches cut at --limit) gives the in-memory loss, outputs and labels', async () => {
+  it('streamed evaluation of a folder gives the in-memory loss, outputs and labels; --limit takes a seeded random subset (batches cut at it), not the first classes', async () => {
     const registry = createRegistry();
     const { model } = await loadModel(join(out, 'model'), { registry });
     const folder = (await imageFolder(data, { imageSize: [16, 16], channels: 1 })).train;
-    const { x, y } = await folder.load();
-    for (const [limit, batchSize] of [[60, 16], [37, 16], [5, 8]]) {
-      const streamed = await evaluateFolder(model, folder, { name: 'categoricalCrossentropy', config: {} }, limit, batchSize);
-      const memory = await evaluateSet(model, { images: x.values.subarray(0, limit * 256), labels: Uint8Array.from(y.values.subarray(0, limit)), count: limit, rows: 16, cols: 16 }, { name: 'categoricalCrossentropy', config: {} });
+    const loss = { name: 'categoricalCrossentropy', config: {} };
+    const inFolderOrder = await folder.load();
+    // One shuffled pass of the folder (seed 0), read whole: the order a --limit subset is drawn in, whatever the batch size.
+    const shuffled = (await folder.batches({ batchSize: 60, shuffle: true, seed: 0 })[Symbol.asyncIterator]().next()).value!;
+    const memory = async (x: { values: Float32Array }, y: { values: Int32Array }, limit: number) =>
+      evaluateSet(model, { images: x.values.subarray(0, limit * 256), labels: Uint8Array.from(y.values.subarray(0, limit)), count: limit, rows: 16, cols: 16 }, loss);
+    for (const [limit, batchSize] of [[60, 16], [37, 16], [30, 16], [5, 8]]) {
+      const streamed = await evaluateFolder(model, folder, loss, limit, batchSize);
+      // All 60: the folder in its order; fewer: the first `limit` of the shuffled pass.
+      const { x, y } = limit === 60 ? inFolderOrder : shuffled;
+      const expected = await memory(x, y, limit);
       expect(streamed.count).toBe(limit);
-      expect(Array.from(streamed.labels)).toEqual(Array.from(y.values.subarray(0, limit)));
+      expect(Array.from(streamed.labels), `limit ${limit}`).toEqual(Array.from(y.values.subarray(0, limit)));
       expect(streamed.outputs.length).toBe(limit * 2);
-      expect(Math.abs(streamed.loss - memory.loss), `limit ${limit}, batch ${batchSize}`).toBeLessThan(1e-6);
-      streamed.outputs.forEach((v, i) => expect(Math.abs(v - memory.outputs[i])).toBeLessThan(1e-6));
+      expect(Math.abs(streamed.loss - expected.loss), `limit ${limit}, batch ${batchSize}`).toBeLessThan(1e-6);
+      streamed.outputs.forEach((v, i) => expect(Math.abs(v - expected.outputs[i])).toBeLessThan(1e-6));
     }
+    // The folder holds 30 rings then 30 squares: the first 30 in folder order would all be rings.
+    const half = await evaluateFolder(model, folder, loss, 30, 16);
+    const squares = Array.from(half.labels).filter((l) => l === 1).length;
+    expect(squares).toBeGreaterThan(5);
+    expect(squares).toBeLessThan(25);
+    // The same subset every time.
+    expect(Array.from((await evaluateFolder(model, folder, loss, 30, 8)).labels)).toEqual(Array.from(half.labels));
     model.dispose();
   });
 
