@@ -6,6 +6,9 @@ import { CliError } from './errors.js';
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
+/** MNIST's class names, the digits '0'…'9': what `backprop export` writes for a model with 10 outputs and no saved names. */
+export const DIGIT_CLASS_NAMES: readonly string[] = Array.from({ length: 10 }, (_, i) => String(i));
+
 /** The optimizer of a model that names none (a .json topology without one, an imported model). */
 export const DEFAULT_OPTIMIZER: ComponentJSON = { name: 'adam', config: { learningRate: 0.001 } };
 

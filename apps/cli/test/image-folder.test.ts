@@ -6,6 +6,7 @@ import { shape } from '@backprop/datasets/testing';
 import { lenet, loadModel } from '@backprop/layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateFolder, evaluateSet } from '../src/evaluation.js';
+import { loadDigit, loadImageInput } from '../src/image.js';
 import { createRegistry } from '../src/setup.js';
 import { cli, idxDir, tempDir, weightsOf } from './helpers.js';
 
@@ -114,6 +115,32 @@ describe('train / evaluate / predict on an image folder', () => {
     const r = await cli('evaluate', '--model', onnx, '--data', data, '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).classNames).toEqual(['ring', 'square']);
+  });
+
+  it('predict prepares images for a folder-trained 1×28×28 model as the folder did, from its saved model and from its ONNX export alike', async () => {
+    const run = join(tempDir(), 'grey28');
+    const r = await cli('train', '--data', data, '--channels', '1', '--image-size', '28', '--model', 'lenet', '--epochs', '1', '--batch-size', '8', '--out', run);
+    expect(r.code, r.stderr).toBe(0);
+    const onnx = join(tempDir(), 'grey28.onnx');
+    expect((await cli('export', '--model-dir', join(run, 'model'), '--out', onnx)).code).toBe(0);
+    const images = [join(data, 'ring', '3.png'), join(data, 'square', '4.png')];
+    // What the model gives each image resized to 28×28 (the folder's preparation), and prepared as an MNIST digit (cropped, scaled, centred).
+    const { model } = await loadModel(join(run, 'model'), { registry: createRegistry() });
+    const probabilities = async (input: Float32Array): Promise<number[]> => Array.from(await (await model.predictAsync({ values: input, shape: [1, 1, 28, 28] })).data());
+    const resized = await Promise.all(images.map(async (file) => probabilities(await loadImageInput(file, [1, 28, 28]))));
+    const asDigits = await Promise.all(images.map(async (file) => probabilities(await loadDigit(file))));
+    model.dispose();
+    // The two preparations give the model different inputs: the check below tells them apart.
+    expect(Math.max(...resized.flat().map((p, i) => Math.abs(p - asDigits.flat()[i])))).toBeGreaterThan(1e-3);
+    for (const flags of [['--model-dir', join(run, 'model')], ['--model', onnx]]) {
+      const p = await cli('predict', ...flags, ...images, '--json');
+      expect(p.code, p.stderr).toBe(0);
+      const json = JSON.parse(p.stdout);
+      expect(json.classNames).toEqual(['ring', 'square']);
+      json.results.forEach((result: { top: { label: number; probability: number }[] }, i: number) => {
+        for (const { label, probability } of result.top) expect(Math.abs(probability - resized[i][label]), `${flags[0]} image ${i}`).toBeLessThan(1e-5);
+      });
+    }
   });
 
   it('resizes and converts with --image-size and --channels; colour images train as RGB', async () => {

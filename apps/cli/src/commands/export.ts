@@ -6,6 +6,7 @@ import type { Registry } from '@backprop/tensor';
 import { type Command, Option } from 'commander';
 import { CliError, fileError } from '../errors.js';
 import { loadModelDir } from '../load.js';
+import { DIGIT_CLASS_NAMES } from '../model.js';
 
 interface ExportFlags {
   modelDir: string;
@@ -43,7 +44,7 @@ Examples:
       try {
         const classes = model.outputShape.length === 1 ? model.outputShape[0] : 0;
         // The saved class names (a model trained on an image folder), else MNIST's digits for 10 outputs.
-        const classNames = manifest.classNames ?? (classes === 10 ? Array.from({ length: 10 }, (_, i) => String(i)) : undefined);
+        const classNames = manifest.classNames ?? (classes === 10 ? [...DIGIT_CLASS_NAMES] : undefined);
         bytes = await toOnnxAsync(model, classNames ? { classNames } : {});
       } catch (error) {
         throw new CliError(`cannot export ${flags.modelDir} to ONNX: ${(error as Error).message}`);

@@ -4,7 +4,7 @@ import { CliError } from '../errors.js';
 import { positiveInt } from '../errors.js';
 import { loadDigit, loadImageInput } from '../image.js';
 import { loadModelFlags } from '../load.js';
-import { headOf, probabilities } from '../model.js';
+import { DIGIT_CLASS_NAMES, headOf, probabilities } from '../model.js';
 import { backendOptions, jsonOption, printJson } from '../options.js';
 import { selectBackend } from '../setup.js';
 
@@ -29,8 +29,8 @@ export function configurePredict(command: Command, registry: Registry): Command 
   command.addHelpText(
     'after',
     `
-A model trained on an image folder (its saved model records the class names) gets each
-image as the folder's images were prepared: converted to its channels (grey by BT.601
+A model trained on an image folder (its saved model records the class names, and an ONNX
+file exported from it carries them) gets each image as the folder's images were prepared: converted to its channels (grey by BT.601
 luminance) and resized bilinearly to its input size; the class names are printed.
 Otherwise each image is converted like MNIST: grey (luma, transparent pixels over white),
 inverted to a white digit on black when its border is light, cropped to the ink,
@@ -51,10 +51,13 @@ Examples:
     const { model, classNames, path, format } = await loadModelFlags(flags, registry);
     const name = (label: number): string => classNames?.[label] ?? String(label);
     const [c, h, w] = model.inputShape;
-    // A model trained on an image folder (it records class names) or taking other images than
-    // MNIST's: each image decoded, converted and resized to the model's own input shape, as the
-    // folder's images were. Otherwise MNIST-style digit preparation.
-    const generic = (classNames !== undefined && format === 'backprop') || (model.inputShape.length === 3 && (c === 1 || c === 3) && !(c === 1 && h === 28 && w === 28));
+    // A model trained on an image folder or taking other images than MNIST's: each image decoded,
+    // converted and resized to the model's own input shape, as the folder's images were.
+    // Otherwise MNIST-style digit preparation. Class names mark a folder-trained model: a saved
+    // model records them only then, and an ONNX file exported from one carries them; an
+    // exported MNIST model carries '0'…'9', which keeps the digit preparation.
+    const folderTrained = classNames !== undefined && (format === 'backprop' || classNames.join('\n') !== DIGIT_CLASS_NAMES.join('\n'));
+    const generic = folderTrained || (model.inputShape.length === 3 && (c === 1 || c === 3) && !(c === 1 && h === 28 && w === 28));
     // An imported model may take flat [N, 784] inputs (a PyTorch MLP, say): the same pixels, row-major.
     const flat = !generic && model.inputShape.length === 1 && c === 28 * 28;
     if (!generic && !flat && (model.inputShape.length !== 3 || c !== 1 || h !== 28 || w !== 28)) {
