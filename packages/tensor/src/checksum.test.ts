@@ -17,6 +17,19 @@ describe('crc32', () => {
     const whole = crc32(bytes);
     expect(crc32(bytes.subarray(300), crc32(bytes.subarray(0, 300)))).toBe(whole);
     expect(crc32(bytes, 0, 10, 20)).toBe(crc32(bytes.subarray(10, 20)));
+    // Every start, end and length (the four-byte steps and the byte-wise tail), against a bit-by-bit CRC.
+    const bitwise = (b: Uint8Array): number => {
+      let crc = 0xffffffff;
+      for (const byte of b) {
+        crc ^= byte;
+        for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+      }
+      return (crc ^ 0xffffffff) >>> 0;
+    };
+    for (let start = 0; start < 9; start++) {
+      for (let end = start; end < 40; end++) expect(crc32(bytes, 0, start, end)).toBe(bitwise(bytes.subarray(start, end)));
+    }
+    expect(whole).toBe(bitwise(bytes));
     // Any single-bit change is detected.
     const flipped = bytes.slice();
     flipped[500] ^= 4;

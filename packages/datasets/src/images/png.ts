@@ -18,9 +18,8 @@ import type { ImageLayout } from './convert.js';
  */
 export function writePngSample(bytes: Uint8Array, layout: ImageLayout, out: Float32Array, offset: number): boolean {
   if (bytes.length < 8 + 25 + 12) return false;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const width = view.getUint32(16);
-  const height = view.getUint32(20);
+  const width = uint32(bytes, 16);
+  const height = uint32(bytes, 20);
   const depth = bytes[24];
   const colourType = bytes[25];
   const samples = colourType === 0 ? 1 : colourType === 4 ? 2 : colourType === 2 ? 3 : colourType === 6 ? 4 : 0;
@@ -41,7 +40,7 @@ export function writePngSample(bytes: Uint8Array, layout: ImageLayout, out: Floa
   } catch {
     return false;
   }
-  if (rows.length !== expected || adler32(rows) !== storedAdler32(data) || !unfilter(rows, stride, height, samples)) return false;
+  if (rows.length !== expected || adler32(rows) !== uint32(data, data.length - 4) || !unfilter(rows, stride, height, samples)) return false;
   const plane = width * height;
   for (let y = 0; y < height; y++) {
     const row = y * (stride + 1) + 1;
@@ -55,27 +54,30 @@ export function writePngSample(bytes: Uint8Array, layout: ImageLayout, out: Floa
   return true;
 }
 
-/** The zlib stream (the IDAT chunks' data; a view when there is one IDAT), or undefined when `pngChunkProblem` finds one. */
+/** The zlib stream (the IDAT chunks' data; a view when there is one IDAT), or undefined when `checkChunks` finds a problem. */
 function zlibStream(bytes: Uint8Array): Uint8Array | undefined {
-  if (pngChunkProblem(bytes) !== undefined) return undefined;
-  const pieces = idatPieces(bytes);
-  if (pieces.length === 1) return pieces[0];
-  const joined = scratchJoin(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  if (!checkChunks(bytes)) return undefined;
+  const { firstIdat, idatBytes, idatChunks } = walk;
+  if (idatChunks === 1) return bytes.subarray(firstIdat + 8, firstIdat + 8 + idatBytes);
+  const joined = scratchJoin(idatBytes);
   let to = 0;
-  for (const piece of pieces) {
-    joined.set(piece, to);
-    to += piece.length;
+  for (let at = firstIdat; to < idatBytes; ) {
+    const length = uint32(bytes, at);
+    if (uint32(bytes, at + 4) === IDAT) {
+      joined.set(bytes.subarray(at + 8, at + 8 + length), to);
+      to += length;
+    }
+    at += 12 + length;
   }
   return joined;
 }
 
 /** The data of each IDAT chunk (views), in order, of a PNG whose chunks `pngChunkProblem` found whole. */
 export function idatPieces(bytes: Uint8Array): Uint8Array[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const pieces: Uint8Array[] = [];
   for (let at = 8; ; ) {
-    const length = view.getUint32(at);
-    const type = view.getUint32(at + 4);
+    const length = uint32(bytes, at);
+    const type = uint32(bytes, at + 4);
     if (type === IEND) return pieces;
     if (type === IDAT) pieces.push(bytes.subarray(at + 8, at + 8 + length));
     at += 12 + length;
@@ -90,22 +92,45 @@ export function idatPieces(bytes: Uint8Array): Uint8Array[] {
  * part of the image and are not checked.)
  */
 export function pngChunkProblem(bytes: Uint8Array): string | undefined {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let idat = false;
+  return checkChunks(bytes) ? undefined : walk.problem;
+}
+
+/** What the last `checkChunks` found: where the IDAT chunks lie, or the problem. Reused, as decoding is synchronous: a file costs no allocation. */
+const walk = { firstIdat: 0, idatBytes: 0, idatChunks: 0, problem: '' };
+
+/** One walk over the chunks up to IEND, checking each one's CRC (see `pngChunkProblem`); fills `walk`. */
+function checkChunks(bytes: Uint8Array): boolean {
+  walk.firstIdat = 0;
+  walk.idatBytes = 0;
+  walk.idatChunks = 0;
   for (let at = 8; ; ) {
-    if (at + 12 > bytes.length) return `truncated at byte ${at}, before the IEND chunk that ends a PNG`;
-    const length = view.getUint32(at);
+    if (at + 12 > bytes.length) return chunkProblem(`truncated at byte ${at}, before the IEND chunk that ends a PNG`);
+    const length = uint32(bytes, at);
     const end = at + 12 + length;
-    const type = chunkTypeName(bytes, at + 4);
-    if (end > bytes.length) return `truncated in the ${type} chunk at byte ${at} (${length} data bytes, ${Math.max(0, bytes.length - at - 12)} present)`;
-    const stored = view.getUint32(end - 4);
+    if (end > bytes.length) {
+      return chunkProblem(`truncated in the ${chunkTypeName(bytes, at + 4)} chunk at byte ${at} (${length} data bytes, ${Math.max(0, bytes.length - at - 12)} present)`);
+    }
+    const stored = uint32(bytes, end - 4);
     const computed = crc32(bytes, 0, at + 4, end - 4);
-    if (stored !== computed) return `${type} chunk CRC mismatch at byte ${at} (stored ${hex8(stored)}, computed ${hex8(computed)}): the file is corrupt`;
-    const code = view.getUint32(at + 4);
-    if (code === IDAT) idat = true;
-    if (code === IEND) return idat ? undefined : 'no IDAT chunk (the image data)';
+    if (stored !== computed) {
+      return chunkProblem(`${chunkTypeName(bytes, at + 4)} chunk CRC mismatch at byte ${at} (stored ${hex8(stored)}, computed ${hex8(computed)}): the file is corrupt`);
+    }
+    const type = uint32(bytes, at + 4);
+    if (type === IDAT) {
+      if (walk.idatChunks++ === 0) walk.firstIdat = at;
+      walk.idatBytes += length;
+    } else if (type === IEND) return walk.idatChunks > 0 || chunkProblem('no IDAT chunk (the image data)');
     at = end;
   }
+}
+
+function chunkProblem(problem: string): false {
+  walk.problem = problem;
+  return false;
+}
+
+function uint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
 }
 
 /**
@@ -136,7 +161,7 @@ export function zlibChecksumProblem(pieces: readonly Uint8Array[]): string | und
       inflater.push(part, left === 0);
     }
   }
-  const stored = new DataView(trailer.buffer).getUint32(0);
+  const stored = uint32(trailer, 0);
   return stored === adler ? undefined : `zlib checksum mismatch (stored Adler-32 ${hex8(stored)}, computed ${hex8(adler)}): corrupt image data`;
 }
 
@@ -155,11 +180,6 @@ export function adler32(bytes: Uint8Array, previous = 1): number {
     b %= 65521;
   }
   return ((b << 16) | a) >>> 0;
-}
-
-function storedAdler32(stream: Uint8Array): number {
-  const n = stream.length;
-  return ((stream[n - 4] << 24) | (stream[n - 3] << 16) | (stream[n - 2] << 8) | stream[n - 1]) >>> 0;
 }
 
 function chunkTypeName(bytes: Uint8Array, at: number): string {
