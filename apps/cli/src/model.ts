@@ -9,6 +9,15 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 /** MNIST's class names, the digits '0'…'9': what `backprop export` writes for a model with 10 outputs and no saved names. */
 export const DIGIT_CLASS_NAMES: readonly string[] = Array.from({ length: 10 }, (_, i) => String(i));
 
+/**
+ * The ONNX metadata entry `backprop export` writes for a model trained on an image folder:
+ * `predict` then prepares each image as the folder's were (decoded, converted, resized
+ * bilinearly to the input), not as an MNIST digit. A saved model says the same by recording
+ * class names; an ONNX file's class names alone do not (an MNIST model may carry any names).
+ */
+export const ONNX_PREPARATION_KEY = 'backprop_image_preparation';
+export const FOLDER_PREPARATION = 'image-folder: decoded, converted to the input channels, resized bilinearly';
+
 /** The optimizer of a model that names none (a .json topology without one, an imported model). */
 export const DEFAULT_OPTIMIZER: ComponentJSON = { name: 'adam', config: { learningRate: 0.001 } };
 

@@ -6,7 +6,7 @@ import type { Registry } from '@backprop/tensor';
 import { type Command, Option } from 'commander';
 import { CliError, fileError } from '../errors.js';
 import { loadModelDir } from '../load.js';
-import { DIGIT_CLASS_NAMES } from '../model.js';
+import { DIGIT_CLASS_NAMES, FOLDER_PREPARATION, ONNX_PREPARATION_KEY } from '../model.js';
 
 interface ExportFlags {
   modelDir: string;
@@ -29,7 +29,9 @@ The ONNX file (opset 13, IR 7) has the input 'input' [N, C, H, W], the model's o
 with a dynamic batch ([N, 1, 28, 28] for an MNIST model, e.g. [N, 3, 32, 32] for one trained
 on a folder of 32×32 colour images), and the output 'output', float32, and the class names in
 its metadata: the saved model's (a model trained on an image folder records them), else
-'0'…'9' when the model has 10 outputs.
+'0'…'9' when the model has 10 outputs. A folder-trained model's file also says so in the
+metadata entry 'backprop_image_preparation', so that predict --model <file> prepares images
+as the folder's were (resized) rather than as MNIST digits.
 
 Examples:
   backprop export --model-dir runs/paper-20250101-120000/model --format onnx --out paper.onnx
@@ -45,7 +47,9 @@ Examples:
         const classes = model.outputShape.length === 1 ? model.outputShape[0] : 0;
         // The saved class names (a model trained on an image folder), else MNIST's digits for 10 outputs.
         const classNames = manifest.classNames ?? (classes === 10 ? [...DIGIT_CLASS_NAMES] : undefined);
-        bytes = await toOnnxAsync(model, classNames ? { classNames } : {});
+        // A saved model records class names only when it was trained on an image folder.
+        const metadata = manifest.classNames ? { [ONNX_PREPARATION_KEY]: FOLDER_PREPARATION } : undefined;
+        bytes = await toOnnxAsync(model, { ...(classNames ? { classNames } : {}), ...(metadata ? { metadata } : {}) });
       } catch (error) {
         throw new CliError(`cannot export ${flags.modelDir} to ONNX: ${(error as Error).message}`);
       } finally {

@@ -4,7 +4,7 @@ import { CliError } from '../errors.js';
 import { positiveInt } from '../errors.js';
 import { loadDigit, loadImageInput } from '../image.js';
 import { loadModelFlags } from '../load.js';
-import { DIGIT_CLASS_NAMES, headOf, probabilities } from '../model.js';
+import { FOLDER_PREPARATION, headOf, ONNX_PREPARATION_KEY, probabilities } from '../model.js';
 import { backendOptions, jsonOption, printJson } from '../options.js';
 import { selectBackend } from '../setup.js';
 
@@ -48,15 +48,14 @@ Examples:
   );
   return command.action(async (images: string[], flags: PredictFlags) => {
     await selectBackend(registry, flags);
-    const { model, classNames, path, format } = await loadModelFlags(flags, registry);
+    const { model, classNames, path, format, metadata } = await loadModelFlags(flags, registry);
     const name = (label: number): string => classNames?.[label] ?? String(label);
     const [c, h, w] = model.inputShape;
     // A model trained on an image folder or taking other images than MNIST's: each image decoded,
     // converted and resized to the model's own input shape, as the folder's images were.
-    // Otherwise MNIST-style digit preparation. Class names mark a folder-trained model: a saved
-    // model records them only then, and an ONNX file exported from one carries them; an
-    // exported MNIST model carries '0'…'9', which keeps the digit preparation.
-    const folderTrained = classNames !== undefined && (format === 'backprop' || classNames.join('\n') !== DIGIT_CLASS_NAMES.join('\n'));
+    // Otherwise MNIST-style digit preparation. A saved model records class names only when it
+    // was trained on a folder; an ONNX file exported from one says so in its metadata.
+    const folderTrained = format === 'backprop' ? classNames !== undefined : metadata[ONNX_PREPARATION_KEY] === FOLDER_PREPARATION;
     const generic = folderTrained || (model.inputShape.length === 3 && (c === 1 || c === 3) && !(c === 1 && h === 28 && w === 28));
     // An imported model may take flat [N, 784] inputs (a PyTorch MLP, say): the same pixels, row-major.
     const flat = !generic && model.inputShape.length === 1 && c === 28 * 28;
