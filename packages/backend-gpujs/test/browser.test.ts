@@ -144,12 +144,19 @@ function expectFullRun(mode: string, { result, pageErrors, seconds }: Awaited<Re
   expect(pageErrors).toEqual([]);
 }
 
+/** The webgpu run with --enable-unsafe-webgpu, started once (by the webgl2 test, to overlap it). */
+let webgpuRun: ReturnType<typeof runPage> | undefined;
+const startWebgpuRun = (): ReturnType<typeof runPage> => (webgpuRun ??= launch(['--enable-unsafe-webgpu']).then((context) => runPage(context, 'webgpu')));
+
 describe('backend-gpujs in Chromium (SwiftShader, no GPU)', () => {
   it('has Debian chromium to drive', () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/ensure-system-deps.sh`).toBe(true);
   });
 
   it('webgl2: every kernel matches the CPU backend; the conformance suite, traps, training memory and MNIST parity pass', async () => {
+    // The webgpu page runs in its own browser meanwhile (checked in its own test below): each
+    // page spends much of its time waiting on its SwiftShader, so the two overlap well.
+    void startWebgpuRun().catch(() => undefined);
     const context = await launch([]);
     expectFullRun('webgl2', await runPage(context, 'webgl2'));
   });
@@ -166,8 +173,7 @@ describe('backend-gpujs in Chromium (SwiftShader, no GPU)', () => {
   });
 
   it('webgpu (--enable-unsafe-webgpu): every kernel matches the CPU backend; the conformance suite, traps, training memory and MNIST parity pass', async () => {
-    const context = await launch(['--enable-unsafe-webgpu']);
-    const run = await runPage(context, 'webgpu');
+    const run = await startWebgpuRun();
     expect(run.result.unavailable, 'SwiftShader provides a WebGPU adapter with this flag').toBeUndefined();
     expect(run.result.adapter).toMatchObject({ architecture: 'swiftshader' });
     expectFullRun('webgpu', run);
