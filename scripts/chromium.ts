@@ -128,10 +128,64 @@ export async function waitForPageResult<T>(
 }
 
 /** esbuild, for bundling test pages. It is not a dependency of the packages; it comes with tsup (a root devDependency). */
-export interface Esbuild {
+interface Esbuild {
   build(options: Record<string, unknown>): Promise<{ outputFiles?: { text: string }[] }>;
 }
-export async function loadEsbuild(): Promise<Esbuild> {
+async function loadEsbuild(): Promise<Esbuild> {
   const require = createRequire(import.meta.url);
   return (await import(createRequire(require.resolve('tsup')).resolve('esbuild'))) as Esbuild;
+}
+
+/**
+ * Bundles a test page's script for Chromium and returns its text: one IIFE for ES2022, the
+ * workspace packages taken from their TypeScript sources (the `backprop-source` condition)
+ * and `node:*` imports left out (the pages never reach them). `entry` is a file, or source
+ * text with the folder its imports resolve from; `extra` adds esbuild options (alias,
+ * plugins, …).
+ */
+export async function bundleTestPage(
+  entry: string | { contents: string; resolveDir: string; sourcefile: string },
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const esbuild = await loadEsbuild();
+  const built = await esbuild.build({
+    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { ...entry, loader: 'ts' } }),
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['backprop-source'],
+    external: ['node:*'],
+    write: false,
+    logLevel: 'silent',
+    ...extra,
+  });
+  return built.outputFiles![0].text;
+}
+
+/**
+ * A test page's two halves: `route` served on 127.0.0.1 (serveRoutes) and Chromium started
+ * (launchChromium, with `options`). `base` is the server's URL; `close()` closes the browser,
+ * then the server.
+ */
+export async function serveAndLaunch<Context extends { close(): Promise<void> }>(
+  chromium: PersistentLauncher<Context>,
+  route: Parameters<typeof serveRoutes>[0],
+  options: Parameters<typeof launchChromium>[1] = {},
+): Promise<{ base: string; context: Context; close(): Promise<void> }> {
+  const server = await serveRoutes(route);
+  try {
+    const browser = await launchChromium(chromium, options);
+    return {
+      base: server.url,
+      context: browser.context,
+      async close() {
+        await browser.close();
+        await server.close();
+      },
+    };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
 }

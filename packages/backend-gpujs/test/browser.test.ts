@@ -17,7 +17,7 @@ import { loadMnist } from '@backprop/datasets';
 import { KERNEL_NAMES } from '@backprop/tensor';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumLaunchOptions, launchChromium, loadEsbuild, recordPageErrors, scriptPage, serveRoutes, waitForPageResult } from '../../../scripts/chromium.js';
+import { bundleTestPage, chromiumLaunchOptions, launchChromium, recordPageErrors, scriptPage, serveRoutes, waitForPageResult } from '../../../scripts/chromium.js';
 import type { BrowserResult } from './browser/entry.js';
 import { BROWSER_PARITY_STEPS } from './browser/steps.js';
 
@@ -39,19 +39,8 @@ afterAll(async () => {
 
 let base = '';
 beforeAll(async () => {
-  const esbuild = await loadEsbuild();
   const started = Date.now();
-  const built = await esbuild.build({
-    entryPoints: [join(here, 'browser/entry.ts')],
-    write: false,
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['backprop-source'],
-    // saveModel/loadModel import node:fs lazily; the page never calls them.
-    external: ['node:*'],
-    logLevel: 'silent',
+  const bundle = await bundleTestPage(join(here, 'browser/entry.ts'), {
     plugins: [
       {
         name: 'page-stand-ins',
@@ -67,7 +56,6 @@ beforeAll(async () => {
     ],
   });
   console.log(`[browser] bundled the page in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const bundle = built.outputFiles![0].text;
   const { train } = await loadMnist({ trainLimit: MNIST_IMAGES, testLimit: 1 });
   const mnist = Buffer.concat([
     Buffer.from(new Uint32Array([train.count]).buffer),

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumLaunchOptions, launchChromium, loadEsbuild, recordPageErrors, scriptPage, serveRoutes, waitForPageResult } from '../../../scripts/chromium.js';
+import { bundleTestPage, chromiumLaunchOptions, recordPageErrors, scriptPage, serveAndLaunch, waitForPageResult } from '../../../scripts/chromium.js';
 import type { BrowserResult } from './browser/entry.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,33 +22,18 @@ afterAll(async () => {
 let base = '';
 let context: BrowserContext;
 beforeAll(async () => {
-  const esbuild = await loadEsbuild();
-  const built = await esbuild.build({
-    entryPoints: [join(here, 'browser/entry.ts')],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['backprop-source'],
-    // saveModel/loadModel import node:fs lazily; the page never calls them.
-    external: ['node:*'],
+  const bundle = await bundleTestPage(join(here, 'browser/entry.ts'), {
     // The package declares src/ free of side effects; the page imports test files for theirs.
     ignoreAnnotations: true,
-    write: false,
-    logLevel: 'silent',
     alias: { vitest: join(here, '../../backend-gpujs/test/browser/harness.ts') },
   });
-  const bundle = built.outputFiles![0].text;
-  const server = await serveRoutes((path) => {
+  const page = await serveAndLaunch(chromium, (path) => {
     if (path === '/entry.js') return { type: 'text/javascript; charset=utf-8', body: bundle };
     if (path === '/' || path === '/index.html') return scriptPage('backend-wasm in chromium', '/entry.js');
     return undefined;
   });
-  cleanup.push(server.close);
-  base = server.url;
-  const browser = await launchChromium(chromium);
-  cleanup.push(browser.close);
-  context = browser.context;
+  cleanup.push(page.close);
+  ({ base, context } = page);
 });
 
 describe('backend-wasm in Chromium', () => {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, loadEsbuild, recordPageErrors, scriptPage, serveRoutes, waitForPageResult } from '../../../scripts/chromium.js';
+import { bundleTestPage, recordPageErrors, scriptPage, serveAndLaunch, waitForPageResult } from '../../../scripts/chromium.js';
 import { LUMINANCE_WEIGHTS } from '../src/index.js';
 import type { BitmapsResult } from './browser/entry.js';
 import { CLASSES, HEIGHT, pixel, WIDTH } from './browser/pixels.js';
@@ -21,31 +21,16 @@ afterAll(async () => {
 let result: BitmapsResult;
 let pageErrors: string[];
 beforeAll(async () => {
-  const esbuild = await loadEsbuild();
-  const built = await esbuild.build({
-    entryPoints: [join(here, 'browser/entry.ts')],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['backprop-source'],
-    // The package's Node entry (node:fs) is not imported by the page; keep any stray import out.
-    external: ['node:*'],
-    write: false,
-    logLevel: 'silent',
-  });
-  const bundle = built.outputFiles![0].text;
-  const server = await serveRoutes((path) => {
+  const bundle = await bundleTestPage(join(here, 'browser/entry.ts'));
+  const site = await serveAndLaunch(chromium, (path) => {
     if (path === '/entry.js') return { type: 'text/javascript; charset=utf-8', body: bundle };
     if (path === '/' || path === '/index.html') return scriptPage('datasets in chromium', '/entry.js');
     return undefined;
   });
-  cleanup.push(server.close);
-  const browser = await launchChromium(chromium);
-  cleanup.push(browser.close);
-  const page = await browser.context.newPage();
+  cleanup.push(site.close);
+  const page = await site.context.newPage();
   pageErrors = recordPageErrors(page);
-  await page.goto(server.url);
+  await page.goto(site.base);
   const outcome = await waitForPageResult<BitmapsResult | { fatal: string }>(page, 60_000);
   expect('fatal' in outcome ? outcome.fatal : null, 'the page ran').toBeNull();
   result = outcome as BitmapsResult;

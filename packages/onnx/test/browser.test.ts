@@ -11,7 +11,7 @@ import { paperNetwork, type Sequential } from '@backprop/layers';
 import type { ComponentJSON } from '@backprop/tensor';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, recordPageErrors, scriptPage, serveRoutes } from '../../../scripts/chromium.js';
+import { recordPageErrors, scriptPage, serveAndLaunch } from '../../../scripts/chromium.js';
 import { toOnnx } from '../src/index.js';
 import { everyLayerModel, normalizedModel, registry } from './models.js';
 
@@ -46,7 +46,7 @@ beforeAll(async () => {
   expect(existsSync(join(ORT_DIST, ORT_SCRIPT))).toBe(true);
   mnist = await loadMnist({ trainLimit: TRAIN, testLimit: TEST });
   const html = scriptPage('onnxruntime-web', `/ort/${ORT_SCRIPT}`);
-  const server = await serveRoutes((path) => {
+  const page = await serveAndLaunch(chromium, (path) => {
     if (path === '/' || path === '/index.html') return html;
     if (path === '/model.onnx') return { type: 'application/octet-stream', body: served.model };
     if (path === '/images.bin') return { type: 'application/octet-stream', body: served.images };
@@ -56,11 +56,8 @@ beforeAll(async () => {
     }
     return undefined;
   });
-  cleanup.push(server.close);
-  base = server.url;
-  const browser = await launchChromium(chromium);
-  cleanup.push(browser.close);
-  context = browser.context;
+  cleanup.push(page.close);
+  ({ base, context } = page);
 }, 120_000);
 
 /** Loads the page, runs /model.onnx on /images.bin ([count, 1, 28, 28] float32) with the wasm execution provider. */

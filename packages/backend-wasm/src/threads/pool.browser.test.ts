@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, loadEsbuild, recordPageErrors, scriptPage, serveRoutes, waitForPageResult } from '../../../../scripts/chromium.js';
+import { bundleTestPage, recordPageErrors, scriptPage, serveAndLaunch, waitForPageResult } from '../../../../scripts/chromium.js';
 import { compileGemmBinary } from '../../bench/compile-gemm.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -70,20 +70,9 @@ afterAll(async () => {
 let base = '';
 let context: BrowserContext;
 beforeAll(async () => {
-  const esbuild = await loadEsbuild();
-  const built = await esbuild.build({
-    stdin: { contents: pageSource, resolveDir: here, loader: 'ts', sourcefile: 'page.ts' },
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['backprop-source'],
-    write: false,
-    logLevel: 'silent',
-  });
-  const script = built.outputFiles![0].text;
+  const script = await bundleTestPage({ contents: pageSource, resolveDir: here, sourcefile: 'page.ts' });
   const wasm = await compileGemmBinary(undefined, 'threads');
-  const server = await serveRoutes((path, query) => {
+  const page = await serveAndLaunch(chromium, (path, query) => {
     // ?isolated=0 serves the page without the headers that make it cross-origin isolated.
     const headers: Record<string, string> =
       query === 'isolated=0' ? {} : { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
@@ -92,11 +81,8 @@ beforeAll(async () => {
     if (path === '/') return { ...scriptPage('WasmThreadPool in chromium', '/page.js'), headers };
     return undefined;
   });
-  cleanup.push(server.close);
-  base = server.url;
-  const browser = await launchChromium(chromium);
-  cleanup.push(browser.close);
-  context = browser.context;
+  cleanup.push(page.close);
+  ({ base, context } = page);
 });
 
 async function runPage(query: string): Promise<{ result: PageResult; pageErrors: string[] }> {
