@@ -24,7 +24,7 @@ export class RandomStream {
 
   /** The generator of the next training forward. */
   next(): Random {
-    // Each forward's generator is seeded by a mix of (seed, k) (golden-ratio multiply, as epochOrder does).
+    // Each forward's generator is seeded by a mix of (seed, k) (golden-ratio multiply of the seed, as @backprop/tensor's seededOrder does; k gets its own multiplier).
     return createRandom((Math.imul(this.seed | 0, 0x9e3779b1) ^ Math.imul(this.draws++ + 1, 0x85ebca6b)) >>> 0);
   }
 
